@@ -1,0 +1,3 @@
+from crashplan.cli import main
+
+raise SystemExit(main())

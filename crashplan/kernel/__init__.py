@@ -1,0 +1,446 @@
+"""What a given kernel does with a given command line: the public, stable API.
+
+>>> from crashplan.kernel import evaluate
+>>> o = evaluate("crashkernel=256M crashkernel=1G,cma", system_ram=16 << 30, kernel="6.12", arch="x86_64")
+>>> o.accepted, o.ret, o.messages
+(False, -22, (Message(level='warn', text='crashkernel: unrecognized char: ,'),))
+
+``evaluate`` never raises on any command line or RAM value; it raises ``ValueError`` only for an
+unknown kernel release or architecture.  The result (``Outcome``) carries:
+
+``ret``         the value the architecture's code decided on: 0, -2 (``-ENOENT``) or -22 (``-EINVAL``)
+``crash_size``  the size left in the kernel's ``crash_size`` (written even when ``ret`` != 0)
+``crash_base``  the fixed base (``@offset``), 0 for automatic placement
+``low_size``    the ``,low`` size the parser produced (generic code and arm64 ≤ 6.6: the caller's
+                ``low_size``; x86 ≤ 6.6: the low size ``reserve_crashkernel_low()`` would use when
+                ``high``); ``None`` where the architecture has no such variable
+``cma_size``    the ``,cma`` size (``None`` where the architecture passes no CMA pointer)
+``high``        whether ``,high`` placement was chosen (``None`` where not applicable)
+``accepted``    whether the architecture's code goes on to reserve memory
+``messages``    ``(level, text)`` pairs, ``level`` ``"warn"`` (``pr_warn``) or ``"info"``
+                (``pr_info``), the text verbatim as the kernel prints it
+
+The per-release and per-architecture differences are listed in ``crashplan.kernel.versions`` and
+``docs/kernel-fidelity.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from . import _crash_reserve as cr
+from .arch import ARCHES, normalize_arch
+from .versions import SWITCHES, KernelRelease, parse_release
+
+__all__ = [
+    "evaluate",
+    "Outcome",
+    "Message",
+    "Token",
+    "KernelRelease",
+    "parse_release",
+    "normalize_arch",
+    "dialect_for",
+    "flow_for",
+    "DEFAULT_LOW_SIZE",
+    "ARCHES",
+    "EINVAL",
+    "ENOENT",
+]
+
+EINVAL = cr.EINVAL
+ENOENT = cr.ENOENT
+
+# DEFAULT_CRASH_KERNEL_LOW_SIZE: arch/x86 max(swiotlb_size_or_default() + 8M, 256M) with the
+# default 64M swiotlb; include/linux/crash_reserve.h 128M for arm64, riscv and loongarch.
+DEFAULT_LOW_SIZE = {"x86_64": 256 << 20, "arm64": 128 << 20, "riscv64": 128 << 20, "loongarch64": 128 << 20}
+
+
+class Message(NamedTuple):
+    level: str  # "warn" or "info"
+    text: str
+
+
+class Token(NamedTuple):
+    """A ``crashkernel=`` token the kernel chose: character offsets in the command line."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    ret: int
+    crash_size: int
+    crash_base: int
+    low_size: int | None
+    cma_size: int | None
+    high: bool | None
+    accepted: bool
+    messages: tuple[Message, ...]
+    kernel: KernelRelease
+    arch: str
+    system_ram: int
+    flow: str  # which code ran: see flow_for()
+    tokens: dict[str, Token] = field(default_factory=dict)  # "plain", "high", "low", "cma" -> chosen token
+    fadump: bool = False  # ppc64le with fadump=on: crashkernel= sizes fadump's boot memory
+    fadump_size: int | None = None
+    notes: tuple[str, ...] = ()  # where a distribution kernel is known to differ, and other caveats
+    low_messages: tuple[Message, ...] = ()  # x86 <= 6.6: printed by reserve_crashkernel_low(), part of messages
+
+    @property
+    def errno_name(self) -> str:
+        return {0: "0", cr.ENOENT: "-ENOENT", cr.EINVAL: "-EINVAL"}.get(self.ret, str(self.ret))
+
+
+def dialect_for(release: KernelRelease) -> cr.Dialect:
+    """The parser's release-dependent details (suffix table, round-up, number rules, message texts)."""
+    suffixes = (cr.SUFFIX_HIGH, cr.SUFFIX_LOW)
+    if SWITCHES["cma_suffix"].on(release):
+        suffixes += (cr.SUFFIX_CMA,)
+    if SWITCHES["typo_fixed"].on(release):
+        after_at = "crashkernel: Memory value expected after '@'"
+    elif SWITCHES["prefix_messages"].on(release):
+        after_at = "crahskernel: Memory value expected after '@'"
+    else:
+        after_at = "Memory value expected after '@'"
+    size_expected = (
+        "crashkernel: Memory value expected" if SWITCHES["prefix_messages"].on(release) else "Memory value expected"
+    )
+    return cr.Dialect(
+        suffix_tbl=suffixes,
+        roundup=SWITCHES["roundup_128m"].on(release),
+        saturate=SWITCHES["memparse_saturates"].on(release),
+        missing=cr.ENOENT if SWITCHES["enoent"].on(release) else cr.EINVAL,
+        msg_size_expected=size_expected,
+        msg_after_at=after_at,
+    )
+
+
+def flow_for(arch: str, release: KernelRelease) -> str:
+    """Which architecture code decides, for this release (kernel-semantics §4.4, §5.4–§5.6).
+
+    ``generic``      parse_crashkernel() with the pointers the architecture passes (6.7+)
+    ``x86-legacy``   arch/x86/kernel/setup.c reserve_crashkernel(), 5.15 … 6.6
+    ``arm64-legacy`` arch/arm64/mm/init.c reserve_crashkernel(), 5.19 … 6.6 (riscv 6.6 likewise)
+    ``plain``        parse_crashkernel() for crashkernel=X[@Y] and ranges only; reserve when ret == 0
+                     and size > 0 (arm64 5.15–5.18, riscv ≤ 6.5, loongarch 6.3–6.7, powerpc ≤ 6.14,
+                     s390, arm, mips)
+    ``none``         no crashkernel support (loongarch before 6.3)
+    """
+    s = release.series
+    if arch == "x86_64":
+        return "generic" if SWITCHES["generic_x86_arm64_riscv"].on(release) else "x86-legacy"
+    if arch == "arm64":
+        if SWITCHES["generic_x86_arm64_riscv"].on(release):
+            return "generic"
+        return "arm64-legacy" if SWITCHES["arm64_high_low"].on(release) else "plain"
+    if arch == "riscv64":
+        if SWITCHES["generic_x86_arm64_riscv"].on(release):
+            return "generic"
+        return "arm64-legacy" if SWITCHES["riscv_high_low"].on(release) else "plain"
+    if arch == "loongarch64":
+        if SWITCHES["generic_loongarch"].on(release):
+            return "generic"
+        return "plain" if SWITCHES["loongarch_kdump"].on(release) else "none"
+    if arch == "ppc64le":
+        return "generic" if SWITCHES["ppc_generic"].on(release) else "plain"
+    del s
+    return "plain"
+
+
+def _pointers(arch: str, release: KernelRelease) -> tuple[bool, bool]:
+    """(passes low/high pointers, passes a CMA pointer) for the generic flow."""
+    if arch in ("x86_64", "arm64", "riscv64", "loongarch64"):
+        if arch == "x86_64":
+            cma = SWITCHES["cma_x86"].on(release)
+        elif arch in ("arm64", "riscv64"):
+            cma = SWITCHES["cma_arm64_riscv"].on(release)
+        else:
+            cma = False
+        return True, cma
+    if arch == "ppc64le":
+        return False, SWITCHES["cma_ppc"].on(release)
+    return False, False
+
+
+class _Parser:
+    """One evaluation: the buffer, the dialect, the log."""
+
+    def __init__(self, cmdline: str, release: KernelRelease) -> None:
+        raw = cmdline.encode("utf-8", "surrogateescape")
+        nul = raw.find(b"\0")
+        self.s = raw if nul < 0 else raw[:nul]  # the C string ends at the first NUL
+        self.text = cmdline
+        self.d = dialect_for(release)
+        self.release = release
+        self.log: cr.Log = []
+        self.tokens: dict[str, Token] = {}
+        # byte offset -> character offset, for reporting tokens in the caller's string
+        self._ascii = len(raw) == len(cmdline)
+
+    def _char_offset(self, b: int) -> int:
+        if self._ascii:
+            return b
+        return len(self.s[:b].decode("utf-8", "surrogateescape"))
+
+    def parse(self, suffix: bytes | None, system_ram: int, out: cr.Result, key: str) -> int:
+        ret = cr._parse_crashkernel(self.s, system_ram, out, suffix, self.d, self.log)
+        if out.token is not None:
+            end = self.s.find(b" ", out.token)
+            end = len(self.s) if end < 0 else end
+            a, b = self._char_offset(out.token), self._char_offset(end)
+            self.tokens[key] = Token(a, b, self.text[a:b])
+        return ret
+
+    def generic_parse(self, system_ram: int, low_high: bool, cma: bool) -> tuple[cr.Result, int, int | None, int | None, bool | None]:
+        """kernel/crash_reserve.c:parse_crashkernel (6.7+ signature; the CMA pointer from 6.17).
+
+        Returns (out, ret, low_size, cma_size, high).
+        """
+        generic_checks = SWITCHES["generic_x86_arm64_riscv"].on(self.release)
+        out = cr.Result()
+        low = cr.Result()
+        cma_out = cr.Result()
+        high: bool | None = False if low_high else None
+        low_size: int | None = 0 if low_high else None
+        # crashkernel=X[@offset]
+        ret = self.parse(None, system_ram, out, "plain")
+        if low_high and ret == cr.ENOENT:
+            # If non-NULL 'high' passed in and no normal crashkernel setting detected, try
+            # parsing crashkernel=,high|low.
+            ret = self.parse(cr.SUFFIX_HIGH, 0, out, "high")
+            if ret or not out.size:
+                return out, cr.EINVAL, low_size, None if not cma else 0, high
+            # crashkernel=Y,low can be specified or not, but invalid value is not allowed.
+            ret = self.parse(cr.SUFFIX_LOW, 0, low, "low")
+            out.base = low.base  # the low parse writes crash_base too
+            if ret == cr.ENOENT:
+                low.size = DEFAULT_LOW_SIZE_FOR[self.arch]
+                ret = 0
+            elif ret:
+                return out, ret, low.size, None if not cma else 0, high
+            low_size = low.size
+            high = True
+        cma_size: int | None = None
+        if cma:
+            # optional CMA reservation; cma_base is ignored, and so is the return value
+            self.parse(cr.SUFFIX_CMA, 0, cma_out, "cma")
+            cma_size = cma_out.size
+        if generic_checks:
+            if not out.size:
+                ret = cr.EINVAL
+            if SWITCHES["size_ge_ram"].on(self.release) and out.size >= system_ram:
+                ret = cr.EINVAL
+        return out, ret, low_size, cma_size, high
+
+    arch = "x86_64"
+
+
+DEFAULT_LOW_SIZE_FOR = DEFAULT_LOW_SIZE
+
+
+def _fadump_state(cmdline: str) -> bool:
+    """``fadump=on|nocma`` as the early_param handler sees it (next_arg tokenising; the last wins)."""
+    from crashplan.cmdline import split_params
+
+    enabled = False
+    for param in split_params(cmdline):
+        if param.name == "fadump" and param.value is not None:
+            v = param.value
+            if v.startswith("on") or v == "nocma":
+                enabled = True
+            elif v.startswith("off"):
+                enabled = False
+    return enabled
+
+
+def _distro_notes(release: KernelRelease, cmdline: str) -> tuple[str, ...]:
+    notes: list[str] = []
+    if release.distro == "rhel":
+        notes.append(
+            f"{release.text} is a RHEL kernel: crashplan models mainline {release.label}; RHEL backports "
+            "(the 128M round-up before 6.0, crashkernel=auto on RHEL 8) may change the result"
+        )
+        if "crashkernel=auto" in cmdline:
+            notes.append(
+                "crashkernel=auto is a RHEL-only patch (RHEL 8, early RHEL 9 builds); mainline rejects it "
+                "with 'memory value expected' — check the exact build"
+            )
+    return tuple(notes)
+
+
+def evaluate(
+    cmdline: str,
+    *,
+    system_ram: int,
+    kernel: str | KernelRelease,
+    arch: str,
+    variant: str | None = None,
+) -> Outcome:
+    """Replay the kernel's parsing of ``crashkernel=`` on ``cmdline``.
+
+    ``system_ram`` is the value the architecture passes (``memblock_phys_mem_size()`` on most, see
+    kernel-semantics §4.5), 0 … 2^64-1.  ``kernel`` is a release (``6.12``, ``6.12.107``,
+    ``6.12.0-55.el10.x86_64``); ``arch`` a ``uname -m`` or Debian name.
+
+    ``variant`` calls one kernel function directly instead of the architecture's sequence, for
+    testing against recorded vectors: ``fn:parse_crashkernel``, ``fn:parse_crashkernel_high``,
+    ``fn:parse_crashkernel_low`` (≤ 6.6 names), ``none``, ``high,low``, ``cma``, ``high,low,cma``
+    (the pointers passed to the 6.7+ ``parse_crashkernel``).
+    """
+    release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
+    a = "any" if arch.strip().lower() == "any" else normalize_arch(arch)
+    system_ram = int(system_ram) & ((1 << 64) - 1)
+    p = _Parser(cmdline, release)
+    p.arch = a if a in DEFAULT_LOW_SIZE else "x86_64"
+    notes = _distro_notes(release, cmdline)
+
+    def done(out: cr.Result, ret: int, *, low: int | None, cma: int | None, high: bool | None,
+             accepted: bool, flow: str, low_msgs: tuple[Message, ...] = (), **kw: object) -> Outcome:
+        return Outcome(
+            ret=ret, crash_size=out.size, crash_base=out.base, low_size=low, cma_size=cma, high=high,
+            accepted=accepted, messages=tuple(Message(*m) for m in p.log), kernel=release, arch=a,
+            system_ram=system_ram, flow=flow, tokens=dict(p.tokens), notes=notes, low_messages=low_msgs,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    if variant is None and a == "any":
+        variant = "fn:parse_crashkernel" if not release.at_least(6, 7) else "none"
+
+    if variant is not None:
+        return _variant(p, variant, system_ram, done)
+
+    flow = flow_for(a, release)
+    if flow == "none":
+        return done(cr.Result(), cr.EINVAL, low=None, cma=None, high=None, accepted=False, flow=flow)
+
+    if a == "ppc64le" and _fadump_state(cmdline):
+        return _fadump(p, system_ram, done)
+
+    if flow == "generic":
+        low_high, cma = _pointers(a, release)
+        out, ret, low, cma_size, high = p.generic_parse(system_ram, low_high, cma)
+        return done(out, ret, low=low, cma=cma_size, high=high, accepted=ret == 0, flow=flow)
+
+    if flow == "plain":
+        out = cr.Result()
+        ret = p.parse(None, system_ram, out, "plain")
+        if release.at_least(6, 7):
+            if not out.size:
+                ret = cr.EINVAL
+            if SWITCHES["size_ge_ram"].on(release) and out.size >= system_ram:
+                ret = cr.EINVAL
+        return done(out, ret, low=None, cma=None, high=None, accepted=ret == 0 and out.size > 0, flow=flow)
+
+    if flow == "x86-legacy":
+        return _x86_legacy(p, system_ram, done)
+
+    return _arm64_legacy(p, system_ram, done, default_low=SWITCHES["arm64_fallback"].on(release) or a == "riscv64")
+
+
+def _x86_legacy(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-def]
+    """arch/x86/kernel/setup.c:reserve_crashkernel(), 5.15 … 6.6 (its parse decisions).
+
+    An invalid or zero plain token still falls through to ``,high``.  When ``high``,
+    ``low_size`` is what reserve_crashkernel_low() would use: the parsed ``,low``, or
+    ``max(swiotlb + 8M, 256M)`` when that parse fails.
+    """
+    out = cr.Result()
+    high = False
+    # crashkernel=XM
+    ret = p.parse(None, system_ram, out, "plain")
+    if ret != 0 or out.size <= 0:
+        # crashkernel=X,high
+        ret = p.parse(cr.SUFFIX_HIGH, system_ram, out, "high")
+        if ret != 0 or out.size <= 0:
+            return done(out, ret, low=None, cma=None, high=False, accepted=False, flow="x86-legacy")
+        high = True
+    low: int | None = None
+    low_msgs: tuple[Message, ...] = ()
+    if high:
+        before = len(p.log)
+        lo = cr.Result()
+        r = p.parse(cr.SUFFIX_LOW, min(system_ram, 1 << 32), lo, "low")
+        low = DEFAULT_LOW_SIZE["x86_64"] if r else lo.size
+        low_msgs = tuple(Message(*m) for m in p.log[before:])
+    return done(out, ret, low=low, cma=None, high=high, accepted=True, flow="x86-legacy", low_msgs=low_msgs)
+
+
+def _arm64_legacy(p: _Parser, system_ram: int, done, *, default_low: bool):  # type: ignore[no-untyped-def]
+    """arch/arm64/mm/init.c:reserve_crashkernel(), 5.19 … 6.6 (riscv 6.6 likewise): parse decisions."""
+    out = cr.Result()
+    low = cr.Result()
+    high = False
+    flow = "arm64-legacy"
+    # crashkernel=X[@offset]
+    ret = p.parse(None, system_ram, out, "plain")
+    if ret == cr.ENOENT:
+        ret = p.parse(cr.SUFFIX_HIGH, 0, out, "high")
+        if ret or not out.size:
+            return done(out, ret, low=0, cma=None, high=False, accepted=False, flow=flow)
+        # crashkernel=Y,low can be specified or not, but invalid value is not allowed.
+        ret = p.parse(cr.SUFFIX_LOW, 0, low, "low")
+        out.base = low.base
+        if ret == cr.ENOENT:
+            if default_low:
+                low.size = DEFAULT_LOW_SIZE_FOR[p.arch]
+        elif ret:
+            return done(out, ret, low=low.size, cma=None, high=False, accepted=False, flow=flow)
+        high = True
+    elif ret or not out.size:
+        # The specified value is invalid
+        return done(out, ret, low=0, cma=None, high=False, accepted=False, flow=flow)
+    return done(out, ret, low=low.size, cma=None, high=high, accepted=True, flow=flow)
+
+
+def _fadump(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-def]
+    """arch/powerpc/kernel/fadump.c:fadump_calculate_reserve_size() (fadump=on).
+
+    crashkernel= (plain or range, ``@offset`` ignored) sizes the boot memory, capped at RAM/4; without
+    it, 5% of RAM rounded down to 256 MiB, at least the platform minimum (RTAS 320 MiB assumed).
+    ``,cma`` is ignored: arch_reserve_crashkernel(), which records it, does not run.
+    """
+    out = cr.Result()
+    ret = p.parse(None, system_ram, out, "plain")
+    if p.release.at_least(6, 7):
+        if not out.size:
+            ret = cr.EINVAL
+        if SWITCHES["size_ge_ram"].on(p.release) and out.size >= system_ram:
+            ret = cr.EINVAL
+    if ret == 0 and out.size > 0:
+        size = out.size
+        max_size = system_ram // 4
+        if size > max_size:
+            size = max_size
+            p.log.append(("info", f"fadump: Adjusted boot memory size to {size >> 20}MB"))
+    else:
+        size = (system_ram // 20) & ~0x0FFFFFFF
+        size = max(size, 0x14000000)
+    return done(out, ret, low=None, cma=None, high=None, accepted=True, flow="fadump", fadump=True, fadump_size=size)
+
+
+def _variant(p: _Parser, variant: str, system_ram: int, done):  # type: ignore[no-untyped-def]
+    out = cr.Result()
+    if variant == "fn:parse_crashkernel":
+        ret = p.parse(None, system_ram, out, "plain")
+        return done(out, ret, low=None, cma=None, high=None, accepted=ret == 0 and out.size > 0, flow=variant)
+    if variant in ("fn:parse_crashkernel_high", "fn:parse_crashkernel_low"):
+        suffix = cr.SUFFIX_HIGH if variant.endswith("high") else cr.SUFFIX_LOW
+        ret = p.parse(suffix, system_ram, out, suffix.decode()[1:])
+        return done(out, ret, low=None, cma=None, high=None, accepted=ret == 0 and out.size > 0, flow=variant)
+    if variant == "seq:x86_64":
+        return _x86_legacy(p, system_ram, done)
+    if variant == "seq:arm64":
+        return _arm64_legacy(p, system_ram, done, default_low=SWITCHES["arm64_fallback"].on(p.release))
+    ptrs = set(variant.split(",")) if variant != "none" else set()
+    unknown = ptrs - {"high", "low", "cma"}
+    if unknown:
+        raise ValueError(f"unknown variant {variant!r}")
+    low_high = "high" in ptrs
+    if low_high and p.arch not in DEFAULT_LOW_SIZE:
+        p.arch = "x86_64"
+    out, ret, low, cma_size, high = p.generic_parse(system_ram, low_high, "cma" in ptrs)
+    return done(out, ret, low=low, cma=cma_size, high=high, accepted=ret == 0, flow=variant)

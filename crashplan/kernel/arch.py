@@ -1,0 +1,53 @@
+"""Architecture names and the per-architecture constants of the crash reservation.
+
+Accepts ``uname -m`` names, Debian names and the kernel's own ``arch/`` directory names, and maps
+them to one canonical name.  The constants are those of kernel-semantics §5.3 (``CRASH_ALIGN``,
+``CRASH_ADDR_LOW_MAX``, ``CRASH_ADDR_HIGH_MAX``, ``DEFAULT_CRASH_KERNEL_LOW_SIZE``) and
+``COMMAND_LINE_SIZE``; values that depend on the machine (arm64's DMA limit, riscv's end of DRAM)
+are resolved by the simulator from the memory map.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ARCHES", "normalize_arch", "COMMAND_LINE_SIZE", "DISPLAY"]
+
+ARCHES = ("x86_64", "arm64", "riscv64", "loongarch64", "ppc64le", "s390x", "arm", "mips")
+
+_ALIASES = {
+    "x86_64": "x86_64", "amd64": "x86_64", "x86": "x86_64", "x64": "x86_64",
+    "aarch64": "arm64", "arm64": "arm64",
+    "riscv64": "riscv64", "riscv": "riscv64",
+    "loongarch64": "loongarch64", "loongarch": "loongarch64", "loong64": "loongarch64",
+    "ppc64le": "ppc64le", "ppc64el": "ppc64le", "powerpc": "ppc64le", "ppc64": "ppc64le", "powerpc64le": "ppc64le",
+    "s390x": "s390x", "s390": "s390x",
+    "arm": "arm", "armhf": "arm", "armel": "arm", "armv7l": "arm",
+    "mips": "mips", "mipsel": "mips", "mips64el": "mips",
+}
+
+# Human names, for output.
+DISPLAY = {
+    "x86_64": "x86_64", "arm64": "arm64", "riscv64": "riscv64", "loongarch64": "loongarch64",
+    "ppc64le": "ppc64le", "s390x": "s390x", "arm": "arm", "mips": "mips",
+}
+
+# arch/*/include/uapi/asm/setup.h and asm/setup.h, 7.2: the boot command line buffer.
+COMMAND_LINE_SIZE = {
+    "x86_64": 2048, "arm64": 2048, "riscv64": 2048, "loongarch64": 4096,
+    "ppc64le": 2048, "s390x": 4096, "arm": 1024, "mips": 4096,
+}
+
+
+def normalize_arch(name: str) -> str:
+    """``amd64`` → ``x86_64``, ``aarch64`` → ``arm64``, ``ppc64el`` → ``ppc64le`` …
+
+    A comma-separated list (``arm64,riscv,loongarch``) names architectures that behave alike;
+    the first one is used.  Raises ``ValueError`` listing the accepted names.
+    """
+    key = name.strip().split(",")[0].strip().lower()
+    try:
+        return _ALIASES[key]
+    except KeyError:
+        raise ValueError(
+            f"unknown architecture {name!r} (expected one of x86_64/amd64, arm64/aarch64, riscv64, "
+            "loongarch64, ppc64le/ppc64el, s390x)"
+        ) from None

@@ -1,0 +1,152 @@
+"""Kernel releases and the behaviour switches that depend on them.
+
+A release is named by what ``uname -r`` prints (``6.12.0-55.el10.x86_64``, ``7.2.13+deb14-amd64``) or
+by a plain ``6.12`` / ``6.12.107``.  Only the mainline series (major, minor) decides behaviour;
+distribution patches that are known to change it are reported as notes, never guessed
+(``KernelRelease.distro``).
+
+Every switch is one entry of ``SWITCHES`` so that the version matrix can be reviewed in one place
+(kernel-semantics §8.2).  Where the exact release of a change is not pinned down, the entry says so in
+``certainty`` and ``crashplan check`` repeats it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "KernelRelease",
+    "parse_release",
+    "Switch",
+    "SWITCHES",
+    "OLDEST",
+    "NEWEST",
+    "SUPPORTED_SERIES",
+]
+
+OLDEST = (5, 15)
+NEWEST = (7, 3)
+
+_SERIES_5 = [(5, n) for n in range(15, 20)]
+_SERIES_6 = [(6, n) for n in range(0, 20)]
+_SERIES_7 = [(7, n) for n in range(0, 4)]
+SUPPORTED_SERIES: tuple[tuple[int, int], ...] = tuple(_SERIES_5 + _SERIES_6 + _SERIES_7)
+
+_RELEASE_RE = re.compile(r"^\s*v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?(?P<rest>\S*)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class KernelRelease:
+    """A kernel release: the mainline series plus what the release string says about its origin."""
+
+    major: int
+    minor: int
+    patch: int | None = None
+    text: str = ""
+    distro: str | None = None  # "rhel", "debian", "ubuntu", "suse", "fedora" or None
+
+    @property
+    def series(self) -> tuple[int, int]:
+        return (self.major, self.minor)
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return self.series >= (major, minor)
+
+    @property
+    def label(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def __str__(self) -> str:
+        return self.text or self.label
+
+
+def _distro_of(rest: str) -> str | None:
+    low = rest.lower()
+    if re.search(r"\.el\d+", low):
+        return "rhel"
+    if re.search(r"\.fc\d+", low):
+        return "fedora"
+    if "deb" in low or re.search(r"-(amd64|arm64|cloud-amd64|rt-amd64|ppc64el|s390x)$", low):
+        return "debian"
+    if re.search(r"-generic|-lowlatency|-aws|-azure|-gcp|-oracle", low):
+        return "ubuntu"
+    if re.search(r"-default$|-azure$|\.g[0-9a-f]+", low):
+        return "suse"
+    return None
+
+
+def parse_release(text: str) -> KernelRelease:
+    """Parse ``6.12``, ``6.12.107``, ``7.2.13+deb14-amd64``, ``6.12.0-55.el10.x86_64``.
+
+    Raises ``ValueError`` naming what was expected, and when the series is outside the releases
+    crashplan models (5.15 … 7.3).
+    """
+    m = _RELEASE_RE.match(text)
+    if m is None:
+        raise ValueError(
+            f"{text!r} is not a kernel release (expected MAJOR.MINOR[.PATCH], e.g. 6.12 or 6.12.0-55.el10.x86_64)"
+        )
+    major, minor = int(m.group("major")), int(m.group("minor"))
+    patch = int(m.group("patch")) if m.group("patch") is not None else None
+    if (major, minor) < OLDEST or (major, minor) > NEWEST:
+        raise ValueError(
+            f"kernel {major}.{minor} is outside the releases crashplan models "
+            f"({OLDEST[0]}.{OLDEST[1]} … {NEWEST[0]}.{NEWEST[1]})"
+        )
+    if (major, minor) not in SUPPORTED_SERIES:
+        raise ValueError(f"{major}.{minor} is not a Linux release series")
+    return KernelRelease(major, minor, patch, text.strip(), _distro_of(m.group("rest") or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """One behaviour change: on from ``since`` (mainline series) onwards."""
+
+    name: str
+    since: tuple[int, int]
+    what: str
+    certainty: str = "verified"  # "verified" (read in the source or seen on a real kernel) or a reason
+
+    def on(self, release: KernelRelease) -> bool:
+        return release.series >= self.since
+
+
+def _sw(name: str, since: tuple[int, int], what: str, certainty: str = "verified") -> Switch:
+    return Switch(name, since, what, certainty)
+
+
+SWITCHES: dict[str, Switch] = {
+    s.name: s
+    for s in (
+        _sw("enoent", (5, 19), "a missing crashkernel= token returns -ENOENT instead of -EINVAL (arm64 ,high series)",
+            "5.19 inferred from the arm64 series; 5.15 and 6.1 verified"),
+        _sw("roundup_128m", (6, 0), "range syntax rounds system RAM up to a multiple of 128 MiB",
+            "6.0 inferred from the merge window; absent in 5.15 and present in 6.1 verified"),
+        _sw("arm64_high_low", (5, 19), "arm64 reads crashkernel=,high and ,low",
+            "5.19 inferred; 6.1 verified"),
+        _sw("arm64_fallback", (6, 2), "arm64 plain size falls back above the DMA limit with a 128M low region"),
+        _sw("riscv_high_low", (6, 6), "riscv reads crashkernel=,high and ,low (own code)", "6.6 inferred from the pull"),
+        _sw("loongarch_kdump", (6, 3), "loongarch reserves crashkernel= (own code, below 4 GiB)"),
+        _sw("generic_x86_arm64_riscv", (6, 7), "x86, arm64 and riscv use reserve_crashkernel_generic()"),
+        _sw("generic_loongarch", (6, 8), "loongarch uses reserve_crashkernel_generic()"),
+        _sw("prefix_messages", (6, 9), "range messages carry the 'crashkernel:' prefix (and the 'crahskernel' typo)",
+            "absent in 6.8 and present in 6.12 verified; 6.9 inferred"),
+        _sw("high_fallback_guard", (6, 11), "the ,high -> low fallback is skipped when LOW_MAX == HIGH_MAX",
+            "absent in 6.8 and present in 6.12 verified; 6.11 inferred"),
+        _sw("size_ge_ram", (6, 11), "parse_crashkernel() rejects size >= system RAM without a message",
+            "absent in 6.8 and present in 6.12 verified; 6.11 inferred"),
+        _sw("ppc_generic", (6, 15), "powerpc uses the generic fixed-base reservation",
+            "absent in 6.12 and present in 6.17 verified; 6.15 inferred"),
+        _sw("typo_fixed", (6, 16), "'crahskernel' typo fixed", "fix posted April 2025; present in 6.17 verified"),
+        _sw("cma_suffix", (6, 17), "',cma' is a known suffix (skipped by the plain lookup)"),
+        _sw("cma_x86", (6, 17), "x86 reserves crashkernel=,cma from CMA"),
+        _sw("cma_ppc", (6, 19), "powerpc reserves crashkernel=,cma from CMA; /sys/kernel/kexec/crash_cma_ranges"),
+        _sw("memparse_saturates", (7, 2), "memparse saturates on overflow and no longer consumes a bare suffix",
+            "absent in 7.1.8 and present in 7.2.6 verified"),
+        _sw("cma_arm64_riscv", (7, 3), "arm64 and riscv reserve crashkernel=,cma from CMA",
+            "arm64 verified by booting 7.3.4; riscv inferred from the same series"),
+        _sw("kexec_crash_size_low", (6, 5), "/sys/kernel/kexec_crash_size includes the low region",
+            "6.5 inferred; 6.1 and 6.12 verified"),
+    )
+}

@@ -1,0 +1,131 @@
+"""The memory model every source is read into, and the simulator replays over.
+
+All ranges are half-open ``[start, end)`` inside crashplan; readers of formats with inclusive ends
+(``/proc/iomem``, e820 lines) convert at the boundary.
+
+``MemoryMap`` holds what memblock knows when the crash reservation runs:
+
+``ram``       memblock.memory: the RAM the kernel manages (``System RAM``), sorted, merged
+``reserved``  memblock.reserved parts known from the source: kernel image, initrd, firmware tables,
+              early allocations (named), inside ``ram``
+``nomap``     memory counted in ``memblock_phys_mem_size()`` but never allocated (arm64 NOMAP)
+``other``     non-RAM ranges, for the picture only (PCI windows, ACPI, firmware-reserved)
+``crash``     crash regions the source shows from an earlier boot (``Crash kernel``, CMA ranges):
+              a result of that boot's parameters, not a fact about free memory; the simulator does
+              not treat them as taken unless asked to
+
+``Machine`` adds the facts beyond the map that change the result (architecture, release, command
+line, swiotlb size, memory encryption, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+__all__ = ["Span", "MemoryMap", "Machine", "merge_spans", "subtract_spans"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    start: int
+    end: int  # exclusive
+    name: str = ""
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.end
+
+    def contains(self, start: int, end: int) -> bool:
+        return self.start <= start and end <= self.end
+
+
+def merge_spans(spans: Iterable[Span], name: str = "") -> tuple[Span, ...]:
+    """Sort and merge overlapping or touching spans."""
+    out: list[Span] = []
+    for s in sorted(spans, key=lambda x: (x.start, x.end)):
+        if s.end <= s.start:
+            continue
+        if out and s.start <= out[-1].end:
+            last = out[-1]
+            out[-1] = Span(last.start, max(last.end, s.end), last.name or name)
+        else:
+            out.append(Span(s.start, s.end, s.name or name))
+    return tuple(out)
+
+
+def subtract_spans(base: Iterable[Span], remove: Iterable[Span]) -> tuple[Span, ...]:
+    """``base`` minus ``remove`` (both may be unsorted); names of ``base`` are kept."""
+    rem = merge_spans(remove)
+    out: list[Span] = []
+    for b in merge_spans(base):
+        cur = b.start
+        for r in rem:
+            if r.end <= cur or r.start >= b.end:
+                continue
+            if r.start > cur:
+                out.append(Span(cur, r.start, b.name))
+            cur = max(cur, r.end)
+            if cur >= b.end:
+                break
+        if cur < b.end:
+            out.append(Span(cur, b.end, b.name))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryMap:
+    ram: tuple[Span, ...]
+    reserved: tuple[Span, ...] = ()
+    nomap: tuple[Span, ...] = ()
+    other: tuple[Span, ...] = ()
+    crash: tuple[Span, ...] = ()
+    source: str = ""
+
+    def system_ram(self) -> int:
+        """The best estimate of ``memblock_phys_mem_size()``: RAM plus NOMAP memory."""
+        return sum(s.size for s in merge_spans(self.ram + self.nomap))
+
+    def free(self) -> tuple[Span, ...]:
+        """RAM not known to be reserved: what memblock could hand out."""
+        return subtract_spans(self.ram, self.reserved + self.nomap)
+
+    def end_of_dram(self) -> int:
+        spans = merge_spans(self.ram + self.nomap)
+        return spans[-1].end if spans else 0
+
+    def start_of_dram(self) -> int:
+        spans = merge_spans(self.ram + self.nomap)
+        return spans[0].start if spans else 0
+
+    def with_reserved(self, extra: Iterable[Span]) -> MemoryMap:
+        return replace(self, reserved=tuple(sorted(self.reserved + tuple(extra))))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Machine:
+    """A machine to plan for: its memory map and the facts that change the reservation."""
+
+    memmap: MemoryMap
+    name: str = ""
+    provenance: str = ""
+    arch: str | None = None  # canonical (crashplan.kernel.arch.normalize_arch)
+    kernel: str | None = None  # a release string, e.g. "6.12.0-55.el10.x86_64"
+    cmdline: str | None = None  # the boot command line of the source, if known
+    system_ram: int | None = None  # memblock_phys_mem_size() when known exactly (else memmap.system_ram())
+    swiotlb_size: int | None = None  # bytes; None = the default (64 MiB)
+    mem_encrypt: str | None = None  # "sev", "tdx", "sme" or None
+    kaslr: bool | None = None  # None = unknown
+    cpus: int | None = None
+    page_size: int = 4096
+    dma_limit: int | None = None  # arm64_dma_phys_limit / riscv dma32_phys_limit when known
+    fadump: bool | None = None
+    kexec_crash_size: int | None = None
+    crash_cma_ranges: tuple[Span, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def ram_size(self) -> int:
+        return self.system_ram if self.system_ram is not None else self.memmap.system_ram()

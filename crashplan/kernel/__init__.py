@@ -444,3 +444,30 @@ def _variant(p: _Parser, variant: str, system_ram: int, done):  # type: ignore[n
         p.arch = "x86_64"
     out, ret, low, cma_size, high = p.generic_parse(system_ram, low_high, "cma" in ptrs)
     return done(out, ret, low=low, cma=cma_size, high=high, accepted=ret == 0, flow=variant)
+
+
+def cma_supported(arch: str, kernel: str | KernelRelease) -> bool:
+    """Whether this release reserves ``crashkernel=X,cma`` on this architecture (kernel-semantics §6.1)."""
+    release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
+    a = normalize_arch(arch)
+    if flow_for(a, release) != "generic":
+        return False
+    return _pointers(a, release)[1]
+
+
+def high_low_supported(arch: str, kernel: str | KernelRelease) -> bool:
+    """Whether this release reads ``crashkernel=X,high`` / ``,low`` on this architecture."""
+    release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
+    a = normalize_arch(arch)
+    flow = flow_for(a, release)
+    if flow in ("x86-legacy", "arm64-legacy"):
+        return True
+    return flow == "generic" and _pointers(a, release)[0]
+
+
+def cma_first_release(arch: str) -> str | None:
+    """The first release that reserves ``,cma`` on ``arch`` (None: no release up to 7.3)."""
+    return {"x86_64": "6.17", "ppc64le": "6.19", "arm64": "7.3", "riscv64": "7.3"}.get(normalize_arch(arch))
+
+
+__all__ += ["cma_supported", "high_low_supported", "cma_first_release"]

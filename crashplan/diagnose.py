@@ -1,0 +1,697 @@
+"""Diagnoses of a kernel command line: what will go wrong with ``crashkernel=``, in plain words.
+
+Pure: a command line and the targets it must work for (release, architecture, RAM) go in, a list of
+``Diagnosis`` comes out.  ``crashplan check`` prints them for one target; ``crashplan lint`` turns them
+into findings for every target of a profile.  Each code is one gotcha of kernel-semantics §9 that
+needs no memory map; codes are stable and never reused:
+
+* ``CK1xx`` the kernel rejects the value or reserves nothing: kdump is disabled;
+* ``CK2xx`` the kernel accepts it, but not as the writer probably meant;
+* ``CK3xx`` (from the simulator) the reservation does not fit the machine.
+
+A diagnosis carries the span of the offending text (character offsets into the command line) and,
+where one safe correction exists, the whole corrected command line (``fix``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from crashplan.cmdline import Param, split_params
+from crashplan.kernel import (
+    Outcome,
+    cma_first_release,
+    cma_supported,
+    evaluate,
+    high_low_supported,
+    normalize_arch,
+    parse_release,
+)
+from crashplan.kernel._cmdline import memparse
+from crashplan.kernel.arch import COMMAND_LINE_SIZE
+from crashplan.kernel.versions import SWITCHES, KernelRelease
+
+__all__ = ["Target", "Diagnosis", "CodeInfo", "CODES", "diagnose", "crash_tokens", "CrashToken"]
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One configuration the command line must work for."""
+
+    kernel: str
+    arch: str
+    system_ram: int
+
+    def label(self) -> str:
+        from crashplan.units import format_size
+
+        return f"{self.kernel}/{normalize_arch(self.arch)}/{format_size(self.system_ram)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    code: str
+    name: str
+    severity: str  # "error", "warning", "info"
+    message: str
+    span: tuple[int, int] | None = None
+    fix: str | None = None
+    detail: str = ""
+    targets: tuple[Target, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    code: str
+    name: str
+    severity: str
+    summary: str
+    description: str
+    # (command line, target as {"kernel", "arch", "ram"}, codes expected) — PASS examples expect ()
+    examples: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = field(default=())
+
+
+def _x86(kernel: str = "7.2", ram: str = "16G") -> dict[str, str]:
+    return {"kernel": kernel, "arch": "x86_64", "ram": ram}
+
+
+def _arm(kernel: str = "7.2", ram: str = "16G") -> dict[str, str]:
+    return {"kernel": kernel, "arch": "arm64", "ram": ram}
+
+
+_CODES: list[CodeInfo] = [
+    CodeInfo("CK101", "kernel-rejects-crashkernel", ERROR, "the kernel rejects the crashkernel= value: kdump is disabled",
+             "The token the kernel picks does not parse; the kernel prints a warning and reserves nothing.",
+             (("crashkernel=256MB", _x86(), ("CK101",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK102", "cma-typo", ERROR, "crashkernel=X,cma=Y is one token the kernel rejects",
+             "`crashkernel=256M,cma=1G` is read as one crashkernel= value: the simple parser stops at `,` "
+             "(`unrecognized char: ,`), so nothing is reserved, no CMA is reserved, and the global cma= is not set "
+             "either. Write two tokens.",
+             (("crashkernel=256M,cma=1G", _x86(), ("CK102",)), ("crashkernel=256M crashkernel=1G,cma", _x86(), ("CK210",)))),
+    CodeInfo("CK103", "cma-breaks-old-kernel", ERROR, "a ,cma token breaks kdump on kernels before 6.17",
+             "Before 6.17 `,cma` is not a known suffix, so `crashkernel=1G,cma` is a plain candidate; when it is the "
+             "last one it wins and fails with `unrecognized char: ,`. Put the plain token last.",
+             (("crashkernel=256M crashkernel=1G,cma", _x86("6.12"), ("CK103",)),
+              ("crashkernel=1G,cma crashkernel=256M", _x86("6.12"), ("CK209",)))),
+    CodeInfo("CK104", "quoted-crashkernel", ERROR, "quotes are part of the crashkernel= value",
+             "The crashkernel parser searches the raw command line; quotes are not special to it. "
+             "`\"crashkernel=256M\"` ends in `\"` (`unrecognized char: \"`), `crashkernel=\"256M\"` is not a number.",
+             (('"crashkernel=256M"', _x86(), ("CK104",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK105", "tab-in-crashkernel", ERROR, "only a space ends a crashkernel= token",
+             "A TAB or newline after the value becomes part of it: the kernel reports `unrecognized char` and "
+             "reserves nothing.",
+             (("crashkernel=256M\tquiet", _x86(), ("CK105",)), ("crashkernel=256M quiet", _x86(), ()))),
+    CodeInfo("CK106", "crashkernel-auto", ERROR, "crashkernel=auto is a RHEL-only patch",
+             "Mainline kernels print `memory value expected` and reserve nothing. Use an explicit size or a range.",
+             (("crashkernel=auto", _x86(), ("CK106",)), ("crashkernel=2G-64G:256M,64G-:512M", _x86(), ()))),
+    CodeInfo("CK107", "size-ge-ram", ERROR, "the crashkernel size is not smaller than RAM",
+             "From 6.11 the kernel silently rejects a size >= system RAM; older kernels fail to allocate it.",
+             (("crashkernel=4G", _x86(ram="4G"), ("CK107",)), ("crashkernel=256M", _x86(ram="4G"), ()))),
+    CodeInfo("CK108", "range-size-ge-ram", ERROR, "a range entry's size is not smaller than RAM",
+             "Every range entry evaluated before the match must have size < RAM (rounded up to 128M on 6.0+); "
+             "otherwise `crashkernel: invalid size` and the whole parameter is rejected.",
+             (("crashkernel=0-4G:192M,4G-8G:8G", _x86(ram="6G"), ("CK108",)),
+              ("crashkernel=0-4G:192M,4G-8G:512M", _x86(ram="6G"), ()))),
+    CodeInfo("CK109", "no-range-matches", WARNING, "no range entry matches this RAM size: nothing is reserved",
+             "`crashkernel size resulted in zero bytes`: RAM (rounded up to 128M on 6.0+) is outside every "
+             "`start-end` entry (start inclusive, end exclusive).",
+             (("crashkernel=2G-64G:256M", _x86(ram="1G"), ("CK109",)), ("crashkernel=1G-64G:256M", _x86(ram="1G"), ()))),
+    CodeInfo("CK110", "zero-size", ERROR, "crashkernel=0 reserves nothing",
+             "A zero size disables the reservation.",
+             (("crashkernel=0", _x86(), ("CK110",)), ("crashkernel=128M", _x86(), ()))),
+    CodeInfo("CK111", "cma-only", ERROR, "a ,cma reservation needs a standard crashkernel= as well",
+             "Without a plain `crashkernel=` (or `,high`) the kernel returns before it reads `,cma` on x86, arm64 and "
+             "riscv: nothing is reserved. On powerpc the CMA part is reserved but there is no room for the capture "
+             "kernel and initrd.",
+             (("crashkernel=1G,cma", _x86(), ("CK111",)), ("crashkernel=256M crashkernel=1G,cma", _x86(), ("CK210",)))),
+    CodeInfo("CK112", "suffix-with-offset", ERROR, "@offset and ranges cannot be combined with ,high/,low/,cma",
+             "Suffix syntax takes a plain size only: `512M@4G,high` fails with `unrecognized char: @`, a range "
+             "with a suffix with `unrecognized char: -`.",
+             (("crashkernel=512M@4G,high", _x86(), ("CK112",)), ("crashkernel=512M,high", _x86(), ()))),
+    CodeInfo("CK113", "malformed-cma", ERROR, "the ,cma token is malformed; the kernel still reserves its first number",
+             "The CMA parse ignores its own errors and keeps the number it read first: `crashkernel=512M-2G:64M,cma` "
+             "reserves 512M of CMA and only warns.",
+             (("crashkernel=256M crashkernel=512M-2G:64M,cma", _x86(), ("CK113", "CK210")),
+              ("crashkernel=256M crashkernel=512M,cma", _x86(), ("CK210",)))),
+    CodeInfo("CK114", "invalid-plain-hides-high", ERROR, "an invalid plain crashkernel= disables a valid ,high",
+             "Any plain token, even an invalid one, means ,high is never read (6.7+; arm64 5.19+); old x86 fell back "
+             "to ,high.",
+             (("crashkernel=foo crashkernel=512M,high", _x86(), ("CK114",)), ("crashkernel=512M,high", _x86(), ()))),
+    CodeInfo("CK115", "invalid-low", ERROR, "an invalid ,low disables the ,high reservation",
+             "`crashkernel=Y,low` may be omitted but an invalid value is not allowed: nothing is reserved.",
+             (("crashkernel=512M,high crashkernel=64MB,low", _x86(), ("CK115",)),
+              ("crashkernel=512M,high crashkernel=64M,low", _x86(), ()))),
+    CodeInfo("CK116", "no-crashkernel", INFO, "no crashkernel= parameter: kdump has no memory",
+             "Nothing is reserved at boot, so a crash cannot be captured.",
+             (("quiet", _x86(), ("CK116",)), ("quiet crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK117", "low-only", ERROR, "crashkernel=Y,low alone reserves nothing",
+             "`,low` is only read together with `,high`.",
+             (("crashkernel=128M,low", _x86(), ("CK117",)), ("crashkernel=512M,high crashkernel=128M,low", _x86(), ()))),
+    CodeInfo("CK118", "high-zero", ERROR, "crashkernel=0,high reserves nothing",
+             "A zero ,high size disables the reservation.",
+             (("crashkernel=0,high", _x86(), ("CK118",)), ("crashkernel=512M,high", _x86(), ()))),
+    CodeInfo("CK119", "crashkernel-unsupported", ERROR, "this kernel has no crashkernel= support on this architecture",
+             "loongarch kernels before 6.3 cannot reserve crash kernel memory.",
+             (("crashkernel=256M", {"kernel": "6.1", "arch": "loongarch64", "ram": "16G"}, ("CK119",)),
+              ("crashkernel=256M", {"kernel": "6.12", "arch": "loongarch64", "ram": "16G"}, ()))),
+    CodeInfo("CK201", "duplicate-crashkernel", WARNING, "several crashkernel= tokens of one kind: only the last counts",
+             "The kernel silently ignores every earlier token of the same kind (plain, ,high, ,low, ,cma).",
+             (("crashkernel=128M crashkernel=256M", _x86(), ("CK201",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK202", "octal-number", WARNING, "a leading 0 makes the number octal",
+             "memparse() uses base 0: `010M` is 8 MiB, `0256M` is 174 MiB, `08M` is 0 followed by junk.",
+             (("crashkernel=0256M", _x86(), ("CK202",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK203", "hex-suffix-digit", WARNING, "in a hex number E, B … are digits, not units",
+             "`0x1E` is 30 bytes, not 1 EiB; `0x100M` is 256 MiB.",
+             (("crashkernel=0x1E", _x86(), ("CK203",)), ("crashkernel=0x10000000", _x86(), ()))),
+    CodeInfo("CK204", "trailing-garbage", WARNING, "text after the value is silently ignored",
+             "The kernel accepts `…:256MB` (a matching range entry) and `256M@16Mjunk` and ignores the rest; "
+             "it is probably a typo.",
+             (("crashkernel=1G-:256MB", _x86(), ("CK204",)), ("crashkernel=1G-:256M", _x86(), ()))),
+    CodeInfo("CK205", "embedded-crashkernel", WARNING, "the kernel also finds crashkernel= inside another parameter",
+             "The search is a raw substring search: `foo.crashkernel=`, a quoted value or init's arguments after "
+             "`--` count as crashkernel= tokens.",
+             (("crashkernel=256M rd.kdump.crashkernel=64M", _x86(), ("CK201", "CK205")), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK206", "high-ignored", WARNING, "crashkernel=,high is ignored when a plain crashkernel= exists",
+             "A plain token takes precedence; ,high and ,low are never read.",
+             (("crashkernel=256M crashkernel=512M,high", _x86(), ("CK206",)), ("crashkernel=512M,high", _x86(), ()))),
+    CodeInfo("CK207", "low-ignored", WARNING, "crashkernel=,low is ignored here",
+             "From 6.7 `,low` is read only with `,high`; with a plain token the default low size is used when the "
+             "reservation falls back above 4 GiB.",
+             (("crashkernel=256M crashkernel=128M,low", _x86(), ("CK207",)),
+              ("crashkernel=512M,high crashkernel=128M,low", _x86(), ()))),
+    CodeInfo("CK208", "suffix-ignored-arch", WARNING, ",high/,low are silently ignored on this architecture",
+             "powerpc, s390 and arm64 before 5.19 read only plain and range syntax; the suffixed tokens are "
+             "skipped.",
+             (("crashkernel=512M,high", {"kernel": "6.12", "arch": "ppc64le", "ram": "16G"}, ("CK208",)),
+              ("crashkernel=512M", {"kernel": "6.12", "arch": "ppc64le", "ram": "16G"}, ()))),
+    CodeInfo("CK209", "cma-ignored", WARNING, "crashkernel=,cma is silently ignored by this kernel",
+             "CMA crash memory is reserved by x86 from 6.17, powerpc from 6.19, arm64 and riscv from 7.3; elsewhere "
+             "(and with fadump) the token is skipped.",
+             (("crashkernel=256M crashkernel=1G,cma", _arm("7.2"), ("CK209",)),
+              ("crashkernel=256M crashkernel=1G,cma", _arm("7.3"), ("CK210",)))),
+    CodeInfo("CK210", "cma-caveats", INFO, "CMA crash memory: user pages are not dumped, a 10 s wait, kexec_file_load",
+             "Pages production allocates from the CMA range are not in the vmcore; the kernel waits 10 seconds "
+             "for DMA before starting the capture kernel; only kexec_file_load passes the CMA range to it; "
+             "DMA/GPU/RDMA drivers that pin pages badly can corrupt the capture kernel.",
+             (("crashkernel=256M crashkernel=1G,cma", _x86(), ("CK210",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK211", "range-boundary", WARNING, "a range boundary sits on this RAM size",
+             "Range starts are inclusive and ends exclusive, compared with RAM rounded up to 128 MiB (6.0+): "
+             "`1G-4G:…` does not match a 4 GiB machine, and a 3.9 GiB machine counts as 4 GiB.",
+             (("crashkernel=1G-4G:192M,4G-64G:256M", _x86(ram="4G"), ("CK211",)),
+              ("crashkernel=1G-4G:192M,4G-64G:256M", _x86(ram="16G"), ()))),
+    CodeInfo("CK212", "fractional-size", ERROR, "sizes cannot have fractions",
+             "`1.5G` is read as 1 and then `.`: rejected in simple syntax, 1 byte in a matching range entry.",
+             (("crashkernel=1G-:1.5G", _x86(), ("CK212",)), ("crashkernel=1G-:1536M", _x86(), ()))),
+    CodeInfo("CK213", "fixed-offset", WARNING, "a fixed @offset must be free and aligned; prefer automatic placement",
+             "The kernel reserves exactly `[offset, offset+size)` or nothing (`memory is in use`). x86 6.7+ needs "
+             "16 MiB alignment (1 MiB before), arm64/riscv/loongarch 2 MiB; on 6.7+ an offset at or above 4 GiB "
+             "gets no low region.",
+             (("crashkernel=256M@16M", _x86(), ("CK213",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK214", "large-plain-x86", INFO, "a large plain size will probably fall back above 4 GiB",
+             "If it does not fit below 4 GiB the kernel places it high and adds a low region "
+             "(256 MiB or more on x86, 128 MiB elsewhere): production loses both.",
+             (("crashkernel=3G", _x86(ram="64G"), ("CK214",)), ("crashkernel=512M", _x86(ram="64G"), ()))),
+    CodeInfo("CK215", "arm64-no-fallback", WARNING, "arm64 before 6.2 has no fallback above the DMA limit",
+             "A plain size must fit below the DMA limit (1 GiB on a Raspberry Pi 4); `,high` without `,low` gets no "
+             "low region before 6.2.",
+             (("crashkernel=512M,high", _arm("6.1"), ("CK215",)), ("crashkernel=512M,high", _arm("6.12"), ()))),
+    CodeInfo("CK216", "fadump", INFO, "with fadump=on crashkernel= sizes fadump's boot memory",
+             "@offset is ignored, the size is capped at RAM/4 and ,cma is ignored.",
+             (("fadump=on crashkernel=4G", {"kernel": "6.12", "arch": "ppc64le", "ram": "64G"}, ("CK216",)),
+              ("crashkernel=4G", {"kernel": "6.12", "arch": "ppc64le", "ram": "64G"}, ()))),
+    CodeInfo("CK217", "cmdline-too-long", ERROR, "the command line is longer than the kernel's buffer",
+             "Text beyond COMMAND_LINE_SIZE-1 bytes (2048 on x86/arm64/riscv/powerpc) is cut before parsing.",
+             (("x" * 2100 + " crashkernel=256M", _x86(), ("CK217",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK218", "range-list-cut", ERROR, "junk in a range entry ends the list before later entries",
+             "Without a match, the first character that is not `,` ends the list silently: a later entry meant "
+             "for this RAM size is never read.",
+             (("crashkernel=512M-2G:64MB,2G-:256M", _x86(), ("CK218",)), ("crashkernel=512M-2G:64M,2G-:256M", _x86(), ()))),
+    CodeInfo("CK219", "kernel-note", INFO, "this kernel differs from mainline or is uncertain here",
+             "Distribution kernels (RHEL) carry patches that change crashkernel= handling.",
+             (("crashkernel=256M", _x86("6.12.0-55.el10.x86_64"), ("CK219",)), ("crashkernel=256M", _x86(), ()))),
+]
+
+CODES: dict[str, CodeInfo] = {c.code: c for c in _CODES}
+
+
+# --------------------------------------------------------------------------------------------
+# Tokens as the kernel's raw search sees them
+
+
+@dataclass(frozen=True, slots=True)
+class CrashToken:
+    """One occurrence of ``crashkernel=`` in the command line, as get_last_crashkernel() sees it."""
+
+    start: int  # offset of "crashkernel="
+    end: int  # offset of the next ASCII space (or the end)
+    text: str
+    value: str  # after "crashkernel="
+    suffix: str | None  # "high", "low", "cma" (by the suffix table of the newest kernels), or None
+    param: Param | None  # the next_arg() parameter that contains it
+    embedded: bool  # not a parameter of its own: foo.crashkernel=, inside quotes, after "--"
+
+
+def crash_tokens(cmdline: str) -> list[CrashToken]:
+    params = split_params(cmdline)
+    out: list[CrashToken] = []
+    i = cmdline.find("crashkernel=")
+    while i >= 0:
+        end = cmdline.find(" ", i)
+        end = len(cmdline) if end < 0 else end
+        text = cmdline[i:end]
+        suffix = next((s for s in ("high", "low", "cma") if text.endswith("," + s)), None)
+        param = next((p for p in params if p.start <= i < p.end), None)
+        own = param is not None and not param.after_dashdash and param.name == "crashkernel" and (
+            param.start == i or (cmdline[param.start] == '"' and param.start + 1 == i)
+        )
+        out.append(CrashToken(i, end, text, text[len("crashkernel="):], suffix, param, not own))
+        i = cmdline.find("crashkernel=", i + 1)
+    return out
+
+
+def _kind(tok: CrashToken, release: KernelRelease) -> str:
+    """plain/high/low/cma as this release's suffix table classifies the token."""
+    if tok.suffix == "cma" and not SWITCHES["cma_suffix"].on(release):
+        return "plain"
+    return tok.suffix or "plain"
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, tuple[int, int] | None], Diagnosis] = {}
+        self.order: list[tuple[str, tuple[int, int] | None]] = []
+
+    def add(self, code: str, message: str, target: Target, *, span: tuple[int, int] | None = None,
+            fix: str | None = None, detail: str = "") -> None:
+        key = (code, span)
+        info = CODES[code]
+        if key in self.items:
+            d = self.items[key]
+            fix_all = d.fix if d.fix == fix else None
+            self.items[key] = Diagnosis(d.code, d.name, d.severity, d.message, d.span, fix_all, d.detail,
+                                        d.targets + (target,))
+        else:
+            self.items[key] = Diagnosis(code, info.name, info.severity, message, span, fix, detail or info.description,
+                                        (target,))
+            self.order.append(key)
+
+    def result(self) -> list[Diagnosis]:
+        rank = {ERROR: 0, WARNING: 1, INFO: 2}
+        ds = [self.items[k] for k in self.order]
+        return sorted(ds, key=lambda d: (rank[d.severity], d.span[0] if d.span else -1, d.code))
+
+
+def _replace(cmdline: str, start: int, end: int, new: str) -> str:
+    return cmdline[:start] + new + cmdline[end:]
+
+
+def _kmsg(o: Outcome) -> str:
+    warns = [m.text for m in o.messages if m.level == "warn"]
+    return f" (the kernel prints “{warns[-1]}”)" if warns else ""
+
+
+_NUM = re.compile(r"0[xX][0-9a-fA-F]+|\d+")
+
+
+def _numbers(value: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _NUM.finditer(value)]
+
+
+def diagnose(cmdline: str, targets: Sequence[Target]) -> list[Diagnosis]:
+    """Every problem of ``cmdline`` for each target; merged across targets (``Diagnosis.targets``)."""
+    col = _Collector()
+    toks = crash_tokens(cmdline)
+    for t in targets:
+        release = parse_release(t.kernel)
+        arch = normalize_arch(t.arch)
+        o = evaluate(cmdline, system_ram=t.system_ram, kernel=release, arch=arch)
+        _per_target(cmdline, toks, t, release, arch, o, col)
+    return col.result()
+
+
+def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: KernelRelease, arch: str,
+                o: Outcome, col: _Collector) -> None:
+    from crashplan.units import format_size
+
+    by_start = {tok.start: tok for tok in toks}
+
+    def chosen(kind: str) -> CrashToken | None:
+        tk = o.tokens.get(kind)
+        return by_start.get(tk.start) if tk else None
+
+    plain = chosen("plain")
+    kinds = {k: [tok for tok in toks if _kind(tok, release) == k] for k in ("plain", "high", "low", "cma")}
+    for n in o.notes:
+        col.add("CK219", n, t)
+
+    limit = COMMAND_LINE_SIZE.get(arch, 2048) - 1
+    if len(cmdline.encode("utf-8", "surrogateescape")) > limit:
+        cut = [tok for tok in toks if tok.end > limit]
+        msg = (f"the command line is {len(cmdline)} bytes; {arch} keeps only the first {limit}")
+        if cut:
+            msg += f": `{cut[0].text}` is cut off before the kernel reads it"
+        col.add("CK217", msg, t, span=(limit, len(cmdline)))
+
+    if o.flow == "none":
+        col.add("CK119", f"Linux {release.label} on {arch} has no crashkernel= support (loongarch from 6.3)", t)
+        return
+
+    if not toks:
+        col.add("CK116", "no crashkernel= parameter: nothing is reserved for kdump", t)
+        return
+
+    # ---- embedded matches, duplicates: independent of the outcome
+    for tok in toks:
+        if tok.embedded and tok.param is not None:
+            where = ("after `--` (init's arguments)" if tok.param.after_dashdash
+                     else f"inside the parameter `{tok.param.name}`")
+            if cmdline[tok.param.start] == '"' and tok.param.name == "crashkernel":
+                continue  # reported as quoting below
+            col.add("CK205", f"`{tok.text}` {where} is still read by the kernel as crashkernel=", t,
+                    span=(tok.start, tok.end))
+    for kind, all_of_kind in kinds.items():
+        # a ,cma token that an older kernel counts as plain is reported as CK103/CK209, not as a duplicate
+        lst = [tok for tok in all_of_kind if kind != "plain" or tok.suffix != "cma"]
+        if len(lst) > 1:
+            last = lst[-1]
+            fixed = cmdline
+            for tok in reversed(lst[:-1]):
+                s, e = tok.start, tok.end
+                if tok.embedded:
+                    fixed = None  # type: ignore[assignment]
+                    break
+                while e < len(fixed) and fixed[e] == " ":
+                    e += 1
+                fixed = fixed[:s] + fixed[e:]
+            label = "plain" if kind == "plain" else f",{kind}"
+            for tok in lst[:-1]:
+                col.add("CK201", f"`{tok.text}` is ignored: the last {label} token `{last.text}` wins", t,
+                        span=(tok.start, tok.end), fix=fixed.rstrip() if fixed else None)
+
+    # ---- fadump
+    if o.fadump:
+        col.add("CK216", f"fadump=on: crashkernel= sizes fadump's boot memory "
+                f"({format_size(o.fadump_size or 0)}); @offset and ,cma are ignored", t)
+
+    # ---- why nothing is reserved
+    if not o.accepted:
+        _rejected(cmdline, toks, kinds, t, release, arch, o, col, plain, chosen)
+    else:
+        _accepted(cmdline, toks, kinds, t, release, arch, o, col, plain, chosen)
+
+    # ---- number-format surprises in the tokens the kernel reads
+    for kind in ("plain", "high", "low", "cma"):
+        tok = chosen(kind)
+        if tok is None:
+            continue
+        base = tok.start + len("crashkernel=")
+        for s, e, num in _numbers(tok.value):
+            if len(num) > 1 and num[0] == "0" and num[1].isdigit():
+                val, _ = memparse(num.encode() + tok.value[e:e + 1].encode(), 0)
+                col.add("CK202", f"`{num}{tok.value[e:e + 1]}` is octal: the kernel reads "
+                        f"{format_size(val) if val else '0'}", t, span=(base + s, base + e))
+            elif num[:2].lower() == "0x" and re.search(r"[eEbBdDaAcCfF]$", num) and num[-1] in "eEbB":
+                val = int(num, 16)
+                col.add("CK203", f"`{num}` is hexadecimal: `{num[-1]}` is a digit, the kernel reads {val} bytes", t,
+                        span=(base + s, base + e))
+        m = re.search(r"\d\.\d", tok.value)
+        if m:
+            col.add("CK212", f"`{tok.text}`: sizes cannot have fractions; write e.g. 1536M for 1.5G", t,
+                    span=(base + m.start(), base + m.end()))
+
+
+def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashToken]], t: Target,
+              release: KernelRelease, arch: str, o: Outcome, col: _Collector,
+              plain: CrashToken | None, chosen) -> None:  # type: ignore[no-untyped-def]
+    from crashplan.units import format_size
+
+    cma_ok = cma_supported(arch, release)
+    first_cma = cma_first_release(arch)
+    kmsg = _kmsg(o)
+
+    if plain is not None:
+        span = (plain.start, plain.end)
+        v = plain.value
+        m = re.match(r"^([^ ,]+),cma=(\S+)$", v)
+        if m:
+            a, b = m.group(1), m.group(2)
+            fix = _replace(cmdline, plain.start, plain.end, f"crashkernel={a} crashkernel={b},cma")
+            need = f"{first_cma}+ on {arch}" if first_cma else f"a kernel that supports it on {arch} (none up to 7.3)"
+            portable = _replace(cmdline, plain.start, plain.end, f"crashkernel={b},cma crashkernel={a}")
+            col.add("CK102", f"`{plain.text}` is one token: the kernel rejects all of it{kmsg}; kdump is disabled, "
+                    f"no CMA is reserved and cma= is not set. Write `crashkernel={a} crashkernel={b},cma` "
+                    f"(the ,cma part needs {need}; x86_64 6.17+, ppc64le 6.19+)", t, span=span,
+                    fix=fix if cma_ok else portable,
+                    detail=f"On kernels without ,cma keep the plain token last: `crashkernel={b},cma crashkernel={a}` "
+                    "reserves the plain size everywhere and the CMA part where supported.")
+            return
+        if plain.suffix == "cma" and not SWITCHES["cma_suffix"].on(release):
+            others = [tok for tok in kinds["plain"] if tok is not plain and tok.suffix != "cma"]
+            if others:
+                keep = others[-1]
+                fix = _replace(cmdline, plain.start, plain.end, keep.text)
+                fix = _replace(fix, keep.start, keep.end, plain.text) if keep.start < plain.start else fix
+                col.add("CK103", f"Linux {release.label} does not know ,cma: `{plain.text}` is the last plain-looking "
+                        f"token and is rejected{kmsg}; kdump is disabled. Put `{keep.text}` last", t, span=span,
+                        fix=fix)
+            else:
+                col.add("CK103", f"Linux {release.label} does not know ,cma: `{plain.text}` is rejected{kmsg}; "
+                        f"kdump is disabled (,cma needs {first_cma or 'a newer kernel'} on {arch})", t, span=span)
+            return
+        if '"' in v or (plain.start > 0 and cmdline[plain.start - 1] == '"'):
+            unq = plain.text.replace('"', "")
+            s = plain.start - 1 if plain.start > 0 and cmdline[plain.start - 1] == '"' else plain.start
+            col.add("CK104", f"`{cmdline[s:plain.end]}`: quotes are part of the value for the crashkernel parser{kmsg}; "
+                    "kdump is disabled", t, span=(s, plain.end), fix=_replace(cmdline, s, plain.end, unq))
+            return
+        ws = re.search(r"[\t\n\r\v\f]", v)
+        if ws:
+            pos = plain.start + len("crashkernel=") + ws.start()
+            col.add("CK105", f"a {'TAB' if ws.group() == chr(9) else 'newline'} after `{plain.text[:pos - plain.start]}` "
+                    f"is part of the value (only a space ends it){kmsg}; kdump is disabled", t, span=(pos, pos + 1),
+                    fix=re.sub(r"[\t\n\r\v\f]", " ", cmdline))
+            return
+        if v.strip() == "auto" or v.startswith("auto"):
+            col.add("CK106", f"`{plain.text}` is a RHEL-only patch; Linux {release.label} rejects it{kmsg} and "
+                    "reserves nothing. Use a size or a range (e.g. `crashkernel=2G-64G:256M,64G-:512M`, or run "
+                    "`crashplan suggest`)", t, span=span)
+            return
+        if re.match(r"^[^ :]*[@]\S*,(high|low|cma)$", v) or (":" in v and re.search(r",(high|low)$", v)):
+            col.add("CK112", f"`{plain.text}`{kmsg}: @offset and ranges cannot be combined with a suffix", t, span=span)
+            return
+        if any(m.text == "crashkernel: invalid size" for m in o.messages):
+            col.add("CK108", f"`{plain.text}`: an entry's size is not below this RAM "
+                    f"({format_size(t.system_ram)}, rounded up to 128M){kmsg}; the whole parameter is rejected", t,
+                    span=span)
+            return
+        if any(m.text == "crashkernel size resulted in zero bytes" for m in o.messages):
+            _range_miss(cmdline, plain, t, release, col)
+            return
+        if any(m.level == "warn" for m in o.messages):
+            if chosen("high") is not None or kinds["high"]:
+                hi = kinds["high"][-1] if kinds["high"] else None
+                col.add("CK114", f"`{plain.text}` is rejected{kmsg}; because a plain token exists, "
+                        f"`{hi.text if hi else ',high'}` is never read: kdump is disabled", t, span=span)
+                return
+            if re.search(r"\d\.\d", v):
+                col.add("CK212", f"`{plain.text}`: sizes cannot have fractions{kmsg}; kdump is disabled", t, span=span)
+                return
+            col.add("CK101", f"the kernel rejects `{plain.text}`{kmsg}; kdump is disabled", t, span=span)
+            return
+        if o.crash_size == 0:
+            col.add("CK110", f"`{plain.text}` is a zero size: nothing is reserved", t, span=span)
+            return
+        if o.crash_size >= t.system_ram:
+            col.add("CK107", f"`{plain.text}` asks for {format_size(o.crash_size)}, not less than RAM "
+                    f"({format_size(t.system_ram)}): nothing is reserved", t, span=span)
+            return
+        col.add("CK101", f"the kernel does not reserve `{plain.text}`{kmsg}", t, span=span)
+        return
+
+    # no plain token
+    high = chosen("high")
+    low = chosen("low")
+    cma = kinds["cma"][-1] if kinds["cma"] and SWITCHES["cma_suffix"].on(release) else None
+    if high is not None:
+        span = (high.start, high.end)
+        if any(m.level == "warn" for m in o.messages) and low is not None and o.crash_size > 0 \
+                and not any(":" in x or "@" in x for x in (high.value,)):
+            col.add("CK115", f"`{low.text}` is invalid{kmsg}: the ,high reservation is dropped too", t,
+                    span=(low.start, low.end))
+            return
+        if "@" in high.value or ":" in high.value:
+            col.add("CK112", f"`{high.text}`{kmsg}: @offset and ranges cannot be combined with a suffix", t, span=span)
+            return
+        if o.crash_size == 0 and not any(m.level == "warn" for m in o.messages):
+            col.add("CK118", f"`{high.text}` is a zero size: nothing is reserved", t, span=span)
+            return
+        if o.crash_size >= t.system_ram and not any(m.level == "warn" for m in o.messages):
+            col.add("CK107", f"`{high.text}` asks for {format_size(o.crash_size)}, not less than RAM "
+                    f"({format_size(t.system_ram)}): nothing is reserved", t, span=span)
+            return
+        col.add("CK101", f"the kernel rejects `{high.text}`{kmsg}; kdump is disabled", t, span=span)
+        return
+    if kinds["high"] and not high_low_supported(arch, release):
+        h = kinds["high"][-1]
+        col.add("CK208", f"Linux {release.label} on {arch} ignores `{h.text}`: nothing is reserved", t,
+                span=(h.start, h.end))
+        return
+    if cma is not None:
+        if arch == "ppc64le" and o.cma_size:
+            col.add("CK111", f"only `{cma.text}`: powerpc reserves the CMA part but no standard region for the "
+                    "capture kernel and initrd; add a plain crashkernel= for them", t, span=(cma.start, cma.end))
+        else:
+            col.add("CK111", f"only `{cma.text}`: without a plain crashkernel= the kernel never reads ,cma and "
+                    "reserves nothing; add one (e.g. `crashkernel=256M " + cma.text + "`)", t,
+                    span=(cma.start, cma.end))
+        return
+    if kinds["low"]:
+        lo = kinds["low"][-1]
+        col.add("CK117", f"only `{lo.text}`: ,low is read only with ,high, nothing is reserved", t,
+                span=(lo.start, lo.end))
+        return
+    col.add("CK116", "no crashkernel= token this kernel reads: nothing is reserved for kdump", t)
+
+
+def _range_miss(cmdline: str, plain: CrashToken, t: Target, release: KernelRelease, col: _Collector) -> None:
+    from crashplan.units import format_size
+
+    ram = t.system_ram
+    rounded = -(-ram // (128 << 20)) * (128 << 20) if SWITCHES["roundup_128m"].on(release) else ram
+    # did junk in a non-matching entry cut the list short?
+    v = plain.value
+    entries = v.split("@")[0].split(",")
+    for i, ent in enumerate(entries[:-1]):
+        if not re.fullmatch(r"\s*(0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?-((0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?)?:"
+                            r"(0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?", ent):
+            col.add("CK218", f"`{ent}` in `{plain.text}` is not a clean range entry: the kernel stops reading there "
+                    f"and never sees `{','.join(entries[i + 1:])}`; nothing is reserved on {format_size(ram)}", t,
+                    span=(plain.start, plain.end))
+            return
+    col.add("CK109", f"no entry of `{plain.text}` matches {format_size(ram)} of RAM"
+            + (f" (rounded up to {format_size(rounded)})" if rounded != ram else "")
+            + ": the kernel reserves nothing (“crashkernel size resulted in zero bytes”)", t,
+            span=(plain.start, plain.end))
+
+
+def _accepted(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashToken]], t: Target,
+              release: KernelRelease, arch: str, o: Outcome, col: _Collector,
+              plain: CrashToken | None, chosen) -> None:  # type: ignore[no-untyped-def]
+    from crashplan.units import format_size
+
+    cma_ok = cma_supported(arch, release) and not o.fadump
+    hl_ok = high_low_supported(arch, release)
+    # ,high / ,low ignored
+    if plain is not None:
+        for hi in kinds["high"][-1:]:
+            if hl_ok:
+                col.add("CK206", f"`{hi.text}` is ignored because `{plain.text}` exists (a plain token wins)", t,
+                        span=(hi.start, hi.end))
+            else:
+                col.add("CK208", f"Linux {release.label} on {arch} ignores `{hi.text}`", t, span=(hi.start, hi.end))
+        for lo in kinds["low"][-1:]:
+            if not hl_ok:
+                col.add("CK208", f"Linux {release.label} on {arch} ignores `{lo.text}`", t, span=(lo.start, lo.end))
+            elif o.flow != "x86-legacy":
+                col.add("CK207", f"`{lo.text}` is ignored: with a plain crashkernel= the kernel never reads ,low "
+                        "(on fallback above 4 GiB it uses its default low size)", t, span=(lo.start, lo.end))
+    # ,cma
+    cmas = [tok for tok in toks if tok.suffix == "cma"]
+    if cmas:
+        ct = cmas[-1]
+        if not cma_ok:
+            why = "fadump is active" if o.fadump else (
+                f"Linux {release.label} does not reserve CMA crash memory on {arch}"
+                + (f" (from {cma_first_release(arch)})" if cma_first_release(arch) else ""))
+            col.add("CK209", f"`{ct.text}` is ignored: {why}", t, span=(ct.start, ct.end))
+        else:
+            if any(m.level == "warn" for m in o.messages) and o.tokens.get("cma") and chosen("cma") is ct:
+                col.add("CK113", f"`{ct.text}` is malformed{_kmsg(o)}; the kernel still reserves "
+                        f"{format_size(o.cma_size or 0)} of CMA from its first number", t, span=(ct.start, ct.end))
+            col.add("CK210", "CMA crash memory: pages production allocates there are not in the dump (filter user "
+                    "pages, dump level with bit 8), the kernel waits 10 s for DMA before starting the capture kernel, "
+                    "and only kexec_file_load (kexec -s) gives the capture kernel the CMA memory", t,
+                    span=(ct.start, ct.end))
+    tok = plain or chosen("high")
+    if tok is None:
+        return
+    span = (tok.start, tok.end)
+    v = tok.value
+    # trailing garbage that the kernel tolerates
+    if ":" in v.split(" ")[0] and tok is plain:
+        _range_checks(tok, t, release, o, col)
+    elif "@" in v:
+        off_part = v.split("@", 1)[1]
+        mm = re.match(r"(0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?", off_part)
+        if mm and mm.end() < len(off_part):
+            col.add("CK204", f"`{off_part[mm.end():]}` after the offset in `{tok.text}` is ignored by the kernel", t,
+                    span=span)
+    # fixed offset
+    if o.crash_base:
+        align = {"x86_64": (16 << 20) if o.flow == "generic" else (1 << 20), "arm64": 2 << 20,
+                 "riscv64": 2 << 20, "loongarch64": 2 << 20}.get(arch)
+        notes = []
+        if align and o.crash_base % align:
+            notes.append(f"{format_size(o.crash_base)} is not {format_size(align)}-aligned, so the kernel will fail "
+                         "with “crashkernel reservation failed - memory is in use.”")
+        if o.flow == "generic" and o.crash_base >= 1 << 32 and arch in ("x86_64", "arm64", "riscv64", "loongarch64"):
+            notes.append("at or above 4 GiB no low region is reserved (6.7+)")
+        if arch == "ppc64le" or arch == "s390x":
+            notes.append("the kernel rounds the base up silently")
+        msg = f"`{tok.text}` asks for a fixed base: the kernel reserves exactly there or nothing"
+        if notes:
+            msg += "; " + "; ".join(notes)
+        msg += ". Prefer automatic placement (drop @offset)"
+        col.add("CK213", msg, t, span=span)
+    # large plain sizes on x86 and friends
+    if tok is plain and not o.crash_base and arch == "x86_64" and o.crash_size >= (2 << 30):
+        low = "256M" if o.flow == "generic" else "256M (or the ,low size)"
+        col.add("CK214", f"{format_size(o.crash_size)} will probably not fit below 4 GiB: the kernel then places it "
+                f"high and adds a {low} low region; production loses both", t, span=span)
+    if arch == "arm64" and not release.at_least(6, 2):
+        if o.high and not o.low_size:
+            col.add("CK215", f"Linux {release.label} on arm64 reserves no low region for `{tok.text}` "
+                    "(add crashkernel=…,low)", t, span=span)
+        elif tok is plain and o.crash_size >= (1 << 30):
+            col.add("CK215", f"Linux {release.label} on arm64 cannot fall back above the DMA limit: "
+                    f"{format_size(o.crash_size)} must fit below it", t, span=span)
+
+
+def _range_checks(tok: CrashToken, t: Target, release: KernelRelease, o: Outcome, col: _Collector) -> None:
+    from crashplan.units import format_size
+
+    span = (tok.start, tok.end)
+    ram = t.system_ram
+    roundup = SWITCHES["roundup_128m"].on(release)
+    rounded = -(-ram // (128 << 20)) * (128 << 20) if roundup else ram
+    entries = tok.value.split("@")[0].split(",")
+    ent_re = re.compile(r"(0[xX][0-9a-fA-F]+|\d+[kKmMgGtTpPeE]?)-((?:0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?)?:"
+                        r"((?:0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?)(.*)")
+    for ent in entries:
+        m = ent_re.fullmatch(ent)
+        if not m:
+            continue
+        start = memparse(m.group(1).encode(), 0)[0]
+        end = memparse(m.group(2).encode(), 0)[0] if m.group(2) else None
+        size = memparse(m.group(3).encode(), 0)[0]
+        matched = start <= rounded and (end is None or rounded < end)
+        if matched and size == o.crash_size and m.group(4) and not re.match(r"\.\d", m.group(4)):
+            col.add("CK204", f"`{m.group(4)}` after `{m.group(3)}` in `{tok.text}` is ignored by the kernel "
+                    "(probably a typo)", t, span=span)
+        if end is not None and end == rounded:
+            col.add("CK211", f"`{ent}` ends at {format_size(end)}: the end is exclusive, so {format_size(ram)} of RAM"
+                    + (f" (rounded up to {format_size(rounded)})" if rounded != ram else "")
+                    + " does not match it", t, span=span)
+        elif roundup and ram < start <= rounded:
+            col.add("CK211", f"`{ent}` starts at {format_size(start)}: {format_size(ram)} of RAM is rounded up to "
+                    f"{format_size(rounded)} and matches it", t, span=span)
+        elif not roundup and start > ram and start - ram < (256 << 20):
+            col.add("CK211", f"`{ent}` starts at {format_size(start)}: this kernel does not round RAM up, so "
+                    f"{format_size(ram)} misses it", t, span=span)

@@ -20,7 +20,7 @@ line, swiotlb size, memory encryption, …).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 __all__ = ["Span", "MemoryMap", "Machine", "merge_spans", "subtract_spans"]
@@ -84,6 +84,9 @@ class MemoryMap:
     other: tuple[Span, ...] = ()
     crash: tuple[Span, ...] = ()
     source: str = ""
+    # False when only the RAM total is known (e.g. /proc/iomem read without root): ``ram`` is then
+    # empty, the total is ``Machine.system_ram``, and nothing can be placed on this map
+    layout_known: bool = True
 
     def system_ram(self) -> int:
         """The best estimate of ``memblock_phys_mem_size()``: RAM plus NOMAP memory."""
@@ -126,6 +129,9 @@ class Machine:
     kexec_crash_size: int | None = None
     crash_cma_ranges: tuple[Span, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # sizing inputs for ``crashplan suggest`` (kernel image, initrd, dump level …); the keys are those
+    # of the machine file's ``kdump:`` section (docs/machine-format.md), sizes in bytes
+    kdump: Mapping[str, object] = field(default_factory=dict, hash=False)
 
     def ram_size(self) -> int:
         return self.system_ram if self.system_ram is not None else self.memmap.system_ram()

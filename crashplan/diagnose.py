@@ -443,11 +443,10 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
         if m:
             a, b = m.group(1), m.group(2)
             fix = _replace(cmdline, plain.start, plain.end, f"crashkernel={a} crashkernel={b},cma")
-            need = f"{first_cma}+ on {arch}" if first_cma else f"a kernel that supports it on {arch} (none up to 7.3)"
             portable = _replace(cmdline, plain.start, plain.end, f"crashkernel={b},cma crashkernel={a}")
             col.add("CK102", f"`{plain.text}` is one token: the kernel rejects all of it{kmsg}; kdump is disabled, "
                     f"no CMA is reserved and cma= is not set. Write `crashkernel={a} crashkernel={b},cma` "
-                    f"(the ,cma part needs {need}; x86_64 6.17+, ppc64le 6.19+)", t, span=span,
+                    "(,cma needs Linux 6.17+ on x86_64, 6.19+ on ppc64le, 7.3+ on arm64)", t, span=span,
                     fix=fix if cma_ok else portable,
                     detail=f"On kernels without ,cma keep the plain token last: `crashkernel={b},cma crashkernel={a}` "
                     "reserves the plain size everywhere and the CMA part where supported.")

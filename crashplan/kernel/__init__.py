@@ -89,6 +89,7 @@ class Outcome:
     fadump_size: int | None = None
     notes: tuple[str, ...] = ()  # where a distribution kernel is known to differ, and other caveats
     low_messages: tuple[Message, ...] = ()  # x86 <= 6.6: printed by reserve_crashkernel_low(), part of messages
+    fadump_messages: tuple[Message, ...] = ()  # printed by fadump's sizing (fadump=on)
 
     @property
     def errno_name(self) -> str:
@@ -257,6 +258,21 @@ def _fadump_state(cmdline: str) -> bool:
     return enabled
 
 
+def _with_fadump(o: Outcome, cmdline: str) -> Outcome:
+    """powerpc with fadump=on: the same parse sizes fadump's boot memory (``fadump``, ``fadump_size``).
+
+    The kdump fields keep what arch_reserve_crashkernel() would decide; when fadump reserves its
+    memory that function does not run at all (arch/powerpc/kernel/prom.c), so callers must look at
+    ``fadump`` first.
+    """
+    if o.arch != "ppc64le" or not _fadump_state(cmdline):
+        return o
+    from dataclasses import replace
+
+    size, msgs = _fadump_size(o)
+    return replace(o, fadump=True, fadump_size=size, fadump_messages=msgs)
+
+
 def _distro_notes(release: KernelRelease, cmdline: str) -> tuple[str, ...]:
     notes: list[str] = []
     if release.distro == "rhel":
@@ -317,13 +333,11 @@ def evaluate(
     if flow == "none":
         return done(cr.Result(), cr.EINVAL, low=None, cma=None, high=None, accepted=False, flow=flow)
 
-    if a == "ppc64le" and _fadump_state(cmdline):
-        return _fadump(p, system_ram, done)
-
     if flow == "generic":
         low_high, cma = _pointers(a, release)
         out, ret, low, cma_size, high = p.generic_parse(system_ram, low_high, cma)
-        return done(out, ret, low=low, cma=cma_size, high=high, accepted=ret == 0, flow=flow)
+        o = done(out, ret, low=low, cma=cma_size, high=high, accepted=ret == 0, flow=flow)
+        return _with_fadump(o, cmdline)
 
     if flow == "plain":
         out = cr.Result()
@@ -333,7 +347,8 @@ def evaluate(
                 ret = cr.EINVAL
             if SWITCHES["size_ge_ram"].on(release) and out.size >= system_ram:
                 ret = cr.EINVAL
-        return done(out, ret, low=None, cma=None, high=None, accepted=ret == 0 and out.size > 0, flow=flow)
+        o = done(out, ret, low=None, cma=None, high=None, accepted=ret == 0 and out.size > 0, flow=flow)
+        return _with_fadump(o, cmdline)
 
     if flow == "x86-legacy":
         return _x86_legacy(p, system_ram, done)
@@ -396,30 +411,24 @@ def _arm64_legacy(p: _Parser, system_ram: int, done, *, default_low: bool):  # t
     return done(out, ret, low=low.size, cma=None, high=high, accepted=True, flow=flow)
 
 
-def _fadump(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-def]
+def _fadump_size(o: Outcome) -> tuple[int, tuple[Message, ...]]:
     """arch/powerpc/kernel/fadump.c:fadump_calculate_reserve_size() (fadump=on).
 
     crashkernel= (plain or range, ``@offset`` ignored) sizes the boot memory, capped at RAM/4; without
-    it, 5% of RAM rounded down to 256 MiB, at least the platform minimum (RTAS 320 MiB assumed).
-    ``,cma`` is ignored: arch_reserve_crashkernel(), which records it, does not run.
+    a valid one, 5% of RAM rounded down to 256 MiB, at least the platform minimum (RTAS 320 MiB
+    assumed).  ``,cma`` is ignored: arch_reserve_crashkernel(), which records it, does not run.
     """
-    out = cr.Result()
-    ret = p.parse(None, system_ram, out, "plain")
-    if p.release.at_least(6, 7):
-        if not out.size:
-            ret = cr.EINVAL
-        if SWITCHES["size_ge_ram"].on(p.release) and out.size >= system_ram:
-            ret = cr.EINVAL
-    if ret == 0 and out.size > 0:
-        size = out.size
-        max_size = system_ram // 4
+    msgs: list[Message] = []
+    if o.ret == 0 and o.crash_size > 0:
+        size = o.crash_size
+        max_size = o.system_ram // 4
         if size > max_size:
             size = max_size
-            p.log.append(("info", f"fadump: Adjusted boot memory size to {size >> 20}MB"))
+            msgs.append(Message("info", f"fadump: Adjusted boot memory size to {size >> 20}MB"))
     else:
-        size = (system_ram // 20) & ~0x0FFFFFFF
+        size = (o.system_ram // 20) & ~0x0FFFFFFF
         size = max(size, 0x14000000)
-    return done(out, ret, low=None, cma=None, high=None, accepted=True, flow="fadump", fadump=True, fadump_size=size)
+    return size, tuple(msgs)
 
 
 def _variant(p: _Parser, variant: str, system_ram: int, done):  # type: ignore[no-untyped-def]
@@ -471,3 +480,23 @@ def cma_first_release(arch: str) -> str | None:
 
 
 __all__ += ["cma_supported", "high_low_supported", "cma_first_release"]
+
+
+def kexec_crash_size(crash_size: int, low_size: int, kernel: str | KernelRelease) -> int:
+    """What ``/sys/kernel/kexec_crash_size`` reports for these regions (never CMA).
+
+    Up to 6.4 it is the main region only; from 6.5 the low region is included (kernel-semantics §7.2).
+    """
+    release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
+    return crash_size + (low_size if SWITCHES["kexec_crash_size_low"].on(release) else 0)
+
+
+def crash_res_in_iomem(arch: str, kernel: str | KernelRelease) -> bool:
+    """Whether ``/proc/iomem`` shows the ``Crash kernel`` region (powerpc: only 6.15–6.17, §5.7)."""
+    release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
+    if normalize_arch(arch) == "ppc64le":
+        return SWITCHES["ppc_generic"].on(release) and not release.at_least(6, 18)
+    return True
+
+
+__all__ += ["kexec_crash_size", "crash_res_in_iomem"]

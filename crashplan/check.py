@@ -1,0 +1,171 @@
+"""``crashplan check`` as data: what a kernel does with crashkernel= parameters on a machine.
+
+Pure: the parameters, the target (release, architecture, RAM) and optionally a machine (memory map
+and facts) go in; a ``CheckReport`` comes out.  The command line renders it as text or JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from crashplan.cmdline import split_params
+from crashplan.diagnose import Diagnosis, Target, diagnose
+from crashplan.kernel import Message, Outcome, evaluate
+
+if TYPE_CHECKING:
+    from crashplan.memmap.model import Machine
+
+__all__ = ["CheckReport", "Region", "build_report", "merge_cmdline", "report_json", "SCHEMA"]
+
+SCHEMA = "crashplan/check@1"
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    kind: str  # "crashkernel", "crashkernel-low", "cma"
+    start: int
+    end: int  # exclusive
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckReport:
+    params: str
+    cmdline: str  # the command line evaluated (the machine's, with its crashkernel= replaced by params)
+    target: Target
+    outcome: Outcome
+    diagnoses: tuple[Diagnosis, ...]
+    machine: Machine | None = None
+    reservation: Any = None  # crashplan.simulate.Reservation when a memory map was replayed
+    regions: tuple[Region, ...] = ()
+    messages: tuple[Message, ...] = ()  # the kernel's log lines, parse stage then reservation stage
+    map_note: str | None = None  # why no memory map was replayed
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def reserves(self) -> bool:
+        if self.reservation is not None:
+            return bool(self.regions)
+        return self.outcome.accepted
+
+    @property
+    def lost(self) -> int:
+        return sum(r.size for r in self.regions if r.kind != "cma")
+
+    @property
+    def cma(self) -> int:
+        return sum(r.size for r in self.regions if r.kind == "cma")
+
+    @property
+    def problem(self) -> bool:
+        return not self.reserves or any(d.severity in ("error", "warning") for d in self.diagnoses)
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.problem else 0
+
+
+def merge_cmdline(base: str | None, params: str) -> str:
+    """``base`` with its own ``crashkernel=`` parameters replaced by ``params``.
+
+    The first crashkernel= parameter of ``base`` is where ``params`` goes; without one, ``params``
+    is appended.  Parameters that merely contain ``crashkernel=`` (``rd.kdump.crashkernel=…``) stay:
+    the kernel reads them too, and ``check`` says so.
+    """
+    if not base or not base.strip():
+        return params
+    out: list[str] = []
+    placed = False
+    for p in split_params(base):
+        if p.name in ("crashkernel", '"crashkernel') and not p.after_dashdash:
+            if not placed:
+                out.append(params)
+                placed = True
+            continue
+        out.append(base[p.start:p.end])
+    if not placed:
+        # before "--": what follows it belongs to init
+        idx = next((i for i, p in enumerate(split_params(base)) if p.name == "--" and p.value is None), None)
+        if idx is None:
+            out.append(params)
+        else:
+            out.insert(idx, params)
+    return " ".join(x for x in out if x)
+
+
+def build_report(
+    params: str,
+    *,
+    kernel: str,
+    arch: str,
+    system_ram: int,
+    machine: Machine | None = None,
+    replay: bool = True,
+) -> CheckReport:
+    """Evaluate ``params`` for the target and, when ``machine`` has a memory map, replay the reservation."""
+    base = machine.cmdline if machine is not None else None
+    cmdline = merge_cmdline(base, params)
+    outcome = evaluate(cmdline, system_ram=system_ram, kernel=kernel, arch=arch)
+    target = Target(kernel, arch, system_ram)
+    diags = list(diagnose(cmdline, [target]))
+    reservation = None
+    regions: tuple[Region, ...] = ()
+    messages: tuple[Message, ...] = outcome.messages
+    map_note = None
+    if machine is None or not machine.memmap.ram:
+        map_note = "no memory map: the reservation was not replayed"
+    elif replay:
+        from crashplan import simulate
+
+        reservation = simulate.reserve(outcome, machine)
+        regions = tuple(Region(r.kind, r.start, r.end) for r in reservation.regions)
+        messages = tuple(reservation.messages_with_parse) if hasattr(reservation, "messages_with_parse") else (
+            outcome.messages + tuple(Message(*m) for m in reservation.messages))
+        for p in getattr(reservation, "problems", ()):
+            diags.append(p if isinstance(p, Diagnosis) else Diagnosis(
+                getattr(p, "code", "CK300"), getattr(p, "name", "placement"), getattr(p, "severity", "warning"),
+                getattr(p, "message", str(p)), None, getattr(p, "fix", None), getattr(p, "detail", ""), (target,)))
+    return CheckReport(
+        params=params, cmdline=cmdline, target=target, outcome=outcome, diagnoses=tuple(diags), machine=machine,
+        reservation=reservation, regions=regions, messages=messages, map_note=map_note,
+        notes=outcome.notes,
+    )
+
+
+def _diag_json(d: Diagnosis) -> dict[str, Any]:
+    return {
+        "code": d.code, "name": d.name, "severity": d.severity, "message": d.message,
+        "span": list(d.span) if d.span else None, "fix": d.fix, "detail": d.detail,
+    }
+
+
+def report_json(r: CheckReport) -> dict[str, Any]:
+    """The JSON document of ``crashplan check --format json`` (schema ``crashplan/check@1``)."""
+    o = r.outcome
+    return {
+        "schema": SCHEMA,
+        "kernel": {"release": str(o.kernel), "series": o.kernel.label, "arch": o.arch, "flow": o.flow},
+        "system_ram": r.target.system_ram,
+        "params": r.params,
+        "cmdline": r.cmdline,
+        "parse": {
+            "ret": o.ret, "errno": o.errno_name, "accepted": o.accepted, "crash_size": o.crash_size,
+            "crash_base": o.crash_base, "low_size": o.low_size, "cma_size": o.cma_size, "high": o.high,
+            "fadump": o.fadump, "fadump_size": o.fadump_size,
+            "tokens": {k: {"start": t.start, "end": t.end, "text": t.text} for k, t in o.tokens.items()},
+        },
+        "reserves": r.reserves,
+        "replayed": r.reservation is not None,
+        "map_note": r.map_note,
+        "reservations": [{"kind": g.kind, "start": g.start, "end": g.end, "size": g.size} for g in r.regions],
+        "lost": r.lost if r.reservation is not None else None,
+        "cma": r.cma if r.reservation is not None else None,
+        "messages": [{"level": m.level, "text": m.text} for m in r.messages],
+        "diagnoses": [_diag_json(d) for d in r.diagnoses],
+        "notes": list(r.notes),
+        "exit_status": r.exit_status,
+    }

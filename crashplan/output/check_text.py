@@ -1,0 +1,124 @@
+"""Text rendering of ``crashplan check`` (rich; imported only when text output is asked for)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from crashplan.units import format_size
+
+if TYPE_CHECKING:
+    from crashplan.check import CheckReport
+
+__all__ = ["render_check", "make_console"]
+
+_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def make_console(width: int | None = None, file=None) -> Console:  # type: ignore[no-untyped-def]
+    return Console(width=width, file=file, markup=False, highlight=False, emoji=False, soft_wrap=False)
+
+
+def _heading(text: str) -> Text:
+    return Text(text, style="bold underline")
+
+
+def render_check(report: CheckReport, *, width: int | None = None, console: Console | None = None) -> None:
+    con = console or make_console(width)
+    o = report.outcome
+    t = report.target
+    con.print(Text.assemble(
+        ("crashplan check", "bold"), "  ",
+        f"Linux {o.kernel} ({o.kernel.label} behaviour) on {o.arch}, {format_size(t.system_ram)} of RAM"))
+    con.print(Text(f"parameters: {report.params}"))
+    con.print()
+
+    # what the kernel picks
+    con.print(_heading("What the kernel reads"))
+    if o.tokens:
+        for kind in ("plain", "high", "low", "cma"):
+            tok = o.tokens.get(kind)
+            if tok:
+                label = {"plain": "crashkernel=", "high": ",high", "low": ",low", "cma": ",cma"}[kind]
+                con.print(Text(f"  {label:<13} {tok.text}   (at column {tok.start + 1})"))
+    else:
+        con.print("  no crashkernel= token")
+    con.print(Text(f"  result        {o.errno_name} ({'accepted' if o.accepted else 'not accepted'}), "
+                   f"code path: {o.flow}"))
+    con.print()
+
+    con.print(_heading("What it reserves"))
+    if o.fadump:
+        con.print(Text(f"  fadump boot memory: {format_size(o.fadump_size or 0)} (fadump=on)"))
+    elif o.accepted:
+        where = "at " + hex(o.crash_base) if o.crash_base else ("high (above the low limit)" if o.high else
+                                                                "automatic (low memory first)")
+        con.print(Text(f"  crash kernel  {format_size(o.crash_size)}, {where}"))
+        if o.low_size:
+            con.print(Text(f"  low region    {format_size(o.low_size)} (below 4 GiB, for DMA)"))
+        if o.cma_size:
+            con.print(Text(f"  CMA           {format_size(o.cma_size)} (production keeps using it until a crash)"))
+    if o.arch == "ppc64le" and o.cma_size and not o.accepted:
+        con.print(Text(f"  CMA           {format_size(o.cma_size)} only (no standard region)"))
+    if report.reservation is not None:
+        if report.regions:
+            tbl = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+            for col in ("kind", "start", "end", "size", "where"):
+                tbl.add_column(col, justify="right" if col in ("start", "end", "size") else "left")
+            for g in report.regions:
+                tbl.add_row(g.kind, f"{g.start:#x}", f"{g.end:#x}", format_size(g.size),
+                            "below 4 GiB" if g.end <= 1 << 32 else ("above 4 GiB" if g.start >= 1 << 32 else "spans 4 GiB"))
+            con.print(tbl)
+            try:
+                from crashplan.output.layout_text import render_layout
+            except ImportError:  # pragma: no cover - the picture is optional
+                pass
+            else:
+                assert report.machine is not None
+                con.print(render_layout(report.machine, report.reservation, width=con.width))
+            con.print(Text(f"  production loses {format_size(report.lost)}"
+                           + (f"; keeps using {format_size(report.cma)} of CMA until a crash" if report.cma else "")))
+        else:
+            con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
+    elif not o.accepted and not o.fadump:
+        con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
+    if report.map_note:
+        con.print(Text(f"  ({report.map_note})", style="dim"))
+    con.print()
+
+    con.print(_heading("Kernel log"))
+    if report.messages:
+        for m in report.messages:
+            prefix = {"warn": "warn ", "info": "info ", "err": "err  "}.get(m.level, m.level)
+            con.print(Text(f"  {prefix} {m.text}", style="yellow" if m.level in ("warn", "err") else ""))
+    else:
+        con.print("  (nothing printed)")
+    con.print()
+
+    con.print(_heading("Diagnosis"))
+    if report.diagnoses:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        for d in report.diagnoses:
+            grid.add_row(Text(f"  {d.severity}", style=_SEV_STYLE.get(d.severity, "")), Text(d.code, style="bold"),
+                         Text.assemble((f"{d.name}: ", "bold"), d.message))
+            if d.fix:
+                grid.add_row("", "", Text(f"fix: {d.fix}", style="green"))
+        con.print(grid)
+    else:
+        con.print(Text("  no problems found", style="green"))
+    con.print()
+
+    con.print(_heading("Command line"))
+    con.print(Text(f"  {report.cmdline}"))
+    fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
+    if fixes:
+        con.print(Text(f"  corrected: {fixes[0]}", style="green"))
+    for n in report.notes:
+        con.print(Text(f"  note: {n}", style="dim"))
+

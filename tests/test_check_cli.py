@@ -1,0 +1,73 @@
+"""``crashplan check`` end to end, parse only (--no-map); the map replay has its own tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+BASE = ("--kernel", "7.2", "--arch", "x86_64", "--ram", "16G", "--no-map")
+
+
+def test_issue_example_text(run_cli):
+    rc, out, err = run_cli("check", "crashkernel=256M,cma=1G", *BASE, "--width", "120")
+    assert rc == 1 and err == ""
+    assert "crashkernel: unrecognized char: ," in out
+    assert "NOTHING is reserved: kdump is disabled" in out
+    assert "CK102" in out
+    assert "fix: crashkernel=256M crashkernel=1G,cma" in out
+    assert "6.17+ on x86_64, 6.19+ on ppc64le" in out
+
+
+def test_issue_example_json(run_cli):
+    rc, out, err = run_cli("check", "crashkernel=256M,cma=1G", *BASE, "--format", "json")
+    doc = json.loads(out)
+    assert rc == 1 and doc["exit_status"] == 1
+    assert doc["schema"] == "crashplan/check@1"
+    assert doc["parse"]["accepted"] is False and doc["parse"]["errno"] == "-EINVAL"
+    assert doc["messages"] == [{"level": "warn", "text": "crashkernel: unrecognized char: ,"}]
+    assert doc["reservations"] == [] and doc["reserves"] is False
+    (d,) = doc["diagnoses"]
+    assert (d["code"], d["fix"]) == ("CK102", "crashkernel=256M crashkernel=1G,cma")
+
+
+def test_good_parameters_exit_zero(run_cli):
+    rc, out, _ = run_cli("check", "crashkernel=512M", *BASE, "--format", "json")
+    doc = json.loads(out)
+    assert rc == 0 and doc["parse"]["crash_size"] == 512 << 20 and doc["diagnoses"] == []
+
+
+def test_cma_plan_on_617_is_accepted_with_caveats(run_cli):
+    rc, out, _ = run_cli("check", "crashkernel=256M crashkernel=1G,cma", "--kernel", "6.17", "--arch", "amd64",
+                         "--ram", "16G", "--no-map", "--format", "json")
+    doc = json.loads(out)
+    assert rc == 0  # the CMA caveats are information, not a problem
+    assert doc["parse"]["cma_size"] == 1 << 30
+    assert [d["code"] for d in doc["diagnoses"]] == ["CK210"]
+
+
+def test_same_line_on_612_disables_kdump(run_cli):
+    rc, out, _ = run_cli("check", "crashkernel=256M crashkernel=1G,cma", "--kernel", "6.12", "--arch", "x86_64",
+                         "--ram", "16G", "--no-map", "--format", "json")
+    doc = json.loads(out)
+    assert rc == 1 and doc["reserves"] is False
+    assert doc["diagnoses"][0]["fix"] == "crashkernel=1G,cma crashkernel=256M"
+
+
+def test_usage_errors_exit_2_with_one_line(run_cli):
+    rc, out, err = run_cli("check", "crashkernel=256M", "--kernel", "4.18", "--arch", "x86_64", "--ram", "1G",
+                           "--no-map")
+    assert rc == 2 and "outside the releases crashplan models" in err and "Traceback" not in err
+    rc, out, err = run_cli("check", "crashkernel=256M", "--kernel", "6.1", "--arch", "vax", "--ram", "1G", "--no-map")
+    assert rc == 2 and "unknown architecture" in err
+    rc, out, err = run_cli("check", "crashkernel=256M", "--kernel", "6.1", "--arch", "x86_64", "--ram", "lots",
+                           "--no-map")
+    assert rc == 2 and "is not a size" in err
+
+
+def test_subprocess_entry_point_and_help():
+    r = subprocess.run([sys.executable, "-m", "crashplan", "check", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "Usage: crashplan check [OPTIONS] [PARAMS]" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "crashplan", "check", "crashkernel=auto", "--kernel", "6.12",
+                        "--arch", "x86_64", "--ram", "8G", "--no-map"], capture_output=True, text=True)
+    assert r.returncode == 1 and "CK106" in r.stdout and r.stderr == ""

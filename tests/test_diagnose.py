@@ -1,0 +1,102 @@
+"""Every diagnosis code: its documented PASS/FAIL examples, and the texts that matter most."""
+
+from __future__ import annotations
+
+import pytest
+
+from crashplan.diagnose import CODES, Target, crash_tokens, diagnose
+from crashplan.units import parse_size
+
+EXAMPLES = [
+    pytest.param(cmd, tg, exp, id=f"{code}-{i}")
+    for code, info in CODES.items()
+    for i, (cmd, tg, exp) in enumerate(info.examples)
+]
+
+
+def codes(cmdline, kernel="7.2", arch="x86_64", ram="16G"):
+    return sorted({d.code for d in diagnose(cmdline, [Target(kernel, arch, parse_size(ram))])})
+
+
+def one(cmdline, code, kernel="7.2", arch="x86_64", ram="16G"):
+    ds = [d for d in diagnose(cmdline, [Target(kernel, arch, parse_size(ram))]) if d.code == code]
+    assert len(ds) == 1, ds
+    return ds[0]
+
+
+@pytest.mark.parametrize("cmdline,target,expected", EXAMPLES)
+def test_documented_examples(cmdline, target, expected):
+    assert codes(cmdline, target["kernel"], target["arch"], target["ram"]) == sorted(expected)
+
+
+def test_every_code_has_a_failing_and_a_passing_example():
+    for code, info in CODES.items():
+        assert any(code in exp for _, _, exp in info.examples), code
+        assert any(code not in exp for _, _, exp in info.examples), code
+        assert info.name and info.summary and info.description
+
+
+def test_cma_typo_says_rejected_disabled_and_offers_two_tokens():
+    d = one("crashkernel=256M,cma=1G", "CK102")
+    assert "unrecognized char: ," in d.message and "kdump is disabled" in d.message
+    assert d.fix == "crashkernel=256M crashkernel=1G,cma"
+    assert "6.17+ on x86_64" in d.message and "6.19+ on ppc64le" in d.message
+    assert d.span == (0, len("crashkernel=256M,cma=1G"))
+
+
+def test_cma_typo_on_an_old_kernel_offers_the_order_that_works_everywhere():
+    d = one("quiet crashkernel=256M,cma=1G", "CK102", kernel="6.12")
+    assert d.fix == "quiet crashkernel=1G,cma crashkernel=256M"
+
+
+def test_cma_before_617_fix_puts_the_plain_token_last():
+    d = one("ro crashkernel=256M crashkernel=1G,cma quiet", "CK103", kernel="6.12")
+    assert d.fix == "ro crashkernel=1G,cma crashkernel=256M quiet"
+    assert codes(d.fix, kernel="6.12") == ["CK209"]
+
+
+def test_duplicates_fix_keeps_the_last_token():
+    d = one("crashkernel=128M ro crashkernel=256M", "CK201")
+    assert d.fix == "ro crashkernel=256M"
+    assert d.span == (0, 16)
+
+
+def test_quotes_and_tabs_fixes():
+    assert one('ro "crashkernel=256M"', "CK104").fix == "ro crashkernel=256M"
+    assert one("crashkernel=256M\tquiet", "CK105").fix == "crashkernel=256M quiet"
+
+
+def test_octal_and_hex_values_are_spelled_out():
+    assert "the kernel reads 174M" in one("crashkernel=0256M", "CK202").message
+    assert "30 bytes" in one("crashkernel=0x1E", "CK203").message
+
+
+def test_range_boundary_on_4g_and_rounding():
+    d = one("crashkernel=1G-4G:192M,4G-64G:256M", "CK211", ram="4G")
+    assert "exclusive" in d.message
+    d = one("crashkernel=1G-4G:192M,4G-64G:256M", "CK211", ram="3993M")
+    assert "rounded up to 4G" in d.message
+
+
+def test_fixed_offset_alignment_depends_on_release():
+    assert "not 16M-aligned" in one("crashkernel=128M@8M", "CK213", kernel="6.7").message
+    assert "aligned" not in one("crashkernel=128M@8M", "CK213", kernel="6.6").message
+    assert "no low region" in one("crashkernel=256M@5G", "CK213", kernel="6.12").message
+
+
+def test_targets_are_merged_with_a_fix_only_when_all_agree():
+    ds = diagnose("crashkernel=256M crashkernel=1G,cma", [Target("6.12", "x86_64", 16 << 30),
+                                                          Target("6.16", "x86_64", 16 << 30)])
+    (d,) = [x for x in ds if x.code == "CK103"]
+    assert len(d.targets) == 2 and d.fix == "crashkernel=1G,cma crashkernel=256M"
+
+
+def test_crash_tokens_classify_embedded_matches():
+    toks = crash_tokens('a="x crashkernel=1G y" rd.kdump.crashkernel=2G crashkernel=3G -- crashkernel=4G')
+    assert [(t.text, t.embedded) for t in toks] == [
+        ("crashkernel=1G", True), ("crashkernel=2G", True), ("crashkernel=3G", False), ("crashkernel=4G", True)]
+
+
+def test_no_token_and_unsupported_arch():
+    assert codes("quiet") == ["CK116"]
+    assert codes("crashkernel=256M", kernel="6.1", arch="loongarch64") == ["CK119"]

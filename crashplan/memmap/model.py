@@ -132,6 +132,9 @@ class Machine:
     # sizing inputs for ``crashplan suggest`` (kernel image, initrd, dump level …); the keys are those
     # of the machine file's ``kdump:`` section (docs/machine-format.md), sizes in bytes
     kdump: Mapping[str, object] = field(default_factory=dict, hash=False)
+    # what a boot log tells about early allocations the simulator models (crashplan.memmap.bootlog:
+    # "kernel_image" size estimate, "machine_model", "va_bits", "initrd_size" …); bytes for sizes
+    boot_facts: Mapping[str, object] = field(default_factory=dict, hash=False)
 
     def ram_size(self) -> int:
         return self.system_ram if self.system_ram is not None else self.memmap.system_ram()

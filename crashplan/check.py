@@ -6,8 +6,7 @@ and facts) go in; a ``CheckReport`` comes out.  The command line renders it as t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crashplan.cmdline import split_params
 from crashplan.diagnose import Diagnosis, Target, diagnose
@@ -21,8 +20,7 @@ __all__ = ["CheckReport", "Region", "build_report", "merge_cmdline", "report_jso
 SCHEMA = "crashplan/check@1"
 
 
-@dataclass(frozen=True, slots=True)
-class Region:
+class Region(NamedTuple):
     kind: str  # "crashkernel", "crashkernel-low", "cma"
     start: int
     end: int  # exclusive
@@ -32,8 +30,7 @@ class Region:
         return self.end - self.start
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckReport:
+class CheckReport(NamedTuple):
     params: str
     cmdline: str  # the command line evaluated (the machine's, with its crashkernel= replaced by params)
     target: Target
@@ -44,7 +41,7 @@ class CheckReport:
     regions: tuple[Region, ...] = ()
     messages: tuple[Message, ...] = ()  # the kernel's log lines, parse stage then reservation stage
     map_note: str | None = None  # why no memory map was replayed
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def reserves(self) -> bool:

@@ -8,15 +8,14 @@ original string, so linters can point at a parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Param", "split_params", "param_value", "param_values"]
 
 _SPACE = " \t\n\v\f\r"  # isspace() in the kernel's ctype table (ASCII part)
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(NamedTuple):
     """One parameter: ``name`` and ``value`` as next_arg() returns them (quotes removed)."""
 
     name: str

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from crashplan.cmdline import Param, split_params
 from crashplan.kernel import (
@@ -38,8 +38,7 @@ __all__ = ["Target", "Diagnosis", "CodeInfo", "CODES", "diagnose", "crash_tokens
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """One configuration the command line must work for."""
 
     kernel: str
@@ -52,8 +51,7 @@ class Target:
         return f"{self.kernel}/{normalize_arch(self.arch)}/{format_size(self.system_ram)}"
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
+class Diagnosis(NamedTuple):
     code: str
     name: str
     severity: str  # "error", "warning", "info"
@@ -64,15 +62,14 @@ class Diagnosis:
     targets: tuple[Target, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class CodeInfo:
+class CodeInfo(NamedTuple):
     code: str
     name: str
     severity: str
     summary: str
     description: str
     # (command line, target as {"kernel", "arch", "ram"}, codes expected) — PASS examples expect ()
-    examples: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = field(default=())
+    examples: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = ()
 
 
 def _x86(kernel: str = "7.2", ram: str = "16G") -> dict[str, str]:
@@ -242,8 +239,7 @@ CODES: dict[str, CodeInfo] = {c.code: c for c in _CODES}
 # Tokens as the kernel's raw search sees them
 
 
-@dataclass(frozen=True, slots=True)
-class CrashToken:
+class CrashToken(NamedTuple):
     """One occurrence of ``crashkernel=`` in the command line, as get_last_crashkernel() sees it."""
 
     start: int  # offset of "crashkernel="
@@ -317,11 +313,38 @@ def _kmsg(o: Outcome) -> str:
     return f" (the kernel prints “{warns[-1]}”)" if warns else ""
 
 
-_NUM = re.compile(r"0[xX][0-9a-fA-F]+|\d+")
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def _numbers(value: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in _NUM.finditer(value)]
+    """The numbers in a value as memparse() starts them: ``0x…`` hex, else decimal/octal digits."""
+    out = []
+    i, n = 0, len(value)
+    while i < n:
+        if value[i] in "0123456789":
+            j = i + 1
+            if value[i] == "0" and value[j:j + 1] in ("x", "X") and value[j + 1:j + 2] and value[j + 1] in _HEX:
+                j += 1
+                while j < n and value[j] in _HEX:
+                    j += 1
+            else:
+                while j < n and value[j] in "0123456789":
+                    j += 1
+            out.append((i, j, value[i:j]))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _fraction(value: str) -> int:
+    """Offset of a ``digit.digit`` fraction in ``value``, or -1."""
+    i = value.find(".")
+    while i >= 0:
+        if 0 < i < len(value) - 1 and value[i - 1].isdigit() and value[i + 1].isdigit():
+            return i - 1
+        i = value.find(".", i + 1)
+    return -1
 
 
 def diagnose(cmdline: str, targets: Sequence[Target]) -> list[Diagnosis]:
@@ -417,14 +440,14 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
                 val, _ = memparse(num.encode() + tok.value[e:e + 1].encode(), 0)
                 col.add("CK202", f"`{num}{tok.value[e:e + 1]}` is octal: the kernel reads "
                         f"{format_size(val) if val else '0'}", t, span=(base + s, base + e))
-            elif num[:2].lower() == "0x" and re.search(r"[eEbBdDaAcCfF]$", num) and num[-1] in "eEbB":
+            elif num[:2].lower() == "0x" and num[-1] in "eEbB":
                 val = int(num, 16)
                 col.add("CK203", f"`{num}` is hexadecimal: `{num[-1]}` is a digit, the kernel reads {val} bytes", t,
                         span=(base + s, base + e))
-        m = re.search(r"\d\.\d", tok.value)
-        if m:
+        fr = _fraction(tok.value)
+        if fr >= 0:
             col.add("CK212", f"`{tok.text}`: sizes cannot have fractions; write e.g. 1536M for 1.5G", t,
-                    span=(base + m.start(), base + m.end()))
+                    span=(base + fr, base + fr + 3))
 
 
 def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashToken]], t: Target,
@@ -499,7 +522,7 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
                 col.add("CK114", f"`{plain.text}` is rejected{kmsg}; because a plain token exists, "
                         f"`{hi.text if hi else ',high'}` is never read: kdump is disabled", t, span=span)
                 return
-            if re.search(r"\d\.\d", v):
+            if _fraction(v) >= 0:
                 col.add("CK212", f"`{plain.text}`: sizes cannot have fractions{kmsg}; kdump is disabled", t, span=span)
                 return
             col.add("CK101", f"the kernel rejects `{plain.text}`{kmsg}; kdump is disabled", t, span=span)

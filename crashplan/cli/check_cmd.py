@@ -80,9 +80,7 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         mach = replace(mach, memmap=MemoryMap(ram=()))
     report = build_report(params, kernel=rel, arch=a, system_ram=system_ram, machine=mach)
     if map_error and report.map_note:
-        from dataclasses import replace
-
-        report = replace(report, map_note=f"{report.map_note} ({map_error})")
+        report = report._replace(map_note=f"{report.map_note} ({map_error})")
     if fmt == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
     else:

@@ -26,7 +26,6 @@ The per-release and per-architecture differences are listed in ``crashplan.kerne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import _crash_reserve as cr
@@ -70,8 +69,7 @@ class Token(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
+class Outcome(NamedTuple):
     ret: int
     crash_size: int
     crash_base: int
@@ -84,7 +82,7 @@ class Outcome:
     arch: str
     system_ram: int
     flow: str  # which code ran: see flow_for()
-    tokens: dict[str, Token] = field(default_factory=dict)  # "plain", "high", "low", "cma" -> chosen token
+    tokens: dict[str, Token]  # "plain", "high", "low", "cma" -> the token the kernel chose
     fadump: bool = False  # ppc64le with fadump=on: crashkernel= sizes fadump's boot memory
     fadump_size: int | None = None
     notes: tuple[str, ...] = ()  # where a distribution kernel is known to differ, and other caveats
@@ -267,10 +265,8 @@ def _with_fadump(o: Outcome, cmdline: str) -> Outcome:
     """
     if o.arch != "ppc64le" or not _fadump_state(cmdline):
         return o
-    from dataclasses import replace
-
     size, msgs = _fadump_size(o)
-    return replace(o, fadump=True, fadump_size=size, fadump_messages=msgs)
+    return o._replace(fadump=True, fadump_size=size, fadump_messages=msgs)
 
 
 def _distro_notes(release: KernelRelease, cmdline: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ rules, message texts, the return code for a missing token).  Messages are append
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._cmdline import ULLONG_MAX, memparse
 
@@ -42,8 +42,7 @@ SUFFIX_CMA = b",cma"
 Log = list[tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
-class Dialect:
+class Dialect(NamedTuple):
     """What differs in this parser between releases (kernel-semantics §2.2, §3.2, §3.3, §4.3)."""
 
     suffix_tbl: tuple[bytes, ...]  # ,high ,low (≤ 6.16) / ,high ,low ,cma (≥ 6.17)
@@ -54,14 +53,15 @@ class Dialect:
     msg_after_at: str  # parse_crashkernel_mem, offset missing after '@'
 
 
-@dataclass(slots=True)
 class Result:
-    """The out-parameters of one call, and its return value."""
+    """The out-parameters of one call (``*crash_size``, ``*crash_base``) and the token chosen."""
 
-    ret: int = 0
-    size: int = 0
-    base: int = 0
-    token: int | None = None  # offset of the chosen "crashkernel=" in the buffer, if any
+    __slots__ = ("size", "base", "token")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.base = 0
+        self.token: int | None = None  # offset of the chosen "crashkernel=" in the buffer, if any
 
 
 def _c(s: bytes, i: int) -> int:

@@ -12,8 +12,7 @@ Every switch is one entry of ``SWITCHES`` so that the version matrix can be revi
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "KernelRelease",
@@ -33,11 +32,9 @@ _SERIES_6 = [(6, n) for n in range(0, 20)]
 _SERIES_7 = [(7, n) for n in range(0, 4)]
 SUPPORTED_SERIES: tuple[tuple[int, int], ...] = tuple(_SERIES_5 + _SERIES_6 + _SERIES_7)
 
-_RELEASE_RE = re.compile(r"^\s*v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?(?P<rest>\S*)\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class KernelRelease:
+class KernelRelease(NamedTuple):
     """A kernel release: the mainline series plus what the release string says about its origin."""
 
     major: int
@@ -62,16 +59,18 @@ class KernelRelease:
 
 
 def _distro_of(rest: str) -> str | None:
+    """Guess the distribution from what follows MAJOR.MINOR[.PATCH] in a release string."""
     low = rest.lower()
-    if re.search(r"\.el\d+", low):
+    parts = low.replace("-", ".").replace("_", ".").split(".")
+    if any(p.startswith("el") and p[2:3].isdigit() for p in parts):
         return "rhel"
-    if re.search(r"\.fc\d+", low):
+    if any(p.startswith("fc") and p[2:].isdigit() for p in parts):
         return "fedora"
-    if "deb" in low or re.search(r"-(amd64|arm64|cloud-amd64|rt-amd64|ppc64el|s390x)$", low):
+    if "deb" in low or low.endswith(("-amd64", "-arm64", "-ppc64el", "-s390x", "-loong64", "-riscv64")):
         return "debian"
-    if re.search(r"-generic|-lowlatency|-aws|-azure|-gcp|-oracle", low):
+    if low.endswith(("-generic", "-lowlatency", "-aws", "-gcp", "-oracle", "-kvm", "-raspi")):
         return "ubuntu"
-    if re.search(r"-default$|-azure$|\.g[0-9a-f]+", low):
+    if low.endswith(("-default", "-64kb")):
         return "suse"
     return None
 
@@ -82,13 +81,28 @@ def parse_release(text: str) -> KernelRelease:
     Raises ``ValueError`` naming what was expected, and when the series is outside the releases
     crashplan models (5.15 … 7.3).
     """
-    m = _RELEASE_RE.match(text)
-    if m is None:
+    t = text.strip()
+    body = t[1:] if t[:1] == "v" else t
+    nums: list[int] = []
+    i = 0
+    while len(nums) < 3:
+        j = i
+        while j < len(body) and body[j].isdigit() and body[j].isascii():
+            j += 1
+        if j == i:
+            break
+        nums.append(int(body[i:j]))
+        i = j
+        if len(nums) < 3 and body[i:i + 1] == "." and body[i + 1:i + 2].isdigit():
+            i += 1
+        else:
+            break
+    if len(nums) < 2 or any(c.isspace() for c in body):
         raise ValueError(
             f"{text!r} is not a kernel release (expected MAJOR.MINOR[.PATCH], e.g. 6.12 or 6.12.0-55.el10.x86_64)"
         )
-    major, minor = int(m.group("major")), int(m.group("minor"))
-    patch = int(m.group("patch")) if m.group("patch") is not None else None
+    major, minor = nums[0], nums[1]
+    patch = nums[2] if len(nums) > 2 else None
     if (major, minor) < OLDEST or (major, minor) > NEWEST:
         raise ValueError(
             f"kernel {major}.{minor} is outside the releases crashplan models "
@@ -96,11 +110,10 @@ def parse_release(text: str) -> KernelRelease:
         )
     if (major, minor) not in SUPPORTED_SERIES:
         raise ValueError(f"{major}.{minor} is not a Linux release series")
-    return KernelRelease(major, minor, patch, text.strip(), _distro_of(m.group("rest") or ""))
+    return KernelRelease(major, minor, patch, t, _distro_of(body[i:]))
 
 
-@dataclass(frozen=True, slots=True)
-class Switch:
+class Switch(NamedTuple):
     """One behaviour change: on from ``since`` (mainline series) onwards."""
 
     name: str

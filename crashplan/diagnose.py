@@ -83,7 +83,7 @@ def _arm(kernel: str = "7.2", ram: str = "16G") -> dict[str, str]:
 _CODES: list[CodeInfo] = [
     CodeInfo("CK101", "kernel-rejects-crashkernel", ERROR, "the kernel rejects the crashkernel= value: kdump is disabled",
              "The token the kernel picks does not parse; the kernel prints a warning and reserves nothing.",
-             (("crashkernel=256MB", _x86(), ("CK101",)), ("crashkernel=256M", _x86(), ()))),
+             (("crashkernel=256M+64M", _x86(), ("CK101",)), ("crashkernel=256M", _x86(), ()))),
     CodeInfo("CK102", "cma-typo", ERROR, "crashkernel=X,cma=Y is one token the kernel rejects",
              "`crashkernel=256M,cma=1G` is read as one crashkernel= value: the simple parser stops at `,` "
              "(`unrecognized char: ,`), so nothing is reserved, no CMA is reserved, and the global cma= is not set "
@@ -155,6 +155,10 @@ _CODES: list[CodeInfo] = [
              "loongarch kernels before 6.3 cannot reserve crash kernel memory.",
              (("crashkernel=256M", {"kernel": "6.1", "arch": "loongarch64", "ram": "16G"}, ("CK119",)),
               ("crashkernel=256M", {"kernel": "6.12", "arch": "loongarch64", "ram": "16G"}, ()))),
+    CodeInfo("CK120", "unit-text", ERROR, "the kernel knows K, M, G, T, P, E: not MB, GiB",
+             "memparse() reads one unit letter; the `B` or `iB` after it is junk: rejected in simple syntax and in "
+             "range bounds.",
+             (("crashkernel=256MB", _x86(), ("CK120",)), ("crashkernel=256M", _x86(), ()))),
     CodeInfo("CK201", "duplicate-crashkernel", WARNING, "several crashkernel= tokens of one kind: only the last counts",
              "The kernel silently ignores every earlier token of the same kind (plain, ,high, ,low, ,cma).",
              (("crashkernel=128M crashkernel=256M", _x86(), ("CK201",)), ("crashkernel=256M", _x86(), ()))),
@@ -337,6 +341,22 @@ def _numbers(value: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def _strip_unit_text(value: str) -> str:
+    """``256MB`` → ``256M``, ``1GiB-4GiB:…`` → ``1G-4G:…``: drop ``B``/``iB`` after a number's unit letter."""
+    cuts = []
+    for _, end, num in _numbers(value):
+        if num[:2].lower() == "0x" or value[end:end + 1] not in tuple("KMGTPEkmgtpe") or not value[end:end + 1]:
+            continue
+        after = end + 1
+        if value[after:after + 2] in ("iB", "ib"):
+            cuts.append((after, after + 2))
+        elif value[after:after + 1] in ("B", "b"):
+            cuts.append((after, after + 1))
+    for a, b in reversed(cuts):
+        value = value[:a] + value[b:]
+    return value
+
+
 def _fraction(value: str) -> int:
     """Offset of a ``digit.digit`` fraction in ``value``, or -1."""
     i = value.find(".")
@@ -515,6 +535,12 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
             return
         if any(m.text == "crashkernel size resulted in zero bytes" for m in o.messages):
             _range_miss(cmdline, plain, t, release, col)
+            return
+        unit_fixed = _strip_unit_text(v)
+        if unit_fixed != v and any(m.level == "warn" for m in o.messages):
+            col.add("CK120", f"`{plain.text}`: the kernel reads one unit letter (K, M, G…), not MB or GiB{kmsg}; "
+                    "kdump is disabled", t, span=span,
+                    fix=_replace(cmdline, plain.start, plain.end, "crashkernel=" + unit_fixed))
             return
         if any(m.level == "warn" for m in o.messages):
             if chosen("high") is not None or kinds["high"]:

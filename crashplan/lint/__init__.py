@@ -1,0 +1,1 @@
+"""``crashplan lint``: boot-loader configurations checked for ``crashkernel=`` problems (pure core)."""

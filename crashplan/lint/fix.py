@@ -1,0 +1,239 @@
+"""``--fix``: turn a diagnosis' corrected command line into edits of the file's own characters.
+
+A diagnosis offers the whole corrected command line (``Diagnosis.fix``).  The difference between the old and
+the new command line is mapped back through the characters' origins to byte-exact edits of the file; the
+quotes, comments and every other variable stay as they are.  An edit is only made when
+
+* every character it removes or replaces was written literally in one place of one file (not produced by
+  a ``$VAR`` used twice, not a space the boot loader adds),
+* the text it inserts contains no quote, backslash, ``$``, backquote, ``;``, ``#`` or newline (so the file's
+  quoting cannot change), and no blank where a blank would end a shell word,
+* reading the edited files again yields exactly the corrected command line (compared token by token).
+
+Otherwise the finding stays and says that no automatic fix applies.  Pure: texts in, texts out.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from crashplan.lint.config import LintConfig
+from crashplan.lint.engine import Report, _diagnose, _Run, crash_values, default_targets
+from crashplan.lint.located import SYNTH, unpack
+from crashplan.lint.sources import CmdlineDef, SourceFile, group_root
+
+__all__ = ["Edit", "FixResult", "edits_for", "fix_files"]
+
+_UNSAFE = set("\"'\\$`;#\n\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    fid: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(slots=True)
+class FixResult:
+    texts: dict[str, str]  # path -> new text, for the files that changed
+    applied: int  # fixes applied
+    report: Report  # the findings that remain
+
+
+def _tokens(s: str) -> list[str]:
+    return [t for t in s.split(" ") if t]
+
+
+def _token_spans(s: str) -> list[tuple[int, int]]:
+    out = []
+    i, n = 0, len(s)
+    while i < n:
+        while i < n and s[i] == " ":
+            i += 1
+        j = i
+        while j < n and s[j] != " ":
+            j += 1
+        if j > i:
+            out.append((i, j))
+        i = j
+    return out
+
+
+def _char_ops(old: str, new: str) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) on ``old``: a token-level diff, so whole parameters move and vanish."""
+    a = _token_spans(old)
+    ta = [old[s:e] for s, e in a]
+    tb = _tokens(new)
+    ops: list[tuple[int, int, str]] = []
+    sm = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        repl = " ".join(tb[j1:j2])
+        if tag == "insert":
+            if i1 < len(a):
+                ops.append((a[i1][0], a[i1][0], repl + " "))
+            elif a:
+                ops.append((a[-1][1], a[-1][1], " " + repl))
+            else:
+                ops.append((0, 0, repl))
+            continue
+        s, e = a[i1][0], a[i2 - 1][1]
+        if tag == "delete":
+            # take the separating blank with it: the one after, or before when it is the last parameter
+            if i2 < len(a):
+                e = a[i2][0]
+            elif i1 > 0:
+                s = a[i1 - 1][1]
+        ops.append((s, e, repl))
+    return ops
+
+
+def edits_for(cl: CmdlineDef, new: str, texts: Sequence[str | None]) -> list[Edit] | None:
+    """File edits that turn ``cl`` into ``new``; None when no safe mapping exists."""
+    old = cl.text
+    edits: list[Edit] = []
+    for i1, i2, repl in _char_ops(old.text, new):
+        if _UNSAFE & set(repl):
+            return None
+        if i1 < i2:
+            origins = old.origins[i1:i2]
+            real = [(k, o) for k, o in enumerate(origins) if o != SYNTH]
+            if any(o == SYNTH and old.text[i1 + k] != " " for k, o in enumerate(origins)):
+                return None
+            if not real:
+                if repl.strip(" "):
+                    return None
+                continue  # only joining spaces removed: the separator stays, the tokens are the same
+            if any(b - a != 1 for (_, a), (_, b) in zip(real, real[1:])):
+                return None
+            first, last = real[0][1], real[-1][1]
+            fid, start = unpack(first)
+            end = unpack(last)[1] + 1
+            ctx = old.ctx[i1 + real[0][0]]
+        else:
+            if i1 > 0 and old.origins[i1 - 1] != SYNTH:
+                fid, start = unpack(old.origins[i1 - 1])
+                start += 1
+                ctx = old.ctx[i1 - 1]
+            elif i1 < len(old) and old.origins[i1] != SYNTH:
+                fid, start = unpack(old.origins[i1])
+                ctx = old.ctx[i1]
+            else:
+                return None
+            end = start
+        text = texts[fid] or ""
+        if ctx == "b" and cl.kind == "grub-default" and any(c in " \t" for c in repl):
+            return None
+        if start > 0 and text[start - 1] == "\\" and ctx in "bd":
+            return None
+        if not repl and end > start:
+            # the boot loader joins words with its own blanks: remove the file's blank next to the word too
+            if end < len(text) and text[end] in " \t":
+                while end < len(text) and text[end] in " \t":
+                    end += 1
+            elif start > 0 and text[start - 1] in " \t":
+                while start > 0 and text[start - 1] in " \t":
+                    start -= 1
+        edits.append(Edit(fid, start, end, repl))
+    return edits
+
+
+def _apply(edits: list[Edit], texts: list[str | None]) -> list[str | None] | None:
+    out = list(texts)
+    by_file: dict[int, list[Edit]] = {}
+    for e in edits:
+        by_file.setdefault(e.fid, []).append(e)
+    for fid, es in by_file.items():
+        es.sort(key=lambda e: (e.start, e.end))
+        for a, b in zip(es, es[1:]):
+            if b.start < a.end:
+                return None
+        t = out[fid] or ""
+        for e in reversed(es):
+            t = t[:e.start] + e.text + t[e.end:]
+        out[fid] = t
+    return out
+
+
+def _codes(cl: CmdlineDef, targets: Sequence[object]) -> set[str]:
+    return {d.code for d in _diagnose(cl.text.text, tuple(targets))}  # type: ignore[attr-defined]
+
+
+def _worsens(before: _Run, after: _Run, fixed_key: tuple[object, ...], targets: Sequence[object]) -> bool:
+    """Whether the edit brings a new diagnosis to any *other* command line that shares the edited text."""
+    for key, cl in before.defs.items():
+        if key == fixed_key:
+            continue
+        cl2 = after.defs.get(key)
+        if cl2 is None:
+            return True
+        if cl2.text.text != cl.text.text and not _codes(cl2, targets) <= _codes(cl, targets):
+            return True
+    return False
+
+
+def _groups(files: Sequence[SourceFile]) -> list[list[int]]:
+    groups: dict[object, list[int]] = {}
+    for i, f in enumerate(files):
+        root = group_root(f.path)
+        groups.setdefault(("root", root) if root is not None else ("file", i), []).append(i)
+    return list(groups.values())
+
+
+def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None = None,
+              config: LintConfig | None = None, max_rounds: int = 50) -> FixResult:
+    """Apply every safe fix, one at a time, re-reading the files after each; returns the new texts."""
+    config = config or LintConfig()
+    if targets is None:
+        targets = default_targets(config)
+    texts: list[str | None] = [f.text for f in files]
+    applied = 0
+    for members in _groups(files):
+        sub = [files[i] for i in members]
+        cur = [f.text for f in sub]
+        tried: set[tuple[object, ...]] = set()
+        for _ in range(max_rounds):
+            run = _Run([replace(f, text=t) for f, t in zip(sub, cur)], targets, config)
+            report = run.run()
+            progress = False
+            from crashplan.lint.engine import SEVERITY_RANK
+
+            for f in sorted(report.findings, key=lambda f: (SEVERITY_RANK[f.severity], f.sort_key())):
+                if f.fix is None or f.cmdline_key is None:
+                    continue
+                key = (f.code, f.cmdline_key, f.fix)
+                if key in tried:
+                    continue
+                tried.add(key)
+                cl = run.defs.get(f.cmdline_key)
+                if cl is None or (crash_values(cl.text.text) and not crash_values(f.fix)):
+                    continue  # a fix never removes every crashkernel= (overlapping tokens)
+                edits = edits_for(cl, f.fix, cur)
+                if not edits:
+                    continue
+                new = _apply(edits, cur)
+                if new is None:
+                    continue
+                check = _Run([replace(s, text=t) for s, t in zip(sub, new)], targets, config)
+                check.run()
+                cl2 = check.defs.get(f.cmdline_key)
+                if cl2 is None or _tokens(cl2.text.text) != _tokens(f.fix):
+                    continue
+                if _worsens(run, check, f.cmdline_key, targets):
+                    continue  # e.g. removing a token from GRUB_CMDLINE_LINUX that recovery entries need
+                cur = new
+                applied += 1
+                progress = True
+                break
+            if not progress:
+                break
+        for i, t in zip(members, cur):
+            texts[i] = t
+    changed = {f.path: t for f, t in zip(files, texts) if t is not None and t != f.text}
+    final = _Run([replace(f, text=t) for f, t in zip(files, texts)], targets, config).run()
+    return FixResult(changed, applied, final)

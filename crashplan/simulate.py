@@ -279,7 +279,7 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
     elif arch == "arm64":
         qemu = facts.get("machine_model") == "linux,dummy-virt" and facts.get("efi") is not True
         if not have_kernel:
-            if qemu and machine.kaslr is False:
+            if qemu:  # loaded by qemu at RAM + 2 MiB; without EFI KASLR moves only the virtual mapping
                 size = _round_up(image or 40 * SZ_1M, SZ_2M)
                 out.append(Span(start + SZ_2M, start + SZ_2M + size, "kernel image (qemu virt, size estimated)"))
             else:

@@ -142,3 +142,25 @@ def test_read_boot_log_keeps_the_crash_lines():
         "cma: Reserved 512 MiB at 0x0000000130200000",
         "crashkernel CMA reserved: 1024 MB in 2 ranges",
     ]
+
+
+@pytest.mark.parametrize("prefix", [
+    "[    0.000000] ",
+    "[    0.000000] [    T0] ",
+    "kernel: ",
+    "Nov 29 21:14:01 host kernel: ",
+    "Nov 29 21:14:01.123456 host kernel: [    0.000000] ",
+    "2026-11-29T21:14:01+0000 host kernel: ",
+    "2026-11-29T21:14:01,123456+00:00 ",
+    "[Sun Nov 29 21:14:01 2026] ",
+    "kern  :info  : [    0.000000] ",
+    "<6>",
+])
+def test_prefixes_are_stripped(prefix):
+    lines = ["Linux version 6.12.1-amd64 (x86_64-linux-gnu-gcc-14)",
+             "BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable",
+             "Command line: root=/dev/sda1 crashkernel=256M"]
+    m = parse_boot_log("\n".join("\x1b[32m" + prefix + line + "\x1b[0m\r" for line in lines))
+    assert m.kernel == "6.12.1-amd64"
+    assert m.cmdline == "root=/dev/sda1 crashkernel=256M"
+    assert [(s.start, s.end) for s in m.memmap.ram] == [(0x100000, 0x80000000)]

@@ -69,6 +69,7 @@ _SYSLOG = re.compile(
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
     r" \S+ kernel(?:\[\d+\])?: ?"
 )
+_DMESG_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[,.]\d+(?:Z|[+-]\d\d:?\d\d) ")  # dmesg --time-format iso
 _MONOTONIC = re.compile(r"^\[\s*\d+\.\d+\] \S+ kernel: ?")  # journalctl -o short-monotonic
 _KERNEL_COLON = re.compile(r"^kernel: ")
 
@@ -86,6 +87,7 @@ def _clean(raw: str) -> str:
         s = _SYSLOG.sub("", s)
         s = _MONOTONIC.sub("", s)
         s = _DMESG_T.sub("", s)
+        s = _DMESG_ISO.sub("", s)
         s = _DMESG_X.sub("", s)
         s = _TIMESTAMP.sub("", s)
         s = _TIMESTAMP_CALLER.sub("", s)

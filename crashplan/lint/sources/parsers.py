@@ -401,8 +401,19 @@ def parse_legacy(fid: int, text: str) -> Parsed:
 
 
 def parse_zipl(fid: int, text: str) -> Parsed:
-    """``zipl.conf``: ``[section]`` then ``parameters = "…"`` (quotes optional)."""
+    """``zipl.conf``: ``[section]`` then ``parameters = "…"`` (quotes optional).
+
+    Dump sections (``dumpto=``/``dumptofs=``) configure the stand-alone dump tool, not a kernel boot.
+    """
     out = Parsed()
+    dump_sections: set[str] = set()
+    cur = ""
+    for line in text.splitlines():
+        m = re.match(r"^[ \t]*\[([^\]]*)\][ \t]*$", line)
+        if m:
+            cur = m.group(1).strip()
+        elif re.match(r"^[ \t]*dumpto(fs)?[ \t]*=", line):
+            dump_sections.add(cur)
     section = ""
     off = 0
     for line in text.splitlines(keepends=True):
@@ -411,7 +422,7 @@ def parse_zipl(fid: int, text: str) -> Parsed:
         if m:
             section = m.group(1).strip()
         m = re.match(r"^([ \t]*)parameters[ \t]*=[ \t]*(.*?)[ \t]*$", body)
-        if m and section and section != "defaultboot":
+        if m and section and section != "defaultboot" and section not in dump_sections:
             vs, ve = off + m.start(2), off + m.end(2)
             val = text[vs:ve]
             ctx = "r"

@@ -111,26 +111,41 @@ def build_report(
     diags = list(diagnose(cmdline, [target]))
     reservation = None
     regions: tuple[Region, ...] = ()
-    messages: tuple[Message, ...] = outcome.messages
+    parse_msgs = outcome.messages + outcome.fadump_messages
+    messages: tuple[Message, ...] = parse_msgs
     map_note = None
-    if machine is None or not machine.memmap.ram:
+    if machine is None or not machine.memmap.ram or not getattr(machine.memmap, "layout_known", True):
         map_note = "no memory map: the reservation was not replayed"
     elif replay:
         from crashplan import simulate
 
-        reservation = simulate.reserve(outcome, machine)
+        reservation = simulate.reserve(outcome, machine, cmdline=cmdline)
         regions = tuple(Region(r.kind, r.start, r.end) for r in reservation.regions)
-        messages = tuple(reservation.messages_with_parse) if hasattr(reservation, "messages_with_parse") else (
-            outcome.messages + tuple(Message(*m) for m in reservation.messages))
-        for p in getattr(reservation, "problems", ()):
-            diags.append(p if isinstance(p, Diagnosis) else Diagnosis(
-                getattr(p, "code", "CK300"), getattr(p, "name", "placement"), getattr(p, "severity", "warning"),
-                getattr(p, "message", str(p)), None, getattr(p, "fix", None), getattr(p, "detail", ""), (target,)))
+        if outcome.low_messages and not any(r.kind == "crashkernel" and r.start >= 1 << 32 for r in regions):
+            # x86 <= 6.6 parses ,low only when the region landed above 4 GiB
+            parse_msgs = tuple(m for m in parse_msgs if m not in outcome.low_messages)
+        messages = parse_msgs + tuple(Message(*m) for m in reservation.messages)
+        have = {d.code for d in diags}
+        same = {"CK309": "CK107", "CK306": "CK215"}  # the simulator's word for what diagnose already said
+        for p in reservation.problems:
+            if same.get(p.code) in have:
+                continue
+            diags.append(Diagnosis(p.code, _PROBLEM_NAMES.get(p.code, "placement"), p.severity, p.text, None, p.fix,
+                                   "", (target,)))
     return CheckReport(
         params=params, cmdline=cmdline, target=target, outcome=outcome, diagnoses=tuple(diags), machine=machine,
         reservation=reservation, regions=regions, messages=messages, map_note=map_note,
         notes=outcome.notes,
     )
+
+
+# names of the simulator's placement codes (crashplan.simulate, docs/simulator.md)
+_PROBLEM_NAMES = {
+    "CK300": "layout-unknown", "CK301": "no-room", "CK302": "fixed-offset-in-use", "CK303": "fixed-offset-misaligned",
+    "CK304": "low-region-impossible", "CK305": "fell-back-high", "CK306": "no-low-region", "CK307": "cma-short",
+    "CK308": "cma-split", "CK309": "size-ge-ram", "CK310": "kaslr-window", "CK311": "large-share-of-ram",
+    "CK312": "placement-approximate", "CK313": "ppc-base-assumed", "CK314": "fadump",
+}
 
 
 def _diag_json(d: Diagnosis) -> dict[str, Any]:

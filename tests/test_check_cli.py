@@ -71,3 +71,55 @@ def test_subprocess_entry_point_and_help():
     r = subprocess.run([sys.executable, "-m", "crashplan", "check", "crashkernel=auto", "--kernel", "6.12",
                         "--arch", "x86_64", "--ram", "8G", "--no-map"], capture_output=True, text=True)
     assert r.returncode == 1 and "CK106" in r.stdout and r.stderr == ""
+
+
+def _boot(case_id, arch):
+    from conftest import DATA, load_jsonl_gz
+
+    return next(r for r in load_jsonl_gz(DATA / "oracle" / "boot-vectors.jsonl.gz")
+                if r["id"] == case_id and r["arch"] == arch)
+
+
+def test_check_replays_a_boot_log_of_another_boot(tmp_path, run_cli):
+    """Plan c-high@7.3 (x86_64) from the boot log of d@7.3: the same machine, other parameters."""
+    other, case = _boot("d@7.3", "x86_64"), _boot("c-high@7.3", "x86_64")
+    log = tmp_path / "dmesg.txt"
+    log.write_text(other["boot_log"], encoding="utf-8")
+    rc, out, err = run_cli("check", case["crashkernel"], "--boot-log", str(log), "--format", "json")
+    doc = json.loads(out)
+    assert (rc, err) == (0, "")
+    assert doc["reservations"] == case["reservations"]
+    logged = [line.split("] ", 1)[-1] for line in case["kernel_lines"]]
+    assert [m["text"] for m in doc["messages"]] == [t for t in logged if t.startswith("crashkernel")]
+    assert doc["lost"] == case["kexec_crash_size"]
+
+
+def test_check_text_shows_layout_log_and_loss(tmp_path, run_cli):
+    other = _boot("d@7.3", "x86_64")
+    log = tmp_path / "dmesg.txt"
+    log.write_text(other["boot_log"], encoding="utf-8")
+    rc, out, _ = run_cli("check", "crashkernel=256M crashkernel=1G,cma", "--boot-log", str(log), "--width", "100")
+    assert rc == 0
+    assert "crashkernel CMA reserved: 1024 MB in 1 ranges" in out
+    assert "production loses 256M; keeps using 1G of CMA until a crash" in out
+    assert "0x100000000" in out and "CK210" in out
+
+
+def test_check_on_a_machine_that_cannot_place_it(tmp_path, run_cli):
+    other = _boot("a@7.3", "x86_64")
+    log = tmp_path / "dmesg.txt"
+    log.write_text(other["boot_log"], encoding="utf-8")
+    rc, out, _ = run_cli("check", "crashkernel=3G", "--boot-log", str(log), "--format", "json")
+    doc = json.loads(out)
+    assert rc == 1 and doc["reservations"] == [] and doc["reserves"] is False
+
+
+def test_unreadable_and_malformed_sources_are_one_line_errors(tmp_path, run_cli):
+    rc, out, err = run_cli("check", "crashkernel=256M", "--iomem", str(tmp_path / "missing"))
+    assert rc == 2 and err.count("\n") == 1 and "missing" in err and "Traceback" not in err
+    bad = tmp_path / "iomem"
+    bad.write_text("00000000-00000000 : System RAM\n00000000-00000000 : Kernel code\n", encoding="utf-8")
+    rc, out, err = run_cli("check", "crashkernel=256M", "--iomem", str(bad), "--kernel", "6.12", "--arch", "x86_64")
+    assert rc == 2 and "without root" in err and str(bad) in err and out == ""
+    rc, out, err = run_cli("check", "crashkernel=256M", "--iomem", str(bad), "--boot-log", str(bad))
+    assert rc == 2 and "at most one" in err

@@ -64,21 +64,11 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     if o.arch == "ppc64le" and o.cma_size and not o.accepted:
         con.print(Text(f"  CMA           {format_size(o.cma_size)} only (no standard region)"))
     if report.reservation is not None:
+        from crashplan.output.layout_text import render_reservation
+
+        assert report.machine is not None
+        render_reservation(con, report.machine, report.reservation, width=con.width)
         if report.regions:
-            tbl = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-            for col in ("kind", "start", "end", "size", "where"):
-                tbl.add_column(col, justify="right" if col in ("start", "end", "size") else "left")
-            for g in report.regions:
-                tbl.add_row(g.kind, f"{g.start:#x}", f"{g.end:#x}", format_size(g.size),
-                            "below 4 GiB" if g.end <= 1 << 32 else ("above 4 GiB" if g.start >= 1 << 32 else "spans 4 GiB"))
-            con.print(tbl)
-            try:
-                from crashplan.output.layout_text import render_layout
-            except ImportError:  # pragma: no cover - the picture is optional
-                pass
-            else:
-                assert report.machine is not None
-                con.print(render_layout(report.machine, report.reservation, width=con.width))
             con.print(Text(f"  production loses {format_size(report.lost)}"
                            + (f"; keeps using {format_size(report.cma)} of CMA until a crash" if report.cma else "")))
         else:

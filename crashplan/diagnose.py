@@ -457,7 +457,7 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
         base = tok.start + len("crashkernel=")
         for s, e, num in _numbers(tok.value):
             if len(num) > 1 and num[0] == "0" and num[1].isdigit():
-                val, _ = memparse(num.encode() + tok.value[e:e + 1].encode(), 0)
+                val, _ = memparse(num.encode() + tok.value[e:e + 1].encode("utf-8", "surrogateescape"), 0)
                 col.add("CK202", f"`{num}{tok.value[e:e + 1]}` is octal: the kernel reads "
                         f"{format_size(val) if val else '0'}", t, span=(base + s, base + e))
             elif num[:2].lower() == "0x" and num[-1] in "eEbB":

@@ -400,13 +400,15 @@ class _Run:
             if f.kind not in COMMENT_KINDS or not f.src.text or "crashplan:" not in f.src.text:
                 continue
             for m in _DIRECTIVE.finditer(f.src.text):
-                for tok in (m.group(1) or "").replace(" ", ",").split(","):
-                    if tok and resolve_selector(tok) is None:
-                        line, col = f.lines().position(m.start())
-                        rule = all_rules()["CK006"]
-                        self.raw.append(Finding(code="CK006", name=rule.name, severity=rule.severity,
-                                                message=f"`{tok}` is not a rule code or name: this comment suppresses nothing",
-                                                location=Location(f.path, line, col, line, col + len(m.group()))))
+                bad = [t for t in (m.group(1) or "").replace(" ", ",").split(",") if t and resolve_selector(t) is None]
+                if bad:
+                    line, col = f.lines().position(m.start())
+                    rule = all_rules()["CK006"]
+                    names = ", ".join(f"`{t}`" for t in bad)
+                    self.raw.append(Finding(code="CK006", name=rule.name, severity=rule.severity,
+                                            message=f"{names} {'is' if len(bad) == 1 else 'are'} not a rule code or "
+                                            "name: this comment does not suppress it",
+                                            location=Location(f.path, line, col, line, col + len(m.group()))))
 
     def suppressions(self) -> dict[str, dict[int, set[str] | None]]:
         out: dict[str, dict[int, set[str] | None]] = {}

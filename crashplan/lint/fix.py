@@ -132,8 +132,17 @@ def edits_for(cl: CmdlineDef, new: str, texts: Sequence[str | None]) -> list[Edi
         if start > 0 and text[start - 1] == "\\" and ctx in "bd":
             return None
         if not repl and end > start:
+            # a whole quoted word goes with its quotes
+            if (ctx in "ds" and 0 < start and end < len(text) and text[start - 1] == text[end] == ('"' if ctx == "d" else "'")
+                    and (start < 2 or text[start - 2] in " \t") and (end + 1 >= len(text) or text[end + 1] in " \t\n")):
+                start, end = start - 1, end + 1
             # the boot loader joins words with its own blanks: remove the file's blank next to the word too
-            if end < len(text) and text[end] in " \t":
+            if text[end - 1] in " \t":
+                while end < len(text) and text[end] in " \t":
+                    end += 1  # the separator is the file's own: take the whole run
+            elif text[start] in " \t":
+                pass
+            elif end < len(text) and text[end] in " \t":
                 while end < len(text) and text[end] in " \t":
                     end += 1
             elif start > 0 and text[start - 1] in " \t":
@@ -160,19 +169,24 @@ def _apply(edits: list[Edit], texts: list[str | None]) -> list[str | None] | Non
     return out
 
 
-def _codes(cl: CmdlineDef, targets: Sequence[object]) -> set[str]:
-    return {d.code for d in _diagnose(cl.text.text, tuple(targets))}  # type: ignore[attr-defined]
+def _serious(cl: CmdlineDef, targets: Sequence[object]) -> set[str]:
+    return {d.code for d in _diagnose(cl.text.text, tuple(targets))  # type: ignore[attr-defined]
+            if d.severity in ("error", "warning")}  # type: ignore[attr-defined]
 
 
 def _worsens(before: _Run, after: _Run, fixed_key: tuple[object, ...], targets: Sequence[object]) -> bool:
-    """Whether the edit brings a new diagnosis to any *other* command line that shares the edited text."""
+    """Whether the edit brings a new error or warning to any *other* command line sharing the edited text."""
     for key, cl in before.defs.items():
         if key == fixed_key:
             continue
         cl2 = after.defs.get(key)
         if cl2 is None:
             return True
-        if cl2.text.text != cl.text.text and not _codes(cl2, targets) <= _codes(cl, targets):
+        if cl2.text.text == cl.text.text:
+            continue
+        if crash_values(cl.text.text) and not crash_values(cl2.text.text):
+            return True  # e.g. the recovery entries would lose their only crashkernel=
+        if not _serious(cl2, targets) <= _serious(cl, targets):
             return True
     return False
 

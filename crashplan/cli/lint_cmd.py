@@ -60,6 +60,14 @@ def _read(path: str, explicit: bool):  # type: ignore[no-untyped-def]
     return SourceFile(_display(path), data.decode("utf-8", "surrogateescape"), None, explicit)
 
 
+def _read_stdin() -> str:
+    """stdin as the files are read: bytes decoded as UTF-8 with surrogateescape, whatever the locale."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes underneath (tests)
+        return sys.stdin.read()
+    return buffer.read().decode("utf-8", "surrogateescape")
+
+
 def _walk(root: str) -> list[str]:
     out = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -98,7 +106,7 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # typ
 
     for path in paths:
         if path == "-":
-            text = stdin_text if stdin_text is not None else sys.stdin.read()
+            text = stdin_text if stdin_text is not None else _read_stdin()
             files.append(SourceFile("-", text, None, True, kind="cmdline"))
             continue
         if os.path.isdir(path):
@@ -304,6 +312,9 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
 
 
 def _emit(text: str, output: str | None) -> None:
+    # files are read with surrogateescape: an undecodable byte quoted in a message is written as the
+    # escape \udcXX (valid in JSON strings) instead of failing the strict UTF-8 encoder
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output is None:
         click.echo(text, nl=False)
         return

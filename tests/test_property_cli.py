@@ -1,0 +1,122 @@
+"""Hostile input through the command line: never an internal error (exit 3), never a traceback.
+
+Files hold anything (binary, invalid UTF-8, NULs); ``crashplan check --iomem/--boot-log/--machine`` must
+answer with a result or one ``crashplan: error: FILE:LINE…`` line (exit 2), ``crashplan lint`` with a
+report (exit 0/1) in every format, also when stdout encodes strictly (any UTF-8 locale but C/POSIX).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from crashplan.cli import main
+
+pytestmark = pytest.mark.property
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).parent / "data"
+
+SEED_IOMEM = (DATA / "iomem" / "x86_64-qemu-vangen.txt").read_bytes()
+PIECES = st.sampled_from([b"\xff", b"\x00", b"\xc3", b"\xed\xa0\x80", b"\n", b"\r", b" : ", b"System RAM", b"-",
+                          b"crashkernel=", b"0100", b"256M", b"\t", b"  ", b"ffffffffffffffffff", b"[mem 0x1-0x0]",
+                          b"schema: crashplan/machine@1\n", b"memory:\n  ram:\n", b"&a ", b"*a", b"{", b"["])
+HOSTILE = st.one_of(st.binary(max_size=300), st.lists(PIECES, max_size=30).map(b"".join),
+                    st.tuples(st.integers(0, len(SEED_IOMEM)), st.lists(PIECES, max_size=3).map(b"".join))
+                    .map(lambda t: SEED_IOMEM[:t[0]] + t[1] + SEED_IOMEM[t[0]:]))
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def _write(data: bytes, name: str) -> str:
+    d = tempfile.mkdtemp(prefix="crashplan-prop-")
+    p = os.path.join(d, name)
+    with open(p, "wb") as fh:
+        fh.write(data)
+    return p
+
+
+@SETTINGS
+@given(data=HOSTILE, flag=st.sampled_from(["--iomem", "--boot-log", "--machine"]),
+       fmt=st.sampled_from(["json", "text"]))
+@example(data=b"x\xff", flag="--boot-log", fmt="json")
+def test_check_reads_any_file_without_an_internal_error(capsys, data, flag, fmt):
+    path = _write(data, "input.txt")
+    rc, out, err = _run(capsys, "check", "crashkernel=256M", flag, path, "--kernel", "7.2", "--arch", "x86_64",
+                        "--format", fmt)
+    assert rc in (0, 1, 2), err
+    if rc == 2:
+        assert err.startswith(f"crashplan: error: {path}") and err.count("\n") == 1, err
+        assert out == ""
+    elif fmt == "json":
+        assert json.loads(out)["replayed"] in (True, False)
+
+
+@SETTINGS
+@given(data=HOSTILE, name=st.sampled_from(["grub", "grub.cfg", "cmdline", "abc.conf", "grubenv", "zipl.conf"]),
+       fmt=st.sampled_from(["json", "sarif", "github", "text"]))
+def test_lint_reports_on_any_file(capsys, data, name, fmt):
+    sub = {"grub": "etc/default", "abc.conf": "boot/loader/entries", "grubenv": "boot/grub2",
+           "grub.cfg": "boot/grub2"}.get(name, "etc")
+    d = tempfile.mkdtemp(prefix="crashplan-prop-")
+    os.makedirs(os.path.join(d, sub))
+    path = os.path.join(d, sub, name)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    rc, out, err = _run(capsys, "lint", "--format", fmt, path)
+    assert rc in (0, 1), err
+    if fmt in ("json", "sarif"):
+        json.loads(out)
+
+
+UNDECODABLE = b"GRUB_CMDLINE_LINUX=\"quiet crashkernel=0100\xb9 crashkernel=256M\xff\"\n"
+
+
+def _strict(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "crashplan", *args], input=stdin, capture_output=True, env=env,
+                          check=False)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github", "text"])
+def test_lint_of_undecodable_bytes_under_a_strict_locale(tmp_path, fmt):
+    """Found by fuzzing: the report quoting an undecodable byte failed the strict UTF-8 stdout (exit 3)."""
+    grub = tmp_path / "etc" / "default" / "grub"
+    grub.parent.mkdir(parents=True)
+    grub.write_bytes(UNDECODABLE)
+    r = _strict("lint", "--format", fmt, str(grub))
+    assert (r.returncode, r.stderr) == (1, b"")
+    if fmt == "json":
+        messages = [f["message"] for f in json.loads(r.stdout)["findings"]]
+        assert any("\udcff" in m for m in messages)  # the escape \udcff in the document
+
+
+def test_lint_stdin_with_undecodable_bytes_under_a_strict_locale():
+    """Found by fuzzing: stdin was decoded with the locale's strict error handler (exit 3)."""
+    r = _strict("lint", "--format", "json", "-", stdin=b"quiet crashkernel=256M\xff\n")
+    assert (r.returncode, r.stderr) == (1, b"")
+    assert json.loads(r.stdout)["files"][0]["path"] == "-"
+
+
+def test_lint_output_file_with_undecodable_bytes(tmp_path):
+    """Found by fuzzing: ``-o FILE`` was written with the strict UTF-8 encoder (exit 3 in every locale)."""
+    src = tmp_path / "cmdline"
+    src.write_bytes(b"crashkernel=256M\xff\n")
+    out = tmp_path / "report.json"
+    r = _strict("lint", "--format", "json", "-o", str(out), str(src))
+    assert (r.returncode, r.stderr) == (1, b"")
+    assert json.loads(out.read_text(encoding="utf-8"))["findings"]

@@ -291,3 +291,15 @@ def test_yaml_is_imported_only_when_a_machine_file_is_read() -> None:
     out = subprocess.run([sys.executable, "-c", code, str(EXAMPLES[0])], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "True"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("schema: crashplan/machine@1\nmemory ram start end size 0x1G-[]{},&*!|>'\"#\t")
+                                        + ["\x00", "\udc80", "\x85"]), max_size=200))
+@pytest.mark.property
+def test_any_text_is_a_machine_or_one_input_error(text: str) -> None:
+    try:
+        load(HEAD + text)
+    except InputError as e:
+        assert e.path == "m.yaml"
+        str(e).encode("ascii")

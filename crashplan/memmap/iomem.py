@@ -5,8 +5,8 @@ The format is the kernel's ``r_show()`` (``kernel/resource.c``, unchanged 6.1 �
     "%*s%0*llx-%0*llx : %s\\n"   indent = 2 × depth, width = 8 for the memory tree
 
 so each line is ``<2×depth spaces><start>-<end> : <name>``, with lowercase hex addresses zero-padded
-to at least eight digits and an **inclusive** end.  Readers without ``CAP_SYS_ADMIN`` see every
-address as zero (``r_show``: ``iomem_map_sanity_check`` aside, ``file->f_cred`` decides).
+to at least eight digits and an **inclusive** end.  Readers without ``CAP_SYS_ADMIN`` in the initial
+user namespace see every address as zero (``r_show``: ``file_ns_capable(…, CAP_SYS_ADMIN)``).
 
 What each entry means for the crash reservation (kernel-semantics §4.5, §5, §7.1):
 

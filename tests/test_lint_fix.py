@@ -148,3 +148,18 @@ def test_fix_survives_sigkill_before_the_rename(tmp_path: Path) -> None:
                        env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert f.read_bytes() == GRUB_FIXED.encode()
+
+
+def test_grubenv_keeps_its_block_size() -> None:
+    env = "# GRUB Environment Block\nkernelopts=root=/dev/sda1 crashkernel=256M,cma=1G\n"
+    env += "#" * (1024 - len(env))
+    files = [SourceFile("boot/grub2/grubenv", env),
+             SourceFile("boot/loader/entries/a.conf", "title A\nlinux /vmlinuz\noptions $kernelopts\n")]
+    res = fix_files(files, config=LintConfig(kernels=("6.17",), rams=("16G",)))
+    new = res.texts["boot/grub2/grubenv"]
+    assert new.startswith("# GRUB Environment Block\nkernelopts=root=/dev/sda1 crashkernel=256M crashkernel=1G,cma\n###")
+    assert len(new) == 1024
+    tight = "# GRUB Environment Block\nkernelopts=root=/dev/sda1 crashkernel=256M,cma=1G\n"  # no padding left
+    res = fix_files([SourceFile("boot/grub2/grubenv", tight)], config=LintConfig(kernels=("6.17",), rams=("16G",)))
+    assert res.texts == {}
+    assert [f.code for f in res.report.findings] == ["CK102"]

@@ -191,6 +191,25 @@ def _worsens(before: _Run, after: _Run, fixed_key: tuple[object, ...], targets: 
     return False
 
 
+def _keep_grubenv_size(new: list[str | None], old: list[str | None], kinds: list[str | None]) -> list[str | None] | None:
+    """GRUB's environment block has a fixed size (1024 bytes): give or take ``#`` padding at its end."""
+    out = list(new)
+    for i, kind in enumerate(kinds):
+        if kind != "grubenv" or new[i] == old[i] or new[i] is None or old[i] is None:
+            continue
+        t = new[i] or ""
+        delta = len(t.encode("utf-8", "surrogateescape")) - len((old[i] or "").encode("utf-8", "surrogateescape"))
+        if delta > 0:
+            pad = len(t) - len(t.rstrip("#"))
+            if pad < delta:
+                return None  # no room in the block
+            t = t[: len(t) - delta]
+        elif delta < 0:
+            t = t + "#" * -delta
+        out[i] = t
+    return out
+
+
 def _groups(files: Sequence[SourceFile]) -> list[list[int]]:
     groups: dict[object, list[int]] = {}
     for i, f in enumerate(files):
@@ -231,6 +250,8 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None =
                 if not edits:
                     continue
                 new = _apply(edits, cur)
+                if new is not None:
+                    new = _keep_grubenv_size(new, cur, [f.kind for f in run.files])
                 if new is None:
                     continue
                 check = _Run([replace(s, text=t) for s, t in zip(sub, new)], targets, config)

@@ -307,16 +307,16 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
 
     use_color = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
                                       and not os.environ.get("NO_COLOR"))
-    _emit(render(fmt, report, color=use_color, verbose=verbose, fixed=fixed), output)
+    _emit(render(fmt, report, color=use_color, verbose=verbose, fixed=fixed), output, color=use_color)
     return 1 if report.failed(config.fail_level) else 0
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, *, color: bool = False) -> None:
     # files are read with surrogateescape: an undecodable byte quoted in a message is written as the
     # escape \udcXX (valid in JSON strings) instead of failing the strict UTF-8 encoder
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color)  # click strips colour codes unless asked to keep them
         return
     try:
         with open(output, "w", encoding="utf-8") as fh:

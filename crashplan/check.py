@@ -135,7 +135,7 @@ def build_report(
     return CheckReport(
         params=params, cmdline=cmdline, target=target, outcome=outcome, diagnoses=tuple(diags), machine=machine,
         reservation=reservation, regions=regions, messages=messages, map_note=map_note,
-        notes=outcome.notes,
+        notes=outcome.notes + (tuple(machine.notes) if machine is not None else ()),
     )
 
 

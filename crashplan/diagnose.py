@@ -427,7 +427,8 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
             fixed = cmdline
             for tok in reversed(lst[:-1]):
                 s, e = tok.start, tok.end
-                if tok.embedded:
+                # a token that runs into the next one (a TAB is not a separator) cannot be cut out alone
+                if tok.embedded or any(o.start < e for o in toks if o.start > s):
                     fixed = None  # type: ignore[assignment]
                     break
                 while e < len(fixed) and fixed[e] == " ":

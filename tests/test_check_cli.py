@@ -123,3 +123,17 @@ def test_unreadable_and_malformed_sources_are_one_line_errors(tmp_path, run_cli)
     assert rc == 2 and "without root" in err and str(bad) in err and out == ""
     rc, out, err = run_cli("check", "crashkernel=256M", "--iomem", str(bad), "--boot-log", str(bad))
     assert rc == 2 and "at most one" in err
+
+
+def test_fallback_machine_is_used_only_when_this_host_cannot_be_read():
+    from pathlib import Path
+
+    from conftest import DATA
+    from crashplan.cli.probe import resolve_machine
+
+    hosts = DATA / "machines" / "hosts"
+    example = str(Path(__file__).parent.parent / "examples" / "x86_64-server-16g.yaml")
+    m = resolve_machine(root=hosts / "x86_64-nonroot", fallback_machine=example)
+    assert m.memmap.layout_known and "cannot be read" in m.notes[-1] and example in m.notes[-1]
+    m = resolve_machine(root=hosts / "x86_64-root", fallback_machine=example)
+    assert "cannot be read" not in " ".join(m.notes)

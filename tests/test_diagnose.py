@@ -100,3 +100,8 @@ def test_crash_tokens_classify_embedded_matches():
 def test_no_token_and_unsupported_arch():
     assert codes("quiet") == ["CK116"]
     assert codes("crashkernel=256M", kernel="6.1", arch="loongarch64") == ["CK119"]
+
+
+def test_duplicate_fix_never_cuts_a_token_that_runs_into_the_next():
+    ds = diagnose("quiet crashkernel=128M\tcrashkernel=256M", [Target("7.2", "x86_64", 16 << 30)])
+    assert all(d.fix != "quiet" for d in ds)

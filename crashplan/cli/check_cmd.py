@@ -25,11 +25,14 @@ from crashplan.cli.options import ArchType, KernelType, SizeType
               help="Memory map from a kernel boot log (dmesg, journalctl -k, serial console).")
 @click.option("--machine", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
               help="A machine file (YAML, see docs/machine-format.md).")
+@click.option("--fallback-machine", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Without a source option: use this machine file when this machine's map cannot be read.")
 @click.option("--no-map", is_flag=True, help="Only parse: do not read or replay a memory map.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def check(params: str | None, kernel: str | None, arch: str | None, ram: int | None, iomem: str | None,
-          boot_log: str | None, machine: str | None, no_map: bool, fmt: str, width: int | None) -> int:
+          boot_log: str | None, machine: str | None, fallback_machine: str | None, no_map: bool, fmt: str,
+          width: int | None) -> int:
     """Show what the kernel does with PARAMS (e.g. "crashkernel=256M crashkernel=1G,cma").
 
     PARAMS are parsed exactly as the chosen kernel release and architecture parse them; with a memory map
@@ -51,7 +54,8 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         from crashplan.cli.probe import resolve_machine
 
         try:
-            mach = resolve_machine(iomem=iomem, boot_log=boot_log, machine=machine)
+            mach = resolve_machine(iomem=iomem, boot_log=boot_log, machine=machine, arch=arch,
+                                   fallback_machine=fallback_machine)
         except InputError as e:
             if sources:
                 raise
@@ -61,6 +65,15 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
     if rel is None or a is None:
         raise click.UsageError("cannot tell the kernel release or architecture: pass --kernel and --arch")
     a = normalize_arch(a)
+    if kernel is None:
+        from crashplan.kernel import parse_release
+
+        try:
+            parse_release(rel)
+        except ValueError as e:
+            src = iomem or boot_log or machine or "this machine"
+            raise click.UsageError(f"the kernel release of {src} ({rel}) cannot be used: {e}; "
+                                   "pass --kernel with the mainline release it behaves as") from None
     if params is None:
         from crashplan.diagnose import crash_tokens
 

@@ -475,9 +475,13 @@ def resolve_machine(
     machine: str | None = None,
     arch: str | None = None,
     root: str | os.PathLike[str] = "/",
+    fallback_machine: str | None = None,
 ) -> Machine:
     """The machine the options name: ``--iomem FILE``, ``--boot-log FILE``, ``--machine FILE``
     (at most one; ``-`` reads standard input), or, with none, this host (:func:`probe_host`).
+
+    ``fallback_machine`` (``--fallback-machine FILE``) is used instead of this host when no source is
+    given and this host's memory layout cannot be read (not root); its notes say so.
 
     ``arch`` fills in the architecture a memory map or boot log does not state (it decides how
     arm64 NOMAP entries are read); a machine file's own ``arch`` wins.
@@ -499,6 +503,12 @@ def resolve_machine(
             raise click.BadParameter(str(e), param_hint="--arch") from None
     if not given:
         found = probe_host(root)
+        if fallback_machine is not None and not found.memmap.layout_known:
+            from crashplan.memmap.machine import load_machine
+
+            fb = load_machine(read_text(fallback_machine), source=fallback_machine)
+            why = (f"this machine's memory map cannot be read (run as root); using {fallback_machine} instead")
+            return replace(fb, notes=tuple(fb.notes) + (why,))
         return found if canonical is None or found.arch is not None else replace(found, arch=canonical)
     flag, path = given[0]
     name = "<stdin>" if path == "-" else path

@@ -1,0 +1,484 @@
+"""The distributions' kdump configuration, reduced to what sizing and the CMA rules need.
+
+Three families, each read from its own file text (pure functions; the CLI opens the files):
+
+``/etc/kdump.conf`` (Fedora/RHEL, kdump-utils)
+    one directive per line: the dump target (``raw``, ``nfs``, ``ssh``, ``ext4 …``, ``virtiofs``),
+    ``path``, ``core_collector`` (default ``makedumpfile -l --message-level 7 -d 31``, with ``-F`` for
+    raw and ssh targets), ``dracut_args`` (kdump-utils gen-kdump-conf.sh).
+``/etc/sysconfig/kdump``
+    shell assignments.  Fedora/RHEL: ``KDUMP_COMMANDLINE(_APPEND/_REMOVE)``, ``KEXEC_ARGS``
+    (``-s`` = kexec_file_load, ``-c`` = kexec_load), ``FADUMP_COMMANDLINE_APPEND``
+    (gen-kdump-sysconfig.sh).  SUSE: ``KDUMP_DUMPLEVEL``, ``KDUMP_DUMPFORMAT`` (``none``, ``ELF``,
+    ``compressed``, ``lzo``, ``snappy``, ``zstd``, ``raw``), ``KDUMP_CPUS`` (0 = all),
+    ``KDUMP_COMMANDLINE(_APPEND)``, ``KEXEC_OPTIONS``, ``KDUMP_SAVEDIR`` (a URL), ``KDUMP_FADUMP``
+    (openSUSE/kdump sysconfig.kdump.in).  The family is told by the variables present.
+``/etc/default/kdump-tools`` (Debian/Ubuntu)
+    ``USE_KDUMP``, ``MAKEDUMP_ARGS`` (default ``-c -d 31``), ``KDUMP_CMDLINE(_APPEND)`` (default
+    append ``reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll usbcore.nousb``),
+    ``KDUMP_KEXEC_ARGS``, ``NFS``, ``SSH``, ``FTP`` (kdump-tools kdump-config).
+
+Bad input raises ``InputError`` with the line and column; settings crashplan does not use are
+ignored, directives it does not know are reported in ``notes``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field, replace
+
+from crashplan.errors import InputError
+
+__all__ = [
+    "KdumpConfig",
+    "MakedumpfileArgs",
+    "parse_kdump_conf",
+    "parse_sysconfig_kdump",
+    "parse_kdump_tools",
+    "parse_makedumpfile_args",
+    "parse_shell_assignments",
+    "capture_cpus",
+    "merge_configs",
+]
+
+# makedumpfile(8) -d bits
+DL_ZERO, DL_CACHE, DL_CACHE_PRIVATE, DL_USER, DL_FREE = 1, 2, 4, 8, 16
+
+_FEDORA_FS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "minix", "virtiofs"})
+_FEDORA_KNOWN = _FEDORA_FS | {
+    "raw", "nfs", "nfs4", "ssh", "sshkey", "path", "core_collector", "kdump_post", "kdump_pre", "extra_bins",
+    "extra_modules", "failure_action", "default", "final_action", "force_rebuild", "force_no_rebuild",
+    "dracut_args", "fence_kdump_args", "fence_kdump_nodes", "auto_reset_crashkernel", "options", "link_delay",
+    "disk_timeout", "blacklist", "kdump_post_shell",
+}
+_NETWORK_TARGETS = frozenset({"nfs", "ssh", "ftp", "sftp", "cifs", "smb", "scp", "nfs4"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MakedumpfileArgs:
+    """What ``makedumpfile`` options change for sizing and for the CMA rule (makedumpfile(8))."""
+
+    dump_levels: tuple[int, ...] = ()  # -d 11,31 → (11, 31); empty = makedumpfile's default, 0
+    elf: bool = False  # -E
+    compression: str | None = None  # zlib (-c), lzo (-l), snappy (-p), zstd (-z)
+    flattened: bool = False  # -F
+    num_threads: int = 0
+    split: bool = False
+    cyclic_buffer_kib: int | None = None
+    work_dir: str | None = None
+    non_cyclic: bool = False
+    dump_dmesg: bool = False  # --dump-dmesg: the dmesg only, no memory
+
+    @property
+    def effective_levels(self) -> tuple[int, ...]:
+        return self.dump_levels or (0,)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KdumpConfig:
+    """What the kdump configuration says; None = not said (the defaults apply)."""
+
+    flavour: str | None = None  # "kdump-utils", "suse", "kdump-tools", "flags"
+    enabled: bool | None = None
+    collector: str | None = None  # the program: "makedumpfile", "cp", "dd", "scp", "raw", "none"
+    makedumpfile: MakedumpfileArgs | None = None
+    dump_format: str | None = None  # SUSE KDUMP_DUMPFORMAT, or "elf"/"flattened"/"raw"
+    nr_cpus: int | None = None  # CPUs of the capture kernel (nr_cpus=/maxcpus=, KDUMP_CPUS); 0 = all
+    capture_cmdline: str | None = None  # a full replacement of the capture command line
+    capture_append: str | None = None  # appended to the capture command line
+    kexec_mode: str | None = None  # "file", "load", "auto" (file first, then load), "default"
+    kexec_reason: str | None = None
+    target: str | None = None  # "local", "raw", "nfs", "ssh", "ftp", "sftp", "cifs", "virtiofs"
+    path: str | None = None
+    fadump: bool | None = None
+    dracut_args: str | None = None
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def network(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.target in _NETWORK_TARGETS
+
+    @property
+    def dump_levels(self) -> tuple[int, ...]:
+        if self.makedumpfile is None:
+            return ()
+        return self.makedumpfile.effective_levels
+
+    def keeps_user_pages(self) -> tuple[bool, str] | None:
+        """Whether the dump would hold user pages (the ``,cma`` rule), with the reason; None = unknown."""
+        coll = self.collector
+        if coll is None and self.makedumpfile is None:
+            return None
+        if coll == "none":
+            return False, "the dump format is 'none' (only the kernel log is saved)"
+        if coll not in (None, "makedumpfile"):
+            return True, f"the core collector is {coll!r}: it copies /proc/vmcore unfiltered, user pages included"
+        mdf = self.makedumpfile or MakedumpfileArgs()
+        if mdf.dump_dmesg:
+            return False, "makedumpfile --dump-dmesg saves only the kernel log"
+        levels = mdf.effective_levels
+        bad = [lv for lv in levels if not lv & DL_USER]
+        if bad:
+            if not mdf.dump_levels:
+                return True, "makedumpfile runs without -d: its default dump level 0 keeps user pages"
+            return True, (f"dump level {bad[0]} does not have bit 8 (user process data) set: user pages are "
+                          f"kept in the dump")
+        return False, f"dump level {','.join(map(str, levels))} excludes user pages (bit 8)"
+
+
+def _err(msg: str, path: str | None, line: int | None = None, col: int | None = None) -> InputError:
+    return InputError(msg, path=path, line=line, column=col)
+
+
+def parse_shell_assignments(text: str, *, path: str | None = None) -> dict[str, tuple[str, int]]:
+    """``NAME=value`` lines of a shell-sourced defaults file: {NAME: (value, line number)}.
+
+    Quotes are removed ('…' literally, "…" with backslash escapes); ``$VAR`` references are kept as
+    written.  A line that is not a comment, blank or an assignment raises ``InputError``.
+    """
+    out: dict[str, tuple[str, int]] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        raw = lines[i]
+        lineno = i + 1
+        i += 1
+        s = raw.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith("export "):
+            s = s[len("export "):].lstrip()
+        eq = s.find("=")
+        name = s[:eq] if eq > 0 else ""
+        if eq <= 0 or not (name[0].isalpha() or name[0] == "_") or not all(c.isalnum() or c == "_" for c in name):
+            col = raw.find(s) + 1
+            raise _err("expected NAME=value (a shell variable assignment)", path, lineno, col)
+        value_text = s[eq + 1:]
+        # a double-quoted value may continue on the next lines
+        while value_text.count('"') % 2 == 1 and "'" not in value_text and i < len(lines):
+            value_text += "\n" + lines[i]
+            i += 1
+        try:
+            lex = shlex.shlex(value_text, posix=True)
+            lex.whitespace_split = True
+            lex.commenters = "#"
+            words = list(lex)
+        except ValueError as e:
+            col = raw.find("=") + 2
+            raise _err(f"{name}: {e} (unterminated quote?)", path, lineno, col) from None
+        out[name] = (" ".join(words) if len(words) > 1 else (words[0] if words else ""), lineno)
+    return out
+
+
+def parse_makedumpfile_args(args: str | list[str], *, path: str | None = None, line: int | None = None) -> MakedumpfileArgs:
+    """makedumpfile(8) options (the collector's own name may lead)."""
+    words = shlex.split(args) if isinstance(args, str) else list(args)
+    if words and words[0].rsplit("/", 1)[-1] == "makedumpfile":
+        words = words[1:]
+    levels: tuple[int, ...] = ()
+    elf = flattened = split = non_cyclic = dump_dmesg = False
+    comp = None
+    threads = 0
+    cyclic = None
+    work_dir = None
+    k = 0
+    while k < len(words):
+        w = words[k]
+        val: str | None = None
+
+        def take() -> str:
+            nonlocal k
+            if k + 1 >= len(words):
+                raise _err(f"makedumpfile option {w} needs a value", path, line)
+            k += 1
+            return words[k]
+
+        if w == "-d":
+            val = take()
+        elif w.startswith("-d") and len(w) > 2 and not w.startswith("--"):
+            val = w[2:]
+        elif w.startswith("--dump-level"):
+            val = w.split("=", 1)[1] if "=" in w else take()
+        if val is not None:
+            try:
+                levels = tuple(int(x) for x in val.split(","))
+            except ValueError:
+                raise _err(f"makedumpfile -d expects dump levels 0-31 (e.g. 31 or 11,31), got {val!r}", path, line) from None
+            if any(not 0 <= x <= 31 for x in levels):
+                raise _err(f"makedumpfile dump level out of range 0-31: {val}", path, line)
+        elif w == "-E":
+            elf = True
+        elif w == "-F":
+            flattened = True
+        elif w == "-c":
+            comp = "zlib"
+        elif w == "-l":
+            comp = "lzo"
+        elif w == "-p":
+            comp = "snappy"
+        elif w == "-z":
+            comp = "zstd"
+        elif w.startswith("--num-threads"):
+            v = w.split("=", 1)[1] if "=" in w else take()
+            try:
+                threads = int(v)
+            except ValueError:
+                raise _err(f"--num-threads expects a number, got {v!r}", path, line) from None
+        elif w == "--split":
+            split = True
+        elif w == "--non-cyclic":
+            non_cyclic = True
+        elif w == "--dump-dmesg":
+            dump_dmesg = True
+        elif w.startswith("--cyclic-buffer"):
+            v = w.split("=", 1)[1] if "=" in w else take()
+            try:
+                cyclic = int(v)
+            except ValueError:
+                raise _err(f"--cyclic-buffer expects KiB, got {v!r}", path, line) from None
+        elif w.startswith("--work-dir"):
+            work_dir = w.split("=", 1)[1] if "=" in w else take()
+        elif w in ("--message-level", "-b", "-x", "-i", "--config", "--eppic", "-L", "--splitblock-size"):
+            take()
+        # anything else (-f, --vtop, output names) does not change sizing
+        k += 1
+    return MakedumpfileArgs(dump_levels=levels, elf=elf, compression=comp, flattened=flattened, num_threads=threads,
+                            split=split, cyclic_buffer_kib=cyclic, work_dir=work_dir, non_cyclic=non_cyclic,
+                            dump_dmesg=dump_dmesg)
+
+
+def capture_cpus(cmdline: str | None) -> int | None:
+    """The capture kernel's CPU limit from its command line: ``nr_cpus=`` (or ``maxcpus=``); last wins."""
+    if not cmdline:
+        return None
+    from crashplan.cmdline import split_params
+
+    found: dict[str, int] = {}
+    for p in split_params(cmdline):
+        if p.name in ("nr_cpus", "maxcpus") and p.value is not None:
+            try:
+                found[p.name] = int(p.value, 0)  # the last one of each wins
+            except ValueError:
+                continue
+    return min(found.values()) if found else None
+
+
+def _kexec_mode(args: str) -> tuple[str | None, str | None]:
+    words = args.split()
+    if "-c" in words or "--kexec-syscall" in words:
+        return "load", "kexec is given -c (kexec_load)"
+    if "-s" in words or "--kexec-file-syscall" in words:
+        return "file", "kexec is given -s (kexec_file_load)"
+    if "-a" in words or "--kexec-syscall-auto" in words:
+        return "auto", "kexec is given -a (kexec_file_load, falling back to kexec_load)"
+    return None, None
+
+
+def parse_kdump_conf(text: str, *, path: str | None = "/etc/kdump.conf") -> KdumpConfig:
+    """Fedora/RHEL ``/etc/kdump.conf`` (kdump-utils)."""
+    target: str | None = None
+    tpath: str | None = None
+    collector_line: tuple[str, int] | None = None
+    dracut = None
+    notes: list[str] = []
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        s = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not s:
+            continue
+        word, _, rest = s.partition(" ")
+        rest = rest.strip()
+        w = word.strip()
+        if w not in _FEDORA_KNOWN:
+            notes.append(f"{path}:{lineno}: unknown directive {w!r} (kdumpctl rejects it: \"Invalid kdump config option\")")
+            continue
+        needs_value = w not in ("force_rebuild", "force_no_rebuild")
+        if needs_value and not rest:
+            raise _err(f"{w} needs a value", path, lineno, len(raw) - len(raw.lstrip()) + len(w) + 1)
+        if w in _FEDORA_FS:
+            target = "virtiofs" if w == "virtiofs" else "local"
+        elif w == "raw":
+            target = "raw"
+        elif w in ("nfs", "nfs4"):
+            target = "nfs"
+        elif w == "ssh":
+            target = "ssh"
+        elif w == "path":
+            tpath = rest
+        elif w == "core_collector":
+            collector_line = (rest, lineno)
+        elif w == "dracut_args":
+            dracut = rest
+            if "--mount" in rest and "nfs" in rest:
+                target = "nfs"
+    if collector_line is None:
+        flag = "-F " if target in ("raw", "ssh") else ""
+        collector_line = (f"makedumpfile {flag}-l --message-level 7 -d 31", 0)
+        notes.append("core_collector not set: kdump-utils' default 'makedumpfile -l --message-level 7 -d 31'")
+    cmd, cline = collector_line
+    try:
+        words = shlex.split(cmd)
+    except ValueError as e:
+        raise _err(f"core_collector: {e}", path, cline) from None
+    prog = words[0].rsplit("/", 1)[-1] if words else ""
+    mdf = None
+    if prog == "makedumpfile":
+        mdf = parse_makedumpfile_args(words, path=path, line=cline)
+        collector = "makedumpfile"
+    else:
+        collector = prog or None
+    return KdumpConfig(
+        flavour="kdump-utils", collector=collector, makedumpfile=mdf,
+        dump_format=("elf" if mdf and mdf.elf else "flattened" if mdf and mdf.flattened else None),
+        target=target or "local", path=tpath or "/var/crash", dracut_args=dracut, sources=(path or "kdump.conf",),
+        notes=tuple(notes),
+    )
+
+
+def parse_sysconfig_kdump(text: str, *, path: str | None = "/etc/sysconfig/kdump") -> KdumpConfig:
+    """``/etc/sysconfig/kdump`` of Fedora/RHEL (kdump-utils) or SUSE (kdump), told apart by its variables."""
+    env = parse_shell_assignments(text, path=path)
+    suse_keys = {"KDUMP_DUMPLEVEL", "KDUMP_DUMPFORMAT", "KDUMP_SAVEDIR", "KEXEC_OPTIONS", "KDUMP_CPUS"}
+    if suse_keys & env.keys():
+        return _suse(env, path)
+    return _fedora_sysconfig(env, path)
+
+
+def _get(env: dict[str, tuple[str, int]], key: str) -> str | None:
+    v = env.get(key)
+    return v[0] if v is not None else None
+
+
+def _fedora_sysconfig(env: dict[str, tuple[str, int]], path: str | None) -> KdumpConfig:
+    cmdline = _get(env, "KDUMP_COMMANDLINE") or None
+    append = _get(env, "KDUMP_COMMANDLINE_APPEND")
+    mode, why = _kexec_mode(_get(env, "KEXEC_ARGS") or "")
+    notes = []
+    if mode is None:
+        mode, why = "default", "KEXEC_ARGS has neither -s nor -c: kdumpctl's default applies (-s on x86_64 since kdump-utils)"
+        notes.append(why)
+    return KdumpConfig(
+        flavour="kdump-utils", capture_cmdline=cmdline, capture_append=append, nr_cpus=capture_cpus(append),
+        kexec_mode=mode, kexec_reason=why, sources=(path or "sysconfig/kdump",), notes=tuple(notes),
+    )
+
+
+_SUSE_FORMATS = {"none", "elf", "compressed", "lzo", "snappy", "zstd", "raw"}
+
+
+def _suse(env: dict[str, tuple[str, int]], path: str | None) -> KdumpConfig:
+    notes: list[str] = []
+    level_s = _get(env, "KDUMP_DUMPLEVEL")
+    level = 31
+    if level_s not in (None, ""):
+        try:
+            level = int(level_s or "31")
+        except ValueError:
+            raise _err(f"KDUMP_DUMPLEVEL must be a number 0-31, got {level_s!r}", path, env["KDUMP_DUMPLEVEL"][1]) from None
+        if not 0 <= level <= 31:
+            raise _err(f"KDUMP_DUMPLEVEL out of range 0-31: {level}", path, env["KDUMP_DUMPLEVEL"][1])
+    fmt = (_get(env, "KDUMP_DUMPFORMAT") or "compressed").lower()
+    if fmt not in _SUSE_FORMATS:
+        raise _err(f"KDUMP_DUMPFORMAT must be one of none, ELF, compressed, lzo, snappy, zstd, raw; got {fmt!r}",
+                   path, env["KDUMP_DUMPFORMAT"][1])
+    if fmt == "none":
+        collector, mdf = "none", None
+    elif fmt == "raw":
+        collector, mdf = "raw", None
+    else:
+        comp = {"compressed": "zlib", "lzo": "lzo", "snappy": "snappy", "zstd": "zstd"}.get(fmt)
+        collector = "makedumpfile"
+        mdf = MakedumpfileArgs(dump_levels=(level,), elf=fmt == "elf", compression=comp)
+    cpus_s = _get(env, "KDUMP_CPUS")
+    cpus: int | None = None
+    if cpus_s not in (None, ""):
+        try:
+            cpus = int(cpus_s or "0")
+        except ValueError:
+            raise _err(f"KDUMP_CPUS must be a number, got {cpus_s!r}", path, env["KDUMP_CPUS"][1]) from None
+    append = _get(env, "KDUMP_COMMANDLINE_APPEND")
+    explicit = capture_cpus(append)
+    if explicit is not None:
+        cpus = explicit
+    if cpus and cpus > 1 and mdf is not None:
+        split = "NOSPLIT" not in (_get(env, "KDUMPTOOL_FLAGS") or "")
+        mdf = replace(mdf, num_threads=0, split=split)
+    mode, why = _kexec_mode(_get(env, "KEXEC_OPTIONS") or "")
+    if mode is None:
+        mode, why = "auto", "SUSE's load script tries kexec -s (kexec_file_load) first, then kexec_load"
+    savedir = _get(env, "KDUMP_SAVEDIR") or "file:///var/crash"
+    scheme = savedir.split("://", 1)[0].lower() if "://" in savedir else "file"
+    target = {"file": "local", "nfs": "nfs", "ssh": "ssh", "sftp": "sftp", "ftp": "ftp", "cifs": "cifs",
+              "smb": "cifs"}.get(scheme)
+    if target is None:
+        notes.append(f"KDUMP_SAVEDIR scheme {scheme!r} not known; taken as a network target")
+        target = "ftp"
+    fad = _get(env, "KDUMP_FADUMP")
+    fadump = None if fad is None else fad.lower() in ("true", "yes", "1")
+    return KdumpConfig(
+        flavour="suse", collector=collector, makedumpfile=mdf, dump_format=fmt, nr_cpus=cpus,
+        capture_cmdline=_get(env, "KDUMP_COMMANDLINE") or None, capture_append=append, kexec_mode=mode,
+        kexec_reason=why, target=target, path=savedir, fadump=fadump, sources=(path or "sysconfig/kdump",),
+        notes=tuple(notes),
+    )
+
+
+_DEBIAN_APPEND = "reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll usbcore.nousb"
+
+
+def parse_kdump_tools(text: str, *, path: str | None = "/etc/default/kdump-tools") -> KdumpConfig:
+    """Debian/Ubuntu ``/etc/default/kdump-tools`` (kdump-tools' kdump-config)."""
+    env = parse_shell_assignments(text, path=path)
+    notes: list[str] = []
+    use = _get(env, "USE_KDUMP")
+    enabled = None if use is None else use.strip() not in ("0", "")
+    args = _get(env, "MAKEDUMP_ARGS")
+    if args is None:
+        args = "-c -d 31"
+        notes.append("MAKEDUMP_ARGS not set: kdump-config's default '-c -d 31'")
+    line = env["MAKEDUMP_ARGS"][1] if "MAKEDUMP_ARGS" in env else None
+    mdf = parse_makedumpfile_args(args, path=path, line=line)
+    if not mdf.flattened:
+        mdf = replace(mdf, flattened=True)  # kdump-config adds -F
+    append = _get(env, "KDUMP_CMDLINE_APPEND")
+    if append is None:
+        append = _DEBIAN_APPEND
+    mode, why = _kexec_mode(_get(env, "KDUMP_KEXEC_ARGS") or "")
+    if mode is None:
+        mode = "default"
+        why = ("KDUMP_KEXEC_ARGS has neither -s nor -c: kdump-config adds -s only when Secure Boot is on, "
+               "otherwise kexec-tools chooses")
+    target = "local"
+    if _get(env, "NFS"):
+        target = "nfs"
+    elif _get(env, "SSH"):
+        target = "ssh"
+    elif _get(env, "FTP"):
+        target = "ftp"
+    return KdumpConfig(
+        flavour="kdump-tools", enabled=enabled, collector="makedumpfile", makedumpfile=mdf,
+        capture_cmdline=_get(env, "KDUMP_CMDLINE") or None, capture_append=append, nr_cpus=capture_cpus(append),
+        kexec_mode=mode, kexec_reason=why, target=target, path=_get(env, "KDUMP_COREDIR") or "/var/crash",
+        sources=(path or "kdump-tools",), notes=tuple(notes),
+    )
+
+
+def merge_configs(*configs: KdumpConfig | None) -> KdumpConfig:
+    """Combine configurations; a later one's settings win where it says something."""
+    out = KdumpConfig()
+    for c in configs:
+        if c is None:
+            continue
+        changes: dict[str, object] = {}
+        for name in KdumpConfig.__dataclass_fields__:
+            if name in ("sources", "notes"):
+                continue
+            v = getattr(c, name)
+            if v is not None:
+                changes[name] = v
+        if c.makedumpfile is not None and c.collector is None:
+            changes["collector"] = "makedumpfile"
+        out = replace(out, **changes, sources=out.sources + c.sources, notes=out.notes + c.notes)  # type: ignore[arg-type]
+    return out

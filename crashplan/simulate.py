@@ -234,7 +234,7 @@ def _ram_span_of(memory: tuple[Span, ...], addr: int) -> Span | None:
 
 
 def early_allocations(machine: Machine, arch: str, release: KernelRelease, memory: tuple[Span, ...],
-                      reserved: tuple[Span, ...]) -> tuple[list[Span], list[str]]:
+                      reserved: tuple[Span, ...], *, top_known: bool = False) -> tuple[list[Span], list[str]]:
     """memblock allocations made before the crash reservation that the source does not list.
 
     x86 (``setup_arch``): the first MiB (``memblock_reserve(0, SZ_1M)``, 5.13+), the kernel image at
@@ -292,7 +292,7 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
                 out.append(Span(initrd_start, initrd_start + isize, "initrd (qemu virt placement, assumed)"))
             dtb = _round_up(initrd_start + isize, SZ_2M)
             out.append(Span(dtb, dtb + SZ_1M, "device tree (qemu virt placement, assumed)"))
-        if not node_data:
+        if not node_data and not top_known:
             top = _ram_span_of(memory, end - 1)
             if top is not None:
                 ram = sum(s.size for s in memory)
@@ -300,6 +300,129 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
                 out.append(Span(max(top.start, end - size), end, "page tables and NODE_DATA (modelled)"))
                 notes.append("page tables and NODE_DATA are modelled at the top of RAM (the source does not show them)")
     return out, notes
+
+
+_PACK_GAP = 4 * SZ_1M  # wider than any gap top-down allocations leave between them (2 MiB alignments)
+DMA_CMA_DEFAULT = 64 * SZ_1M  # CONFIG_CMA_SIZE_MBYTES of Debian's arm64 kernels (6.1 … 7.3)
+
+
+def _packed_down(spans: list[Span], top: int) -> list[Span]:
+    """The spans packed below ``top`` as top-down ``memblock_alloc`` leaves them: the highest ends
+    within ``_PACK_GAP`` of ``top``, each next one within ``_PACK_GAP`` of the one above."""
+    run: list[Span] = []
+    edge = top
+    for s in sorted((s for s in spans if s.end <= top), key=lambda s: s.end, reverse=True):
+        if edge - s.end >= _PACK_GAP:
+            break
+        run.append(s)
+        edge = min(edge, s.start)
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class _Dump:
+    """What ``_arm64_memblock_dump`` made of a /proc/iomem memblock dump."""
+
+    reserved: tuple[Span, ...]
+    top_known: bool  # the top-of-RAM allocations before the reservation are in ``reserved``
+    model_dma_cma: bool  # the DMA CMA area is not in ``reserved`` and must be modelled
+    notes: tuple[str, ...]
+
+
+def _arm64_memblock_dump(machine: Machine, release: KernelRelease, memory: tuple[Span, ...],
+                         reserved: tuple[Span, ...]) -> _Dump | None:
+    """Split arm64's /proc/iomem ``reserved`` entries into what memblock held before the crash reservation.
+
+    arm64 lists memblock.reserved in /proc/iomem (``reserve_memblock_reserved_regions``,
+    ``arch/arm64/kernel/setup.c``, an ``arch_initcall``): by then it also holds what was allocated *after*
+    ``arch_reserve_crashkernel()`` — swiotlb (``mem_init``), the percpu areas, the dentry/inode hash
+    tables, the memmap from 7.0 on — and the crash CMA ranges of that boot.  memblock allocates
+    top-down (``__memblock_find_range_top_down``), below the end of RAM or, for the DMA CMA area,
+    swiotlb and the crash regions, below ``arm64_dma_phys_limit``; so in each run of packed entries
+    below those two tops, what lies above a ``Crash kernel`` entry came before it and what lies below
+    came after.  Without a crash entry in a run:
+
+    * below the DMA limit (RAM above it): ``dma_contiguous_reserve`` came before, swiotlb
+      (``IO_TLB_DEFAULT_SIZE``, 64 MiB, ``swiotlb_init`` from ``mem_init``) after: the lowest 64 MiB go;
+    * below the end of RAM, before 7.0: the memmap buffer of ``sparse_init`` (2 MiB per 128 MiB
+      section, PMD-aligned) is the lowest allocation made before: the run is kept down to it;
+      otherwise the run goes and the model of ``early_allocations`` takes its place.
+
+    The crash CMA ranges (7.3+: ``cma_alloc_mem`` bottom-up from 4 GiB) are the run packed upwards
+    from 4 GiB.  Entries elsewhere (the kernel image, qemu's initrd and DTB, firmware carve-outs) are
+    fixed reservations and stay.
+    """
+    dump = [s for s in reserved if s.name == "reserved"]
+    if not dump or not memory:
+        return None
+    rest = [s for s in reserved if s.name != "reserved"]
+    crash = [Span(s.start, s.end, "Crash kernel") for s in machine.memmap.crash if s.name.startswith("Crash kernel")]
+    start, end = memory[0].start, memory[-1].end
+    dma = machine.dma_limit or (end if start > 0xFFFFFFFF else min(SZ_4G, end))
+    # split at the DMA limit: memblock merges touching regions, and 4 GiB often is one
+    pieces: list[Span] = []
+    for s in dump:
+        if s.start < dma < s.end:
+            pieces += [Span(s.start, dma, s.name), Span(dma, s.end, s.name)]
+        else:
+            pieces.append(s)
+    notes: list[str] = ["/proc/iomem lists memblock as it was after boot: the allocations made after the crash "
+                        "reservation were told apart by their place (top-down order)"]
+    drop: set[Span] = set()
+    if release.at_least(7, 3) and dma <= SZ_4G < end:
+        edge = SZ_4G
+        for s in sorted(pieces):
+            if s.start >= SZ_4G and s.start - edge < _PACK_GAP:
+                drop.add(s)
+                edge = max(edge, s.end)
+        if drop:
+            notes.append("reserved memory from 4 GiB up is taken for that boot's crash CMA ranges")
+
+    def settle(top: int) -> tuple[bool, list[Span]]:
+        run = _packed_down([p for p in pieces if p not in drop] + crash, top)
+        inside = [s for s in run if s.name == "Crash kernel"]
+        if inside:
+            c = max(inside, key=lambda s: s.start)
+            for s in run:
+                if s.name != "Crash kernel" and s.end <= c.start:
+                    drop.add(s)
+            return True, run
+        return False, run
+
+    top_known, run = settle(end)
+    by_crash = top_known
+    if not top_known and not release.at_least(7, 0):
+        sections = {n for m in memory for n in range(m.start >> 27, ((m.end - 1) >> 27) + 1)}
+        size = len(sections) * SZ_2M
+        buf = next((s for s in run if s.end % SZ_2M == 0 and s.size >= size), None)
+        if buf is not None:
+            for s in run:
+                if s.end <= buf.end - size:
+                    drop.add(s)
+                elif s.start < buf.end - size:
+                    drop.add(s)
+                    pieces.append(Span(buf.end - size, s.end, s.name))
+            top_known = True
+    if not top_known:
+        drop.update(s for s in run if s.name != "Crash kernel")
+        notes.append("the allocations at the top of RAM are modelled")
+    model_dma_cma = False
+    if dma < end:
+        known, run = settle(dma)
+        if not known:
+            swiotlb = machine.swiotlb_size or IO_TLB_DEFAULT_SIZE
+            low = min((s.start for s in run), default=dma)
+            for s in run:
+                if s.start < low + swiotlb:
+                    drop.add(s)
+                    if s.end > low + swiotlb:
+                        pieces.append(Span(low + swiotlb, s.end, s.name))
+            notes.append(f"the lowest {swiotlb >> 20} MiB below the DMA limit are taken for swiotlb (allocated later)")
+    elif not by_crash:  # one run: the DMA CMA area came after sparse_init, below the memmap buffer
+        model_dma_cma = True
+        notes.append("the DMA CMA area is modelled (CONFIG_CMA_SIZE_MBYTES=64 assumed)")
+    kept = [p for p in pieces if p not in drop]
+    return _Dump(tuple(sorted(rest + kept)), top_known, model_dma_cma, tuple(notes))
 
 
 def _arm64_sparse(mb: Memblock, machine: Machine) -> None:
@@ -835,13 +958,25 @@ def reserve(outcome: Outcome, machine: Machine, *, cmdline: str | None = None) -
     mm = machine.memmap
     memory = merge_spans(mm.ram + mm.nomap)
     reserved_in = tuple(s for s in mm.reserved)
-    early, notes = early_allocations(machine, arch, release, memory, reserved_in)
+    dump = _arm64_memblock_dump(machine, release, memory, reserved_in) if arch == "arm64" else None
+    if dump is not None:
+        reserved_in = dump.reserved
+    top_known = dump is not None and dump.top_known
+    early, notes = early_allocations(machine, arch, release, memory, reserved_in, top_known=top_known)
+    if dump is not None:
+        notes = list(dump.notes) + notes
     mb = Memblock(memory, reserved_in + tuple(early), mm.nomap, page_size=machine.page_size)
     modelled = list(early)
-    if arch == "arm64" and not _on("arm64_sparse_after_crash", release) and not any(
+    if arch == "arm64" and not _on("arm64_sparse_after_crash", release) and not top_known and not any(
             s.name.startswith("memblock:") for s in reserved_in):
         n = len(mb.reserved)
         _arm64_sparse(mb, machine)
+        modelled.extend(mb.reserved[n:])
+    if dump is not None and dump.model_dma_cma:
+        # dma_contiguous_reserve(arm64_dma_phys_limit) → cma_declare_contiguous: top-down, one pageblock aligned
+        n = len(mb.reserved)
+        mb.alloc(DMA_CMA_DEFAULT, SZ_2M, 0, machine.dma_limit or min(SZ_4G, mb.end_of_dram()),
+                 "DMA CMA area (dma_contiguous_reserve, 64 MiB assumed)")
         modelled.extend(mb.reserved[n:])
     before = tuple(sorted(mb.reserved, key=lambda s: (s.start, s.end)))
     run = _Run(machine=machine, outcome=outcome, cmdline=cmdline, mb=mb, arch=arch, release=release, notes=notes)

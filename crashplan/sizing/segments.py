@@ -52,8 +52,11 @@ class Placement:
     failed: str | None = None  # the segment that found no hole
 
 
-def _overlaps(placed: list[tuple[str, int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for _, s, e in placed)
+def _overlap(placed: list[tuple[str, int, int]], start: int, end: int) -> tuple[int, int] | None:
+    for _, s, e in placed:
+        if s < end and start < e:
+            return s, e
+    return None
 
 
 def place_segments(region: int, segments: tuple[Segment, ...] | list[Segment], *, base: int = 1 << 32) -> Placement:
@@ -69,14 +72,17 @@ def place_segments(region: int, segments: tuple[Segment, ...] | list[Segment], *
         align = max(seg.align, PAGE)
         buf_min = kernel_end if seg.above_kernel else start
         mem: int | None = None
+        # The kernel slides one page at a time past a segment in the way; every aligned candidate
+        # between here and the far side of that segment overlaps it too, so jump there directly.
         if seg.top_down:
             t = end - size
             while True:
                 t -= t % align
                 if t < start or t < buf_min:
                     break
-                if _overlaps(placed, t, t + size):
-                    t -= PAGE
+                hit = _overlap(placed, t, t + size)
+                if hit is not None:
+                    t = min(t - PAGE, hit[0] - size)
                     continue
                 mem = t
                 break
@@ -86,8 +92,9 @@ def place_segments(region: int, segments: tuple[Segment, ...] | list[Segment], *
                 t = -(-t // align) * align
                 if t + size > end:
                     break
-                if _overlaps(placed, t, t + size):
-                    t += PAGE
+                hit = _overlap(placed, t, t + size)
+                if hit is not None:
+                    t = max(t + PAGE, hit[1])
                     continue
                 mem = t
                 break

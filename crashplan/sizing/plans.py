@@ -236,11 +236,18 @@ def _classic(inputs: SizingInputs, budget: Budget, release: str, machine: Any, r
         return Plan(name="classic", cmdline=None, crashkernel=size, replay=rep,
                     refused="the kernel rejects " + params + ": " + "; ".join(t for _, t in rep.messages))
     if rep.replayed and _main_region(rep) is None and inputs.arch in ("x86_64", "arm64", "riscv64", "loongarch64"):
-        alt = f"crashkernel={_ksize(size)},high"
-        rep2 = _replay(alt, inputs=inputs, release=release, machine=machine)
-        if rep2.accepted and _main_region(rep2) is not None:
-            adjustments.append(f"{params} found no room; {alt} places it above the low limit with a low region")
-            params, rep = alt, rep2
+        tries = [(f"crashkernel={_ksize(size)},high", "places it above the low limit with the default low region")]
+        if inputs.arch == "x86_64":
+            # the default low region is max(swiotlb + 8M, 256M); SWIOTLB's 64 MiB + 8 MiB is what the
+            # capture kernel needs from it (SUSE calibrate's MinLow is the same 72 MiB)
+            tries.append((f"crashkernel={_ksize(size)},high crashkernel=72M,low",
+                          "places it above 4 GiB with a 72M low region (64M SWIOTLB + 8M) instead of the 256M default"))
+        for alt, how in tries:
+            rep2 = _replay(alt, inputs=inputs, release=release, machine=machine)
+            if rep2.accepted and _main_region(rep2) is not None:
+                adjustments.append(f"{params} cannot be placed on this map; {alt} {how}")
+                params, rep = alt, rep2
+                break
     if rep.replayed and _main_region(rep) is None:
         why = "; ".join(t for _, _, t in rep.problems) or "the simulator placed nothing"
         return Plan(name="classic", cmdline=None, crashkernel=size, replay=rep,

@@ -20,8 +20,6 @@ from crashplan.sizing.plans import CmaFacts
 
 __all__ = ["Overrides", "Sources", "build_inputs", "release_for_rules"]
 
-MiB = 1 << 20
-
 # kdump-lab's "pad40" initrd, "a distribution-sized kdump initrd": packed and unpacked bytes
 ASSUMED_INITRD = (45_481_776, 49_711_148)
 
@@ -325,7 +323,8 @@ def build_inputs(
         nr_cpus=nr_cpus, num_threads=mdf.num_threads if mdf else 0, split=bool(mdf and mdf.split),
         network=bool(network), luks_memory=luks_mem or 0, luks=luks, mem_encrypt=mem_encrypt, mlx5=mlx5, smmu=smmu,
         page_size=page_size, rootfs_tmpfs=rootfs_tmpfs, rootfs_cap=cap, elfcorehdr=elfcorehdr,
-        possible_cpus=cpus, memory_ranges=ranges, userspace=userspace, assumptions=tuple(assumptions),
+        possible_cpus=cpus, memory_ranges=ranges, userspace=userspace, initrd_assumed=userspace is not None,
+        assumptions=tuple(assumptions),
     )
     facts = CmaFacts(
         kexec_mode=kexec, kexec_reason=kexec_reason, user_pages=user_pages, fadump=fadump,

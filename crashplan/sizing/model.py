@@ -120,6 +120,7 @@ class SizingInputs:
     kernel_align: int | None = None
     initrd_size: int | None = None
     initrd_unpacked: int | None = None  # what the files take in the rootfs (tmpfs pages)
+    initrd_assumed: bool = False  # the sizes above are an assumption, not read
     initrd_features: frozenset[str] = frozenset()
     initrd_switches_root: bool = False  # the dump runs from the real root (Debian kdump-tools)
     module_bytes: int = 0
@@ -259,14 +260,14 @@ def _terms(i: SizingInputs, x: int, *, cma: bool = False, swiotlb_low: bool = Fa
     isize = i.initrd_size or 0
     t.append(Term("initrd_packed", "initrd (packed)", isize, "boot",
                   "the initrd segment stays reserved until the rootfs is unpacked, then is freed",
-                  "input" if i.initrd_size is not None else "assumption"))
+                  "input" if i.initrd_size is not None and not i.initrd_assumed else "assumption"))
     unpacked = i.initrd_unpacked if i.initrd_unpacked is not None else (isize * 3 if isize else 0)
     src = "input" if i.initrd_unpacked is not None else "assumption"
     t.append(Term("initrd_unpacked", "initrd unpacked (rootfs)", unpacked, "boot" if i.initrd_switches_root else "both",
                   "the files live in the rootfs (tmpfs) for as long as the dump runs from it"
                   if not i.initrd_switches_root else
                   "the files live in the rootfs until the initramfs switches to the real root",
-                  src if i.initrd_unpacked is not None or not isize else "assumption"))
+                  "assumption" if i.initrd_assumed else src))
     memmap = x * _c("struct_page") // i.page_size
     t.append(Term("memmap", "struct page array", memmap, "both",
                   f"64 bytes per {i.page_size // KiB} KiB page of the capture kernel's RAM", "kernel"))

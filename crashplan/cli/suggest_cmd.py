@@ -42,6 +42,8 @@ class _Ranges(click.ParamType):
               help="Memory map from a saved /proc/iomem.")
 @click.option("--boot-log", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
               help="Memory map from a kernel boot log.")
+@click.option("--fallback-machine", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Without a source option: plan for this machine file when this machine's map cannot be read.")
 @click.option("--kernel", type=KernelType(), metavar="REL", help="Kernel release of the production and capture kernel.")
 @click.option("--arch", type=ArchType(), metavar="ARCH", help="Architecture (x86_64, arm64, ppc64le, s390x …).")
 @click.option("--ram", type=SizeType(), metavar="SIZE", help="System RAM as the kernel counts it (e.g. 16G).")
@@ -113,6 +115,12 @@ def suggest(**opts: object) -> int:
             if sources_given:
                 raise
             map_note = f"this machine's memory map could not be read ({e}): nothing is replayed"
+        fallback = o["fallback_machine"]
+        if on_host and fallback and (machine is None or not machine.memmap.layout_known):
+            machine = resolve_machine(machine=fallback, arch=o["arch"])  # type: ignore[arg-type]
+            why = f"this machine's memory map cannot be read (run as root): planning for {fallback} instead"
+            machine = replace(machine, notes=tuple(machine.notes) + (why,))
+            on_host, map_note = False, None
     else:
         map_note = "--no-probe and no memory map: the plans are parsed, not placed"
     sources = _gather(o, machine, on_host)

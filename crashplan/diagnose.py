@@ -28,6 +28,7 @@ from crashplan.kernel import (
     high_low_supported,
     normalize_arch,
     parse_release,
+    to_bytes,
 )
 from crashplan.kernel._cmdline import memparse
 from crashplan.kernel.arch import COMMAND_LINE_SIZE
@@ -395,7 +396,7 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
         col.add("CK219", n, t)
 
     limit = COMMAND_LINE_SIZE.get(arch, 2048) - 1
-    if len(cmdline.encode("utf-8", "surrogateescape")) > limit:
+    if len(to_bytes(cmdline)) > limit:
         cut = [tok for tok in toks if tok.end > limit]
         msg = (f"the command line is {len(cmdline)} bytes; {arch} keeps only the first {limit}")
         if cut:
@@ -458,7 +459,7 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
         base = tok.start + len("crashkernel=")
         for s, e, num in _numbers(tok.value):
             if len(num) > 1 and num[0] == "0" and num[1].isdigit():
-                val, _ = memparse(num.encode() + tok.value[e:e + 1].encode("utf-8", "surrogateescape"), 0)
+                val, _ = memparse(num.encode() + to_bytes(tok.value[e:e + 1]), 0)
                 col.add("CK202", f"`{num}{tok.value[e:e + 1]}` is octal: the kernel reads "
                         f"{format_size(val) if val else '0'}", t, span=(base + s, base + e))
             elif num[:2].lower() == "0x" and num[-1] in "eEbB":

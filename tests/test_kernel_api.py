@@ -81,3 +81,10 @@ def test_never_raises_on_any_text_or_ram():
         o = evaluate(line, system_ram=ram, kernel=kernel, arch=arch)
         assert o.ret in (0, -2, -22)
         assert 0 <= o.crash_size < 1 << 64
+
+
+def test_any_python_string_is_accepted_even_lone_surrogates():
+    o = evaluate("\ud800 crashkernel=1G", system_ram=8 * G, kernel="6.1", arch="x86_64")
+    assert (o.crash_size, o.tokens["plain"].start) == (G, 2)
+    o = evaluate("\udc80é crashkernel=1G", system_ram=8 * G, kernel="6.1", arch="x86_64")
+    assert o.tokens["plain"].text == "crashkernel=1G"

@@ -165,11 +165,26 @@ def _pointers(arch: str, release: KernelRelease) -> tuple[bool, bool]:
     return False, False
 
 
+def to_bytes(text: str) -> bytes:
+    """The bytes the kernel sees for ``text``: UTF-8; undecodable bytes kept (surrogateescape), lone
+    surrogates passed through, so that no text is refused."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+
 class _Parser:
     """One evaluation: the buffer, the dialect, the log."""
 
     def __init__(self, cmdline: str, release: KernelRelease) -> None:
-        raw = cmdline.encode("utf-8", "surrogateescape")
+        raw = to_bytes(cmdline)
+        try:
+            cmdline.encode("utf-8", "surrogateescape")
+            self._escaped = True
+        except UnicodeEncodeError:
+            self._escaped = False
         nul = raw.find(b"\0")
         self.s = raw if nul < 0 else raw[:nul]  # the C string ends at the first NUL
         self.text = cmdline
@@ -183,7 +198,8 @@ class _Parser:
     def _char_offset(self, b: int) -> int:
         if self._ascii:
             return b
-        return len(self.s[:b].decode("utf-8", "surrogateescape"))
+        # decode with the handler to_bytes() encoded with; a cut inside a character counts it whole
+        return len(self.s[:b].decode("utf-8", "surrogateescape" if self._escaped else "surrogatepass"))
 
     def parse(self, suffix: bytes | None, system_ram: int, out: cr.Result, key: str) -> int:
         ret = cr._parse_crashkernel(self.s, system_ram, out, suffix, self.d, self.log)
@@ -495,4 +511,4 @@ def crash_res_in_iomem(arch: str, kernel: str | KernelRelease) -> bool:
     return True
 
 
-__all__ += ["kexec_crash_size", "crash_res_in_iomem"]
+__all__ += ["kexec_crash_size", "crash_res_in_iomem", "to_bytes"]

@@ -8,7 +8,7 @@ import sys
 import click
 
 from crashplan.cli import ExitStatus
-from crashplan.cli.options import ArchType, KernelType, SizeType
+from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options
 
 
 @click.command()
@@ -19,14 +19,7 @@ from crashplan.cli.options import ArchType, KernelType, SizeType
               help="Architecture (x86_64/amd64, arm64/aarch64, riscv64, loongarch64, ppc64le, s390x).")
 @click.option("--ram", type=SizeType(), metavar="SIZE",
               help="System RAM as the kernel counts it (e.g. 16G). Default: from the memory map.")
-@click.option("--iomem", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="Memory map from a saved /proc/iomem (read as root).")
-@click.option("--boot-log", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="Memory map from a kernel boot log (dmesg, journalctl -k, serial console).")
-@click.option("--machine", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="A machine file (YAML, see docs/machine-format.md).")
-@click.option("--fallback-machine", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Without a source option: use this machine file when this machine's map cannot be read.")
+@machine_source_options
 @click.option("--no-map", is_flag=True, help="Only parse: do not read or replay a memory map.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)

@@ -48,3 +48,19 @@ class ArchType(click.ParamType):
             return normalize_arch(str(value))
         except ValueError as e:
             self.fail(str(e), param, ctx)
+
+
+def machine_source_options(f):  # type: ignore[no-untyped-def]
+    """--iomem/--boot-log/--machine/--fallback-machine: where the memory map comes from (check, suggest)."""
+    path = click.Path(dir_okay=False, allow_dash=True)
+    for opt in reversed((
+        click.option("--iomem", type=path, metavar="FILE", help="Memory map from a saved /proc/iomem (read as root)."),
+        click.option("--boot-log", type=path, metavar="FILE",
+                     help="Memory map from a kernel boot log (dmesg, journalctl -k, serial console)."),
+        click.option("--machine", type=path, metavar="FILE",
+                     help="A machine file (YAML, docs/machine-format.md); its kdump: section gives sizing inputs."),
+        click.option("--fallback-machine", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Without a source option: use this machine file when this machine's map cannot be read."),
+    )):
+        f = opt(f)
+    return f

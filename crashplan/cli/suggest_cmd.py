@@ -15,7 +15,7 @@ from dataclasses import replace
 import click
 
 from crashplan.cli import ExitStatus
-from crashplan.cli.options import ArchType, KernelType, SizeType
+from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options
 
 
 class _Ranges(click.ParamType):
@@ -36,14 +36,7 @@ class _Ranges(click.ParamType):
 
 
 @click.command()
-@click.option("--machine", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="A machine file (YAML, docs/machine-format.md); its kdump: section gives sizing inputs.")
-@click.option("--iomem", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="Memory map from a saved /proc/iomem.")
-@click.option("--boot-log", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="Memory map from a kernel boot log.")
-@click.option("--fallback-machine", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Without a source option: plan for this machine file when this machine's map cannot be read.")
+@machine_source_options
 @click.option("--kernel", type=KernelType(), metavar="REL", help="Kernel release of the production and capture kernel.")
 @click.option("--arch", type=ArchType(), metavar="ARCH", help="Architecture (x86_64, arm64, ppc64le, s390x …).")
 @click.option("--ram", type=SizeType(), metavar="SIZE", help="System RAM as the kernel counts it (e.g. 16G).")

@@ -62,7 +62,8 @@ SIM_SWITCHES: dict[str, Switch] = {
     for s in (
         Switch("arm64_sparse_after_crash", (7, 0),
                "arm64 allocates the sparse memmap after the crash reservation (free_area_init runs later)",
-               "6.12 allocates it before and 7.3 after (qemu boot vectors); the release in between is inferred"),
+               "6.1/6.12 allocate it before, 7.0.13/7.2.13/7.3.4 after (qemu boots: the crash lines precede "
+               "'Zone ranges:'); 6.13-6.19 were not booted"),
         Switch("cma_msg_node", (6, 10), "cma: 'Reserved %ld MiB at %pa on node %d'",
                "6.1 without and 6.12 with the suffix (boot vectors); 6.10 inferred"),
         Switch("cma_msg_no_node", (6, 15), "cma: the ' on node %d' suffix is gone again",

@@ -343,18 +343,35 @@ def _cases(arch: str, series: str) -> list[tuple[str, str, str, str]]:
     return c
 
 
-def matrix(name: str) -> list[tuple[str, str, str, str, str, str]]:
-    """(arch, series, case, mem, extra, crashkernel) of a named matrix."""
+def matrix(name: str) -> list[tuple]:
+    """(arch, series, case, mem, extra, crashkernel, kaslr) of a named matrix."""
     out = []
     if name in ("full", "x86_64"):
         out += [("x86_64", s, *c) for s in X86 for c in _cases("x86_64", s)]
     if name in ("full", "arm64"):
         out += [("arm64", s, *c) for s in ARM for c in _cases("arm64", s)]
-    if name == "arm64-7.0":
+    if name == "arm64-7.0":  # where sparse_init moved after the crash reservation
         out += [("arm64", "7.0", *c) for c in _cases("arm64", "7.0") if c[1] in ("5G", "12G")]
+    if name == "kaslr":  # KASLR on: x86 moves the image physically, arm64 (no EFI) only virtually
+        for arch in ("x86_64", "arm64"):
+            for s in ("6.12", "7.3"):
+                for case, mem, ck in (("k4G-256M", "4G", "crashkernel=256M"), ("k4G-1G", "4G", "crashkernel=1G"),
+                                      ("k4G-512M-high", "4G", "crashkernel=512M,high"),
+                                      ("k6G-512M-high", "6G", "crashkernel=512M,high"), ("k6G-2G", "6G", "crashkernel=2G")):
+                    out.append((arch, s, case, mem, "", ck, True))
+    if name == "edge":  # fixed offsets at the edges of the image, initrd and DTB; RAM sizes off the 128 MiB grid
+        for s in X86:
+            out += [("x86_64", s, f"x4G-at{o}", "4G", "", f"crashkernel=128M@{o}") for o in ("48M", "64M", "80M")]
+            out += [("x86_64", s, f"x2560M-{n}", "2560M", "", ck) for n, ck in (
+                ("256M", "crashkernel=256M"), ("1G", "crashkernel=1G"), ("512M-high", "crashkernel=512M,high"))]
+        for s in ARM:
+            out += [("arm64", s, f"a4G-at{o}", "4G", "", f"crashkernel={z}@{o}") for z, o in (
+                ("32M", "0x44000000"), ("64M", "0x46000000"), ("16M", "0x48400000"), ("16M", "0x42c00000"))]
+            out += [("arm64", s, f"a4000M-{n}", "4000M", "", ck) for n, ck in (
+                ("256M", "crashkernel=256M"), ("1G", "crashkernel=1G"), ("512M-high", "crashkernel=512M,high"))]
     if not out:
         raise SystemExit(f"unknown matrix {name!r}")
-    return out
+    return [m if len(m) == 7 else (*m, False) for m in out]
 
 
 def _load(path: Path) -> list[dict]:
@@ -378,8 +395,8 @@ def run_matrix(name: str, out: Path, kernels: Path, jobs: int, only: str | None)
     for arch in {m[0] for m in todo}:
         initramfs(arch, kernels)
     with ThreadPoolExecutor(jobs) as ex:
-        futs = {ex.submit(boot, a, s, mem, ck, extra=extra, case=case, kernels=kernels): (a, s, case)
-                for a, s, case, mem, extra, ck in todo}
+        futs = {ex.submit(boot, a, s, mem, ck, extra=extra, case=case, kernels=kernels, kaslr=kaslr): (a, s, case)
+                for a, s, case, mem, extra, ck, kaslr in todo}
         for f in as_completed(futs):
             a, s, case = futs[f]
             try:

@@ -26,6 +26,7 @@ initrd/DTB placement on ``linux,dummy-virt``.  Every modelled span says so in it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crashplan.kernel import Message, Outcome
@@ -234,6 +235,35 @@ def _ram_span_of(memory: tuple[Span, ...], addr: int) -> Span | None:
     return next((m for m in memory if m.start <= addr < m.end), None)
 
 
+X86_ORC_ESTIMATE = 4 * SZ_1M  # ORC unwind tables and the BUG table between _edata and __init_begin
+X86_BRK_ESTIMATE = 8 * 4096  # used .brk: INIT_PGT_BUF_SIZE (6 pages) + DMI
+
+
+def _x86_image_end(facts: Mapping[str, object], image: int) -> int:
+    """``__end_of_kernel_reserve`` (= ``__bss_stop``) of an x86_64 kernel at ``CONFIG_PHYSICAL_START``.
+
+    ``setup_arch`` → ``early_reserve_memory`` reserves ``_text`` … ``__end_of_kernel_reserve``.  The
+    layout (``arch/x86/kernel/vmlinux.lds.S``): text; ``X86_ALIGN_RODATA_BEGIN``/``_END`` (2 MiB);
+    rodata; data (``rwdata``); the ORC unwind and BUG tables (not in the ``Memory:`` line: about
+    4 MiB for Debian's 6.1 … 7.3 kernels); init; bss, which ends 2 MiB-aligned
+    (``BSS_DECRYPTED``).  The sizes are the ``Memory:`` line's; ``Write protecting the kernel
+    read-only data: Nk`` (``mark_rodata_ro``) gives ``_text`` … the 2 MiB-aligned end of rodata
+    exactly.  Debian 6.1.192/6.12.117/7.2.13/7.3.4: 0x4400000, 0x3c00000, 0x4200000, 0x4400000 —
+    the ``Kernel bss`` ends of ``/proc/iomem``."""
+    parts = facts.get("kernel_parts")
+    if not isinstance(parts, Mapping) or "kernel code" not in parts:
+        return SZ_16M + _round_up(SZ_16M + (image or 48 * SZ_1M), SZ_2M) + 4 * SZ_1M - SZ_16M
+    p = {k: int(v) for k, v in parts.items()}  # type: ignore[call-overload]
+    span = facts.get("kernel_rodata_span")
+    if span:
+        data = SZ_16M + int(span)  # type: ignore[call-overload]
+    else:
+        rodata = _round_up(SZ_16M + p["kernel code"], SZ_2M)
+        data = _round_up(rodata + p.get("rodata", 0), SZ_2M)
+    end = data + p.get("rwdata", 0) + X86_ORC_ESTIMATE + p.get("init", 0) + p.get("bss", 0)
+    return _round_up(end, SZ_2M)
+
+
 def early_allocations(machine: Machine, arch: str, release: KernelRelease, memory: tuple[Span, ...],
                       reserved: tuple[Span, ...], *, top_known: bool = False) -> tuple[list[Span], list[str]]:
     """memblock allocations made before the crash reservation that the source does not list.
@@ -268,8 +298,11 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
         out.append(Span(0, SZ_1M, "first 1 MiB (x86 reserves it at boot)"))
         if not have_kernel:
             if machine.kaslr is False:
-                size = _round_up(SZ_16M + (image or 48 * SZ_1M), SZ_2M) + 4 * SZ_1M - SZ_16M
-                out.append(Span(SZ_16M, SZ_16M + size, "kernel image (nokaslr; size estimated)"))
+                end = _x86_image_end(facts, image)
+                out.append(Span(SZ_16M, end, "kernel image (nokaslr; size estimated)"))
+                # reserve_brk(): the used part of .brk right after it — early_alloc_pgt_buf's
+                # INIT_PGT_BUF_SIZE (6 pages) and DMI copies
+                out.append(Span(end, end + X86_BRK_ESTIMATE, "kernel brk (estimated)"))
             else:
                 notes.append("the kernel image's place is unknown (KASLR): it is not taken into account")
         if not node_data:

@@ -164,3 +164,14 @@ def test_prefixes_are_stripped(prefix):
     assert m.kernel == "6.12.1-amd64"
     assert m.cmdline == "root=/dev/sda1 crashkernel=256M"
     assert [(s.start, s.end) for s in m.memmap.ram] == [(0x100000, 0x80000000)]
+
+
+def test_kernel_layout_facts_for_the_x86_image_model():
+    text = (LOGS / "x86_64-6.1-dmesg-notime.txt").read_text()
+    m = parse_boot_log(text)
+    assert m.boot_facts["kernel_parts"] == {"kernel code": 14343 << 10, "rwdata": 2338 << 10, "rodata": 9132 << 10,
+                                            "init": 2824 << 10, "bss": 17344 << 10}
+    assert "kernel_rodata_span" not in m.boot_facts
+    # mark_rodata_ro() prints it late in boot: _text … the 2 MiB-aligned end of rodata
+    m = parse_boot_log(text + "Write protecting the kernel read-only data: 26624k\n")
+    assert m.boot_facts["kernel_rodata_span"] == 26 << 20

@@ -129,3 +129,22 @@ def test_lost_and_cma_totals_match_the_kernel():
         if case["cma_total_kb"] is not None:
             dma = 65536 if case["arch"] == "arm64" else 0
             assert res.cma == (case["cma_total_kb"] - dma) * 1024, case["id"]
+
+
+def test_x86_kernel_image_model_ends_where_iomem_shows_the_bss_end():
+    """The image reservation (``_text`` … ``__end_of_kernel_reserve`` = ``__bss_stop``) modelled from the
+    ``Memory:`` line ends where the same boot's /proc/iomem ``Kernel bss`` ends, on every x86 kernel."""
+    from crashplan.kernel import parse_release
+    from crashplan.simulate import early_allocations
+
+    checked = set()
+    for b in BOOTS:
+        if b["arch"] != "x86_64":
+            continue
+        m = machine_of(b["arch"], b["id"])
+        early, _ = early_allocations(m, "x86_64", parse_release(m.kernel), m.memmap.ram, m.memmap.reserved)
+        image = next(s for s in early if s.name.startswith("kernel image"))
+        bss = re.search(r"^\s*([0-9a-f]+)-([0-9a-f]+) : Kernel bss$", b["iomem"], re.M)
+        assert (image.start, image.end) == (0x1000000, int(bss.group(2), 16) + 1), b["id"]
+        checked.add(b["kernel"])
+    assert checked == {"6.1.192", "6.12.118", "7.2.13", "7.3.4"}

@@ -28,6 +28,8 @@ kernel code that prints it (all unchanged 6.1 → 7.3 unless said otherwise):
 ``software IO TLB: mapped [mem A-B] (NMB)``             ``kernel/dma/swiotlb.c``
 ``SWIOTLB bounce buffer size adjusted to NMB``          ``swiotlb_adjust_size`` (SEV/TDX guests)
 ``Memory: …K/…K available (…K kernel code, …)``         ``mm/mm_init.c`` ``mem_init_print_info``
+``Write protecting the kernel read-only data: Nk``       x86 ``mark_rodata_ro``: ``_text`` … the end of
+                                                        rodata rounded up to 2 MiB (printed late)
 ``Memory Encryption Features active: …``                ``arch/x86/mm/mem_encrypt.c``
 ``memblock_reserve: [A-B] caller`` (``memblock=debug``) ``mm/memblock.c``
 =====================================================  ==============================================
@@ -134,6 +136,7 @@ _KASLR_OFF = re.compile(r"^KASLR disabled")
 _KASLR_ON = re.compile(r"^KASLR enabled")
 _MACHINE_MODEL = re.compile(r"^Machine model: (.*)$")
 _FREE_INITRD = re.compile(r"^Freeing initrd memory: (\d+)K")
+_WP_RODATA = re.compile(r"^Write protecting the kernel read-only data: (\d+)k")
 
 # Crash-reservation lines (the result of that boot's crashkernel= parameters)
 _CK_GENERIC = re.compile(r"^crashkernel reserved: 0x([0-9a-fA-F]+) - 0x([0-9a-fA-F]+) \((\d+) MB\)")
@@ -171,6 +174,7 @@ class BootLog:
     kaslr: bool | None = None
     machine_model: str | None = None
     initrd_size: int | None = None
+    rodata_span: int | None = None  # x86: _text … __end_rodata_hpage_align
     memblock_ops: list[tuple[str, int, int, str]] = field(default_factory=list)
     crash: list[Span] = field(default_factory=list)
     crash_cma: list[Span] = field(default_factory=list)
@@ -431,6 +435,10 @@ class _Reader:
             if m:
                 lg.initrd_size = int(m.group(1)) << 10
                 continue
+            m = _WP_RODATA.match(s)
+            if m:
+                lg.rodata_span = int(m.group(1)) << 10
+                continue
         if cma_run:
             for _, _, span in cma_run:
                 if span is not None:
@@ -600,6 +608,9 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
     if lg.memory_line is not None:
         parts = lg.memory_line[2]
         facts["kernel_image"] = sum(parts.get(k, 0) for k in ("kernel code", "rwdata", "rodata", "init", "bss", "data"))
+        facts["kernel_parts"] = dict(parts)
+    if lg.rodata_span is not None:
+        facts["kernel_rodata_span"] = lg.rodata_span
     if lg.initrd_size is not None:
         facts["initrd_size"] = lg.initrd_size
     elif lg.initrd is not None:

@@ -237,6 +237,7 @@ def _ram_span_of(memory: tuple[Span, ...], addr: int) -> Span | None:
 
 X86_ORC_ESTIMATE = 4 * SZ_1M  # ORC unwind tables and the BUG table between _edata and __init_begin
 X86_BRK_ESTIMATE = 8 * 4096  # used .brk: INIT_PGT_BUF_SIZE (6 pages) + DMI
+ARM64_IMAGE_SLOP = 0x50000  # arm64 _end − _stext beyond the Memory: line's parts (see early_allocations)
 
 
 def _x86_image_end(facts: Mapping[str, object], image: int) -> int:
@@ -314,7 +315,10 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
         qemu = facts.get("machine_model") == "linux,dummy-virt" and facts.get("efi") is not True
         if not have_kernel:
             if qemu:  # loaded by qemu at RAM + 2 MiB; without EFI KASLR moves only the virtual mapping
-                size = _round_up(image or 40 * SZ_1M, SZ_2M)
+                # memblock_reserve(_stext, _end - _stext) (arm64_memblock_init): the Memory: line's parts
+                # plus the 64 KiB segment padding and the page directories inside the image — 160 …
+                # 300 KiB on Debian 6.1 … 7.3 (/proc/iomem Kernel code … Kernel data); 320 KiB is taken
+                size = _round_up(image + ARM64_IMAGE_SLOP, 0x10000) if image else 40 * SZ_1M
                 out.append(Span(start + SZ_2M, start + SZ_2M + size, "kernel image (qemu virt, size estimated)"))
             else:
                 notes.append("the kernel image's place is unknown: it is not taken into account")

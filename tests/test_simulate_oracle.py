@@ -148,3 +148,26 @@ def test_x86_kernel_image_model_ends_where_iomem_shows_the_bss_end():
         assert (image.start, image.end) == (0x1000000, int(bss.group(2), 16) + 1), b["id"]
         checked.add(b["kernel"])
     assert checked == {"6.1.192", "6.12.118", "7.2.13", "7.3.4"}
+
+
+def test_arm64_kernel_image_model_covers_the_image_up_to_the_same_2m_boundary():
+    """qemu virt loads the image at RAM + 2 MiB; memblock reserves _stext … _end (/proc/iomem Kernel
+    code … Kernel data). The model may be a little larger, never smaller, and never past the next 2 MiB
+    boundary (crash regions and @offsets are 2 MiB-aligned)."""
+    from crashplan.kernel import parse_release
+    from crashplan.simulate import early_allocations
+
+    checked = set()
+    for b in BOOTS:
+        if b["arch"] != "arm64":
+            continue
+        m = machine_of(b["arch"], b["id"])
+        early, _ = early_allocations(m, "arm64", parse_release(m.kernel), m.memmap.ram, m.memmap.reserved)
+        image = next(s for s in early if s.name.startswith("kernel image"))
+        code = re.search(r"^\s*([0-9a-f]+)-[0-9a-f]+ : Kernel code$", b["iomem"], re.M)
+        data = re.search(r"^\s*[0-9a-f]+-([0-9a-f]+) : Kernel data$", b["iomem"], re.M)
+        real_start, real_end = int(code.group(1), 16), int(data.group(1), 16) + 1
+        assert image.start <= real_start and real_end <= image.end, b["id"]
+        assert -(-image.end // (2 << 20)) == -(-real_end // (2 << 20)), b["id"]
+        checked.add(b["kernel"])
+    assert checked == {"6.1.192", "6.12.118", "7.3.4"}

@@ -286,6 +286,15 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
     have_kernel = any(_is_kernel_image(s) for s in reserved)
     node_data = [s for s in reserved if s.name.startswith("NODE_DATA")]
     image = int(facts.get("kernel_image", 0) or 0)  # type: ignore[call-overload]
+    # /proc/iomem names the image's parts (Kernel code/rodata/data/bss); memblock reserves it whole,
+    # gaps included: x86 _text … __end_of_kernel_reserve (early_reserve_memory), then the used .brk
+    # (reserve_brk); arm64 _stext … _end (arm64_memblock_init)
+    parts = [s for s in reserved if s.name.startswith("Kernel ")]
+    if parts:
+        lo, hi = min(s.start for s in parts), max(s.end for s in parts)
+        out.append(Span(lo, hi, "kernel image (memblock_reserve of the whole image)"))
+        if arch == "x86_64":
+            out.append(Span(hi, hi + X86_BRK_ESTIMATE, "kernel brk (estimated)"))
     start = memory[0].start
     end = memory[-1].end
 

@@ -320,6 +320,10 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
             if top is not None:
                 out.append(Span(max(top.start, end - 0x2D000), end, "NODE_DATA(0) and page tables (modelled)"))
                 notes.append("NODE_DATA is modelled at the top of RAM (the source does not show it)")
+        if not any(s.name == "initrd" for s in reserved):
+            # reserve_initrd() keeps it reserved through the crash reservation; only the boot log
+            # (RAMDISK:) shows where the boot loader put it
+            notes.append("the initrd's place is unknown (the source does not show it): it is not taken into account")
     elif arch == "arm64":
         qemu = facts.get("machine_model") == "linux,dummy-virt" and facts.get("efi") is not True
         if not have_kernel:

@@ -6,8 +6,9 @@
 
 Every input is made from ``(--seed, surface, index)`` alone (a seed corpus from tests/data and
 examples/, byte-level mutations, structure-aware generators, hostile shapes), so any input can be
-rebuilt from its index.  Each input runs under a soft time limit (``--timeout``, SIGALRM); a worker
-that does not come back within three times that is killed by the parent and the input is rebuilt
+rebuilt from its index.  Each input runs under a soft limit of CPU time (``--timeout``, SIGPROF, so a
+worker starved by other work on a busy machine is not a hang); a worker that does not come back
+within six times that (wall clock, plus 30 s) is killed by the parent and the input is rebuilt
 from its index and saved as a hang.  An exception other than ``InputError``, or a broken invariant
 (fuzz/surfaces.py), is a crash: the input, the traceback and how to replay it are written under
 ``fuzz/crashes/<surface>/`` (git-ignored), at most three examples per distinct signature.
@@ -63,7 +64,7 @@ def signature(exc: BaseException) -> str:
                     f"{fr.lineno}:{fr.name}"
             break
     if isinstance(exc, (Invariant, LinelessInputError)):
-        msg = re.sub(r"0x[0-9a-f]+|\d+", "N", str(exc))[:80]
+        msg = re.sub(r"0x[0-9a-f]+|\d+", "N", re.sub(r"'[^']*'", "'S'", str(exc)))[:80]
         return f"{type(exc).__name__}: {msg}" + (f" @ {where}" if isinstance(exc, LinelessInputError) else "")
     return f"{type(exc).__name__} @ {where or (frames[-1].filename + ':' + str(frames[-1].lineno) if frames else '?')}"
 
@@ -107,6 +108,15 @@ def _alarm(signum: int, frame: Any) -> None:
     raise Hang()
 
 
+def _run_timed(surface: Surface, case: dict[str, Any], timeout: float) -> None:
+    """Run one input under a CPU-time limit (ITIMER_PROF: a starved worker on a busy machine is not a hang)."""
+    signal.setitimer(signal.ITIMER_PROF, timeout)
+    try:
+        surface.run(case)
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+
+
 def worker(job: int, jobs: int, surface_name: str, inputs: int, deadline: float, seed: int, timeout: float,
            hostile_rate: float, start: int, out_dir: str, current: Any, started: Any, queue: Any,
            mem_limit: int) -> None:
@@ -123,7 +133,7 @@ def worker(job: int, jobs: int, surface_name: str, inputs: int, deadline: float,
     input_error = crashplan.errors.InputError
     surface = SURFACES[surface_name]
     pool = surface.seeds()
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
     counts = dict.fromkeys(COUNTERS, 0)
     sigs: dict[str, list[Any]] = {}
     last_report = time.monotonic()
@@ -134,32 +144,31 @@ def worker(job: int, jobs: int, surface_name: str, inputs: int, deadline: float,
         current[job] = i
         started[job] = time.time()
         counts["tried"] += 1
+        finding: tuple[str, str, str, str] | None = None
         try:
-            signal.setitimer(signal.ITIMER_REAL, timeout)
-            try:
-                surface.run(case)
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+            _run_timed(surface, case, timeout)
             counts["ok"] += 1
         except input_error:
             counts["input_error"] += 1
         except Hang:
             counts["hang"] += 1
-            _record(queue, sigs, outp, surface_name, "hang", f"hang > {timeout:g}s ({how})", i, seed, how, case,
-                    "", "")
+            finding = ("hang", f"hang > {timeout:g}s CPU ({how})", "", "")
         except LinelessInputError as e:
             counts["input_error"] += 1
             counts["lineless"] += 1
-            _record(queue, sigs, outp, surface_name, "lineless", signature(e), i, seed, how, case, str(e),
-                    "".join(traceback.format_exception(e)))
+            finding = ("lineless", signature(e), str(e), "".join(traceback.format_exception(e)))
         except BaseException as e:  # noqa: BLE001 - the point: everything else is a finding
             if isinstance(e, KeyboardInterrupt):
                 raise
             counts["crash"] += 1
             if isinstance(e, Invariant):
                 counts["invariant"] += 1
-            _record(queue, sigs, outp, surface_name, "crash", signature(e), i, seed, how, case,
-                    f"{type(e).__name__}: {str(e)[:500]}", "".join(traceback.format_exception(e)))
+            finding = ("crash", signature(e), f"{type(e).__name__}: {str(e)[:500]}",
+                       "".join(traceback.format_exception(e)))
+            e.__traceback__ = None  # let a MemoryError's frames go before the input is saved
+        if finding is not None:
+            _record(queue, sigs, outp, surface_name, finding[0], finding[1], i, seed, how, case, finding[2],
+                    finding[3])
         started[job] = 0.0
         now = time.monotonic()
         if now - last_report > 1.0:
@@ -241,7 +250,7 @@ def run_surface(surface: Surface, args: argparse.Namespace, deadline: float, tot
             if job in done_jobs:
                 continue
             t_start = started[job]
-            if t_start and now - t_start > args.timeout * 3 + 5:
+            if t_start and now - t_start > args.timeout * 6 + 30:
                 # a hard hang (C code that ignores SIGALRM, or a worker stuck in a syscall): kill, rebuild, save
                 index = int(current[job])
                 p.kill()
@@ -251,7 +260,7 @@ def run_surface(surface: Surface, args: argparse.Namespace, deadline: float, tot
                 finished["tried"] += 1
                 finished["hang"] += 1
                 how, case = case_for(surface, pool, args.seed, index, args.hostile_rate)
-                sig = f"hard hang > {args.timeout * 3 + 5:g}s ({how})"
+                sig = f"hard hang > {args.timeout * 6 + 30:g}s wall ({how})"
                 path = save(args.out, surface.name, "hang", sig, index, args.seed, how, case, "killed", "")
                 s = rec["signatures"].setdefault(f"hang: {sig}", {"count": 0, "examples": [], "error": "killed"})
                 s["count"] += 1
@@ -340,9 +349,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="a different number of inputs for one surface (repeatable)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     ap.add_argument("--seconds", type=float, default=None, help="stop after this many seconds in total")
-    ap.add_argument("--timeout", type=float, default=10.0, help="per-input time limit in seconds (default 10)")
+    ap.add_argument("--timeout", type=float, default=10.0, help="per-input CPU-time limit in seconds (default 10)")
     ap.add_argument("--seed", type=int, default=1, help="run seed; input i of a surface depends on it alone")
-    ap.add_argument("--hostile-rate", type=float, default=0.002, help="share of hostile inputs (default 0.002)")
+    ap.add_argument("--hostile-rate", type=float, default=0.0005, help="share of hostile inputs (default 0.0005)")
     ap.add_argument("--mem-limit", type=int, default=2048, help="address-space limit per worker, MiB (0: none)")
     ap.add_argument("--out", type=Path, default=CRASH_DIR, help="where crashes are saved (default fuzz/crashes)")
     ap.add_argument("--report-every", type=float, default=60.0, help="progress line every N seconds")
@@ -362,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown surface(s) {', '.join(unknown)} (known: {', '.join(SURFACES)})")
     args.jobs = max(1, args.jobs)
+    # a plain kill of the driver ends its workers too (daemon processes are reaped at exit)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     per_surface: dict[str, int] = {}
     for item in args.inputs_for:
         name, _, n = item.partition("=")

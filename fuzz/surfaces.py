@@ -319,7 +319,7 @@ def _iomem_run(case: dict[str, Any]) -> None:
         mm = parse_iomem(text, arch=case.get("arch"), source="iomem.txt")
     except InputError as e:
         _check_input_error(e, text)
-        return
+        raise
     check_memmap(mm, page=4096, aligned=True)
     if _stable(text, 8):
         _need(mm == parse_iomem(text, arch=case.get("arch"), source="iomem.txt"), "parse_iomem not deterministic")
@@ -356,7 +356,7 @@ def _bootlog_run(case: dict[str, Any]) -> None:
         m = parse_boot_log(text, source="dmesg.txt")
     except InputError as e:
         _check_input_error(e, text)
-        return
+        raise
     check_memmap(m.memmap)
     if _stable(text, 4):
         _replay(m, case.get("params") or m.cmdline or "crashkernel=256M")
@@ -425,7 +425,7 @@ def _machine_run(case: dict[str, Any]) -> None:
         m = load_machine(text, source="machine.yaml")
     except InputError as e:
         _check_input_error(e, text, yaml=True)
-        return
+        raise
     check_memmap(m.memmap, m.page_size)
     dumped = dump_machine(m)
     try:

@@ -371,8 +371,6 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown surface(s) {', '.join(unknown)} (known: {', '.join(SURFACES)})")
     args.jobs = max(1, args.jobs)
-    # a plain kill of the driver ends its workers too (daemon processes are reaped at exit)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     per_surface: dict[str, int] = {}
     for item in args.inputs_for:
         name, _, n = item.partition("=")
@@ -410,4 +408,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # a plain kill of the driver ends its workers too (daemon processes are reaped at exit)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     raise SystemExit(main())

@@ -366,7 +366,8 @@ def matrix(name: str) -> list[tuple]:
                 ("256M", "crashkernel=256M"), ("1G", "crashkernel=1G"), ("512M-high", "crashkernel=512M,high"))]
         for s in ARM:
             out += [("arm64", s, f"a4G-at{o}", "4G", "", f"crashkernel={z}@{o}") for z, o in (
-                ("32M", "0x44000000"), ("64M", "0x46000000"), ("16M", "0x48400000"), ("16M", "0x42c00000"))]
+                ("32M", "0x44000000"), ("64M", "0x46000000"), ("16M", "0x48400000"), ("16M", "0x42c00000"), ("16M", "0x42200000"),
+                ("16M", "0x43400000"))]
             out += [("arm64", s, f"a4000M-{n}", "4000M", "", ck) for n, ck in (
                 ("256M", "crashkernel=256M"), ("1G", "crashkernel=1G"), ("512M-high", "crashkernel=512M,high"))]
     if not out:

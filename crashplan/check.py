@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crashplan.cmdline import split_params
-from crashplan.diagnose import Diagnosis, Target, diagnose
-from crashplan.kernel import Message, Outcome, evaluate
+from crashplan.diagnose import Diagnosis, Target, diagnose, kernel_view
+from crashplan.kernel import Message, Outcome, evaluate, normalize_arch
 
 if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
@@ -106,7 +106,8 @@ def build_report(
     """Evaluate ``params`` for the target and, when ``machine`` has a memory map, replay the reservation."""
     base = machine.cmdline if machine is not None else None
     cmdline = merge_cmdline(base, params)
-    outcome = evaluate(cmdline, system_ram=system_ram, kernel=kernel, arch=arch)
+    seen = kernel_view(cmdline, normalize_arch(arch))  # what the kernel keeps of it (COMMAND_LINE_SIZE)
+    outcome = evaluate(seen, system_ram=system_ram, kernel=kernel, arch=arch)
     target = Target(kernel, arch, system_ram)
     diags = list(diagnose(cmdline, [target]))
     reservation = None
@@ -119,7 +120,7 @@ def build_report(
     elif replay:
         from crashplan import simulate
 
-        reservation = simulate.reserve(outcome, machine, cmdline=cmdline)
+        reservation = simulate.reserve(outcome, machine, cmdline=seen)
         regions = tuple(Region(r.kind, r.start, r.end) for r in reservation.regions)
         if outcome.low_messages and not any(r.kind == "crashkernel" and r.start >= 1 << 32 for r in regions):
             # x86 <= 6.6 parses ,low only when the region landed above 4 GiB

@@ -16,6 +16,7 @@ where one safe correction exists, the whole corrected command line (``fix``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -258,14 +259,18 @@ class CrashToken(NamedTuple):
 
 def crash_tokens(cmdline: str) -> list[CrashToken]:
     params = split_params(cmdline)
+    starts = [p.start for p in params]
     out: list[CrashToken] = []
+    end = -1
     i = cmdline.find("crashkernel=")
     while i >= 0:
-        end = cmdline.find(" ", i)
-        end = len(cmdline) if end < 0 else end
+        if end < i:
+            end = cmdline.find(" ", i)
+            end = len(cmdline) if end < 0 else end
         text = cmdline[i:end]
         suffix = next((s for s in ("high", "low", "cma") if text.endswith("," + s)), None)
-        param = next((p for p in params if p.start <= i < p.end), None)
+        k = bisect_right(starts, i) - 1
+        param = params[k] if k >= 0 and params[k].start <= i < params[k].end else None
         own = param is not None and not param.after_dashdash and param.name == "crashkernel" and (
             param.start == i or (cmdline[param.start] == '"' and param.start + 1 == i)
         )
@@ -368,20 +373,59 @@ def _fraction(value: str) -> int:
     return -1
 
 
+def kernel_view(cmdline: str, arch: str) -> str:
+    """The part of ``cmdline`` the kernel keeps: at most ``COMMAND_LINE_SIZE - 1`` bytes (a prefix)."""
+    limit = COMMAND_LINE_SIZE.get(arch, 2048) - 1
+    if len(cmdline) <= limit // 4 or len(to_bytes(cmdline)) <= limit:
+        return cmdline
+    if cmdline.isascii():
+        return cmdline[:limit]
+    lo, hi = 0, min(len(cmdline), limit)  # the longest prefix that fits in ``limit`` bytes
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if len(to_bytes(cmdline[:mid])) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return cmdline[:lo]
+
+
 def diagnose(cmdline: str, targets: Sequence[Target]) -> list[Diagnosis]:
-    """Every problem of ``cmdline`` for each target; merged across targets (``Diagnosis.targets``)."""
+    """Every problem of ``cmdline`` for each target; merged across targets (``Diagnosis.targets``).
+
+    Each target sees what its kernel keeps of the line (``kernel_view``): text beyond
+    ``COMMAND_LINE_SIZE`` is cut before parsing, and ``CK217`` says so.
+    """
     col = _Collector()
-    toks = crash_tokens(cmdline)
+    views: dict[str, tuple[str, list[CrashToken]]] = {}
     for t in targets:
         release = parse_release(t.kernel)
         arch = normalize_arch(t.arch)
-        o = evaluate(cmdline, system_ram=t.system_ram, kernel=release, arch=arch)
-        _per_target(cmdline, toks, t, release, arch, o, col)
+        seen = kernel_view(cmdline, arch)
+        if seen not in (v[0] for v in views.values()):
+            views[arch] = (seen, crash_tokens(seen))
+        seen, toks = next(v for v in views.values() if v[0] == seen)
+        cut = len(seen) < len(cmdline)
+        if cut:
+            _cut(cmdline, seen, t, arch, col)
+        o = evaluate(seen, system_ram=t.system_ram, kernel=release, arch=arch)
+        _per_target(seen, toks, t, release, arch, o, col, cut=cut)
     return col.result()
 
 
+def _cut(cmdline: str, seen: str, t: Target, arch: str, col: _Collector) -> None:
+    limit = COMMAND_LINE_SIZE.get(arch, 2048) - 1
+    msg = f"the command line is {len(to_bytes(cmdline))} bytes; {arch} keeps only the first {limit}"
+    first = cmdline.find("crashkernel=", max(0, len(seen) - len("crashkernel=") + 1))
+    if first >= 0:
+        end = cmdline.find(" ", first)
+        lost = cmdline[first:end if end >= 0 else len(cmdline)]
+        msg += f": `{lost[:80]}` is cut off before the kernel reads it"
+    col.add("CK217", msg, t, span=(len(seen), len(cmdline)))
+
+
 def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: KernelRelease, arch: str,
-                o: Outcome, col: _Collector) -> None:
+                o: Outcome, col: _Collector, *, cut: bool = False) -> None:
     from crashplan.units import format_size
 
     by_start = {tok.start: tok for tok in toks}
@@ -395,20 +439,13 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
     for n in o.notes:
         col.add("CK219", n, t)
 
-    limit = COMMAND_LINE_SIZE.get(arch, 2048) - 1
-    if len(to_bytes(cmdline)) > limit:
-        cut = [tok for tok in toks if tok.end > limit]
-        msg = (f"the command line is {len(cmdline)} bytes; {arch} keeps only the first {limit}")
-        if cut:
-            msg += f": `{cut[0].text}` is cut off before the kernel reads it"
-        col.add("CK217", msg, t, span=(limit, len(cmdline)))
-
     if o.flow == "none":
         col.add("CK119", f"Linux {release.label} on {arch} has no crashkernel= support (loongarch from 6.3)", t)
         return
 
     if not toks:
-        col.add("CK116", "no crashkernel= parameter: nothing is reserved for kdump", t)
+        if not cut:  # else CK217 already says where the parameter went
+            col.add("CK116", "no crashkernel= parameter: nothing is reserved for kdump", t)
         return
 
     # ---- embedded matches, duplicates: independent of the outcome
@@ -426,10 +463,11 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
         if len(lst) > 1:
             last = lst[-1]
             fixed = cmdline
+            next_start = {a.start: b.start for a, b in zip(toks, toks[1:])}
             for tok in reversed(lst[:-1]):
                 s, e = tok.start, tok.end
                 # a token that runs into the next one (a TAB is not a separator) cannot be cut out alone
-                if tok.embedded or any(o.start < e for o in toks if o.start > s):
+                if tok.embedded or next_start.get(s, len(fixed) + 1) < e:
                     fixed = None  # type: ignore[assignment]
                     break
                 while e < len(fixed) and fixed[e] == " ":

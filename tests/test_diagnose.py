@@ -105,3 +105,10 @@ def test_no_token_and_unsupported_arch():
 def test_duplicate_fix_never_cuts_a_token_that_runs_into_the_next():
     ds = diagnose("quiet crashkernel=128M\tcrashkernel=256M", [Target("7.2", "x86_64", 16 << 30)])
     assert all(d.fix != "quiet" for d in ds)
+
+
+def test_hostile_lines_stay_linear():
+    """A line of 200,000 'crashkernel=' without spaces, or 100,000 tokens: the kernel keeps 2047 bytes."""
+    for line in ("crashkernel=" * 200_000, "crashkernel=1G " * 100_000):
+        ds = diagnose(line, [Target("7.2", "x86_64", 16 << 30)])
+        assert "CK217" in {d.code for d in ds}

@@ -213,17 +213,19 @@ def get_last_crashkernel(s: bytes, suffix: bytes | None, d: Dialect) -> int | No
     last token that ends with none of the known suffixes.
     """
     ck_cmdline = None
+    end_p = -1
     p = s.find(_NAME)
     while p >= 0:
-        end_p = s.find(b" ", p)
-        if end_p < 0:
-            end_p = len(s)
-        token = s[p:end_p]
+        # strchr(p, ' '): the next space moves forward with p, so it is searched for only once
+        if end_p < p:
+            end_p = s.find(b" ", p)
+            if end_p < 0:
+                end_p = len(s)
         if suffix is None:
             # skip the one with any known suffix
-            if not any(token.endswith(sfx) for sfx in d.suffix_tbl):
+            if not any(s.endswith(sfx, p, end_p) for sfx in d.suffix_tbl):
                 ck_cmdline = p
-        elif token.endswith(suffix):
+        elif s.endswith(suffix, p, end_p):
             ck_cmdline = p
         p = s.find(_NAME, p + 1)
     return ck_cmdline

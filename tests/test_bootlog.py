@@ -175,3 +175,15 @@ def test_kernel_layout_facts_for_the_x86_image_model():
     # mark_rodata_ro() prints it late in boot: _text … the 2 MiB-aligned end of rodata
     m = parse_boot_log(text + "Write protecting the kernel read-only data: 26624k\n")
     assert m.boot_facts["kernel_rodata_span"] == 26 << 20
+
+
+def test_relocated_initrd_is_where_the_kernel_moved_it():
+    """x86 relocate_initrd(): qemu put the initrd above mem=1G; the kernel copies it to the top of
+    usable RAM, reserves it page-aligned and frees the old place (a recorded qemu boot)."""
+    from conftest import load_jsonl_gz
+
+    boots = load_jsonl_gz(DATA / "boots" / "qemu-boots.jsonl.gz")
+    b = next(b for b in boots if b["arch"] == "x86_64" and b["id"] == "memlow-256M@6.12")
+    m = parse_boot_log(b["boot_log"])
+    assert "Allocated new RAMDISK: [mem 0x3ff05000-0x3fffff6e]" in b["boot_log"]
+    assert [s for s in m.memmap.reserved if s.name == "initrd"] == [Span(0x3FF05000, 0x40000000, "initrd")]

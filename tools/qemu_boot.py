@@ -370,6 +370,15 @@ def matrix(name: str) -> list[tuple]:
                 ("16M", "0x43400000"))]
             out += [("arm64", s, f"a4000M-{n}", "4000M", "", ck) for n, ck in (
                 ("256M", "crashkernel=256M"), ("1G", "crashkernel=1G"), ("512M-high", "crashkernel=512M,high"))]
+    if name == "reloc":  # the initrd outside usable RAM (mem= below it, a memmap= hole over it): relocated
+        for s in X86:
+            for case, mem, extra, ck in (
+                    ("memlow-256M", "4G", "mem=1G", "crashkernel=256M"),
+                    ("memlow-512M", "4G", "mem=1G", "crashkernel=512M"),
+                    ("memlow-256M-high", "4G", "mem=1G", "crashkernel=256M,high"),
+                    ("hinitrd-256M", "2G", "memmap=8M$0x7f800000", "crashkernel=256M"),
+                    ("hinitrd-1G", "2G", "memmap=8M$0x7f800000", "crashkernel=1G")):
+                out.append(("x86_64", s, case, mem, extra, ck))
     if not out:
         raise SystemExit(f"unknown matrix {name!r}")
     return [m if len(m) == 7 else (*m, False) for m in out]

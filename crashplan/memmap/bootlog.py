@@ -21,6 +21,9 @@ kernel code that prints it (all unchanged 6.1 → 7.3 unless said otherwise):
 ``Zone ranges:`` / ``DMA [mem A-B]``                    the DMA limit (``arm64_dma_phys_limit``,
                                                         riscv ``dma32_phys_limit``)
 ``RAMDISK: [mem A-B]``                                  x86 ``reserve_initrd``
+``Allocated new RAMDISK: [mem A-B]``                    x86 ``relocate_initrd`` (the initrd was not in
+                                                        usable RAM: ``mem=``, ``memmap=``); the old
+                                                        place is freed, the new one page-aligned
 ``NODE_DATA(N) allocated [mem A-B]``,                   ``mm/numa.c``/``arch/x86/mm/numa.c``; arm64 6.1
 ``NUMA: NODE_DATA [mem A-B]``                           ``drivers/base/arch_numa.c``
 ``ACPI: Reserving T table memory at [mem A-B]``         ``drivers/acpi/tables.c``
@@ -119,6 +122,7 @@ _EFI_MD = re.compile(
 _NODE_RANGE = re.compile(r"^\s*node\s+(\d+): \[mem " + _H + r"-" + _H + r"\]\s*$")
 _ZONE = re.compile(r"^\s*(DMA|DMA32|Normal|HighMem|Movable|Device)\s+(?:\[mem " + _H + r"-" + _H + r"\]|empty)\s*$")
 _RAMDISK = re.compile(r"^RAMDISK: \[mem " + _H + r"-" + _H + r"\]")
+_RAMDISK_NEW = re.compile(r"^Allocated new RAMDISK: \[mem " + _H + r"-" + _H + r"\]")
 _NODE_DATA = re.compile(r"^(?:NUMA: )?NODE_DATA(?:\((\d+)\))?(?: allocated)? \[mem " + _H + r"-" + _H + r"\]")
 _ACPI_RESERVE = re.compile(r"^ACPI: Reserving (\S+) table memory at \[mem " + _H + r"-" + _H + r"\]")
 _CMA_RESERVED = re.compile(r"^cma: Reserved (\d+) MiB at (?:0x)?([0-9a-fA-F]+)(?: on node (-?\d+))?\s*$")
@@ -362,6 +366,12 @@ class _Reader:
             if m:
                 a, b = self.mem(m, 1, lineno)
                 lg.initrd = Span(a, b, "initrd")
+                continue
+            m = _RAMDISK_NEW.match(s)
+            if m:
+                a, b = self.mem(m, 1, lineno)
+                # memblock_phys_alloc_range(PAGE_ALIGN(ramdisk_size), …); the log prints the unaligned end
+                lg.initrd = Span(a, -(-b // PAGE_SIZE) * PAGE_SIZE, "initrd")
                 continue
             m = _NODE_DATA.match(s)
             if m:

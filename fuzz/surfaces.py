@@ -598,6 +598,108 @@ def _sim_run(case: dict[str, Any]) -> None:
     _replay(m, case["cmdline"])
 
 
+# -- suggest's readers (kernel images, initrds, kdump configuration, .config, luksDump) -------------
+
+_SIZING_TEXT = {  # kind -> (module, function)
+    "kdump_conf": ("crashplan.sizing.kdumpconf", "parse_kdump_conf"),
+    "sysconfig": ("crashplan.sizing.kdumpconf", "parse_sysconfig_kdump"),
+    "kdump_tools": ("crashplan.sizing.kdumpconf", "parse_kdump_tools"),
+    "kconfig": ("crashplan.sizing.kconfig", "parse_kernel_config"),
+    "luks": ("crashplan.sizing.luks", "parse_luks_dump"),
+}
+_SIZING_FILES = {"kdump.conf": "kdump_conf", "sysconfig": "sysconfig", "kdump-tools": "kdump_tools",
+                 "config-": "kconfig", "luksdump": "luks", "initrd": "initrd", "bzImage": "kernel_image",
+                 "Image-": "kernel_image", "vmlinux": "kernel_image", "zboot": "kernel_image"}
+SIZING_TOKENS = tuple(t.encode() for t in (
+    "core_collector makedumpfile -l --message-level 7 -d 31\n", "KDUMP_COMMANDLINE_APPEND=\"nr_cpus=1\"\n",
+    "CONFIG_CMA=y\n", "# CONFIG_X is not set\n", "LUKS header information\n", "Version:       \t2\n",
+    "Memory:     1048576\n", "HdrS", "070701", "TRAILER!!!", "\x1f\x8b\x08", "\xfd7zXZ\x00", "(\xb5/\xfd",
+    "\x7fELF", "MZ", "zimg", "ARM\x64", "=", '"', "'", "\\", "$(", "`"))
+
+
+def _sizing_kind(name: str) -> str | None:
+    return next((k for pat, k in _SIZING_FILES.items() if pat.lower() in name.lower()), None)
+
+
+def _sizing_seeds() -> list[dict[str, Any]]:
+    out = []
+    root = DATA / "sizing"
+    for p in sorted(root.glob("*")) if root.is_dir() else ():
+        kind = _sizing_kind(p.name)
+        if kind is None or not p.is_file() or p.stat().st_size > (8 << 20):
+            continue
+        out.append({"kind": kind, "data": p.read_bytes().decode("latin-1")})
+    return out
+
+
+def _sizing_generate(rng: random.Random) -> dict[str, Any]:
+    kind = rng.choice(("kernel_image", "initrd", "kdump_conf", "sysconfig", "kdump_tools", "kconfig", "luks"))
+    if kind == "kernel_image":
+        head = bytearray(rng.getrandbits(8) for _ in range(rng.choice((64, 0x264, 4096))))
+        magic = rng.choice(((0x202, b"HdrS"), (56, b"ARM\x64"), (0, b"\x7fELF"), (0, b"MZ\x00\x00zimg"), (0, b"")))
+        head[magic[0]:magic[0] + len(magic[1])] = magic[1]
+        data = bytes(head)
+    elif kind == "initrd":
+        import gzip as _gz
+
+        body = b"".join(b"070701" + b"".join(f"{rng.getrandbits(32):08X}".encode() for _ in range(13))
+                        + b"name\x00" for _ in range(rng.randrange(1, 4))) + b"TRAILER!!!\x00"
+        data = rng.choice((body, _gz.compress(body), b"\x00" * rng.randrange(1, 600) + body,
+                           _gz.compress(b"\x00" * (1 << rng.randrange(10, 24)))))
+    else:
+        lines = {"kdump_conf": ["path /var/crash", "core_collector makedumpfile -l --message-level 7 -d 31",
+                                "kdump_post /bin/true", "extra_modules mlx5_core", "dracut_args --add x", "nfs a:/b"],
+                 "sysconfig": ['KDUMP_COMMANDLINE_APPEND="irqpoll nr_cpus=1 reset_devices"', 'KDUMP_DUMPLEVEL=31',
+                               'KDUMP_CPUS=1', 'KDUMPTOOL_FLAGS="NOSPLIT"', 'KEXEC_ARGS="-s"', 'KDUMP_DUMPFORMAT=lzo'],
+                 "kdump_tools": ['USE_KDUMP=1', 'MAKEDUMP_ARGS="-c -d 31"', 'KDUMP_CMDLINE_APPEND="nr_cpus=1"',
+                                 'KDUMP_KERNEL=/var/lib/kdump/vmlinuz'],
+                 "kconfig": ["CONFIG_CMA=y", "# CONFIG_KASAN is not set", "CONFIG_NR_CPUS=8192", 'CONFIG_X="s"'],
+                 "luks": ["LUKS header information", "Version:       \t2", "Keyslots:", "  0: luks2",
+                          "\tPBKDF:      argon2id", "\tMemory:     1048576", "\tThreads:    4"]}[kind]
+        data = "\n".join(rng.choice(lines) for _ in range(rng.randrange(1, 12))).encode()
+    return {"kind": kind, "data": data.decode("latin-1")}
+
+
+def _sizing_mutate(case: dict[str, Any], rng: random.Random, pool: list[dict[str, Any]]) -> dict[str, Any]:
+    from fuzz.mutate import mutate_bytes
+
+    others = [c["data"].encode("latin-1")[:65536] for c in rng.sample(pool, min(3, len(pool)))]
+    data = mutate_bytes(case["data"].encode("latin-1"), rng, tokens=SIZING_TOKENS, others=others, max_len=8 << 20)
+    return {"kind": case["kind"], "data": data.decode("latin-1")}
+
+
+def _sizing_run(case: dict[str, Any]) -> None:
+    import importlib
+
+    from crashplan.errors import InputError
+
+    data = case["data"].encode("latin-1")
+    kind = case["kind"]
+    if kind == "kernel_image":
+        from crashplan.sizing.kernel_image import read_kernel_image
+
+        img = read_kernel_image(data[: 1 << 20], file_size=len(data))
+        _need(img.mem_size is None or img.mem_size > 0, f"mem_size {img.mem_size}")
+        json.dumps(img.as_dict())
+        return
+    if kind == "initrd":
+        from crashplan.sizing.initrd import read_initrd
+
+        info = read_initrd(data)
+        _need(info.size == len(data), f"size {info.size} != {len(data)}")
+        for v in (info.cpio_bytes, info.file_bytes, info.tmpfs_bytes):
+            _need(v is None or v >= 0, f"negative size {v}")
+        json.dumps(info.as_dict())
+        return
+    module, fn = _SIZING_TEXT[kind]
+    text = data.decode("utf-8", "surrogateescape")
+    try:
+        getattr(importlib.import_module(module), fn)(text, path="input.txt")
+    except InputError as e:
+        _check_input_error(e, text)
+        raise
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 _CLI_LINT_PATHS = ("etc/default/grub", "boot/grub2/grub.cfg", "boot/loader/entries/a.conf", "boot/grub2/grubenv",
@@ -721,6 +823,8 @@ SURFACES: dict[str, Surface] = {
                 _lint_seeds, _lint_generate, _lint_mutate, _lint_run, _lint_hostile),
         Surface("simulate", "crashplan.simulate.reserve on generated machines and recorded boot logs",
                 _sim_seeds, _sim_generate, _sim_mutate, _sim_run, None),
+        Surface("sizing", "suggest's readers: kernel image headers, initrds (every codec), kdump.conf, sysconfig, "
+                "kdump-tools, .config, luksDump", _sizing_seeds, _sizing_generate, _sizing_mutate, _sizing_run, None),
         Surface("cli", "crashplan check --iomem/--boot-log/--machine and lint on hostile files, strict stdout",
                 _cli_seeds, _cli_generate, _cli_mutate, _cli_run, None),
     )

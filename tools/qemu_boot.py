@@ -379,6 +379,16 @@ def matrix(name: str) -> list[tuple]:
                     ("hinitrd-256M", "2G", "memmap=8M$0x7f800000", "crashkernel=256M"),
                     ("hinitrd-1G", "2G", "memmap=8M$0x7f800000", "crashkernel=1G")):
                 out.append(("x86_64", s, case, mem, extra, ck))
+    if name == "cma2":  # ,cma beside ,high / @offset, alone, top-down (limit < 4G + size), too large
+        for arch, s in (("x86_64", "7.2"), ("x86_64", "7.3"), ("arm64", "7.3")):
+            for case, mem, ck in (
+                    ("c6G-high-cma", "6G", "crashkernel=1G,high crashkernel=1G,cma"),
+                    ("c6G-at-cma", "6G", "crashkernel=256M@5G crashkernel=512M,cma"),
+                    ("c6G-cma-only", "6G", "crashkernel=2G,cma"),
+                    ("c6G-cma-big", "6G", "crashkernel=256M crashkernel=5G,cma"),
+                    ("c6G-cma-huge", "6G", "crashkernel=256M crashkernel=7G,cma"),
+                    ("c5G-cma-topdown", "5G", "crashkernel=128M crashkernel=2G,cma")):
+                out.append((arch, s, case, mem, "", ck))
     if not out:
         raise SystemExit(f"unknown matrix {name!r}")
     return [m if len(m) == 7 else (*m, False) for m in out]

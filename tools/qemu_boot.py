@@ -357,7 +357,8 @@ def matrix(name: str) -> list[tuple]:
             for s in ("6.12", "7.3"):
                 for case, mem, ck in (("k4G-256M", "4G", "crashkernel=256M"), ("k4G-1G", "4G", "crashkernel=1G"),
                                       ("k4G-512M-high", "4G", "crashkernel=512M,high"),
-                                      ("k6G-512M-high", "6G", "crashkernel=512M,high"), ("k6G-2G", "6G", "crashkernel=2G")):
+                                      ("k6G-512M-high", "6G", "crashkernel=512M,high"),
+                                      ("k6G-2G", "6G", "crashkernel=2G")):
                     out.append((arch, s, case, mem, "", ck, True))
     if name == "edge":  # fixed offsets at the edges of the image, initrd and DTB; RAM sizes off the 128 MiB grid
         for s in X86:
@@ -366,7 +367,8 @@ def matrix(name: str) -> list[tuple]:
                 ("256M", "crashkernel=256M"), ("1G", "crashkernel=1G"), ("512M-high", "crashkernel=512M,high"))]
         for s in ARM:
             out += [("arm64", s, f"a4G-at{o}", "4G", "", f"crashkernel={z}@{o}") for z, o in (
-                ("32M", "0x44000000"), ("64M", "0x46000000"), ("16M", "0x48400000"), ("16M", "0x42c00000"), ("16M", "0x42200000"),
+                ("32M", "0x44000000"), ("64M", "0x46000000"), ("16M", "0x48400000"), ("16M", "0x42c00000"),
+                ("16M", "0x42200000"),
                 ("16M", "0x43400000"))]
             out += [("arm64", s, f"a4000M-{n}", "4000M", "", ck) for n, ck in (
                 ("256M", "crashkernel=256M"), ("1G", "crashkernel=1G"), ("512M-high", "crashkernel=512M,high"))]
@@ -474,7 +476,8 @@ def compare(paths: list[Path], source: str, verbose: bool) -> int:
             else:
                 bad += 1
                 if verbose:
-                    fmt = lambda xs: " ".join(f"{x['kind']}:{x['start']:#x}+{x['size'] >> 20}M" for x in xs) or "-"  # noqa: E731
+                    def fmt(xs: list[dict]) -> str:
+                        return " ".join(f"{x['kind']}:{x['start']:#x}+{x['size'] >> 20}M" for x in xs) or "-"
                     print(f"DIFF {r['arch']}:{r['id']} <- {other['id']}: kernel {fmt(want)} | crashplan {fmt(got)}")
     for (arch, kernel), (n, ok) in sorted(stats.items()):
         print(f"{arch:7} {kernel:10} {ok:4}/{n:<4} byte-exact ({source})")

@@ -78,6 +78,18 @@ def machine_info() -> dict[str, Any]:
             "machine": platform.machine(), "load": os.getloadavg() if hasattr(os, "getloadavg") else None}
 
 
+def git_commit() -> str:
+    """The checkout's commit, with ``+dirty`` when the working tree differs from it (what was measured)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=ROOT, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -362,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(bench_iomem(*args.child_iomem)))
         return 0
     info = machine_info()
-    results: dict[str, Any] = {"machine": info, "versions": versions(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    results: dict[str, Any] = {"machine": info, "versions": versions(), "date": time.strftime("%Y-%m-%d %H:%M"),
+                               "commit": git_commit()}
     if args.only != "inprocess":
         inst = Install(args.in_place)
         try:
@@ -380,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     v = results["versions"]
     print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), {info['machine']}, "
           f"{info['system']}; {info['implementation']} {info['python']}; click {v.get('click')}, rich {v.get('rich')}, "
-          f"PyYAML {v.get('yaml')} (libyaml {v.get('libyaml', '?')})")
+          f"PyYAML {v.get('yaml')} (libyaml {v.get('libyaml', '?')}); crashplan {results['commit']}, "
+          f"{results['date']}")
     la, lb = info["load"], results["machine"]["load_after"]
     if la and lb:
         print(f"load average: {la[0]:.2f} before, {lb[0]:.2f} after (other work on the machine inflates absolutes; "

@@ -31,13 +31,14 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from crashplan.units import MiB
+
 __all__ = ["KernelImage", "read_kernel_image", "COMPRESSION_MAGICS", "compression_of", "HEAD_BYTES"]
 
 # how much of the file the reader wants: the x86 kernel_version string sits near 17 KiB, a zboot
 # payload starts after the EFI decompressor stub (~100-300 KiB)
 HEAD_BYTES = 1 << 20
 
-MiB = 1 << 20
 
 # lib/decompress.c compressed_formats[] (two-byte magics the kernel recognises), plus the longer
 # magics used to name whole compressed files

@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from crashplan.sizing.segments import Segment, crash_segments, min_region
+from crashplan.units import GiB, KiB, MiB
 
 __all__ = [
     "Term",
@@ -47,9 +48,6 @@ __all__ = [
     "CONSTANTS",
 ]
 
-KiB = 1 << 10
-MiB = 1 << 20
-GiB = 1 << 30
 
 MARGIN = 0.10  # of the requirement: devices, drivers and kernel updates the inputs do not show
 CMA_MARGIN = 0.25  # the CMA part is borrowed memory: a larger margin costs production little

@@ -21,12 +21,11 @@ from crashplan.sizing.model import (
     clean_size,
     cma_budget,
 )
+from crashplan.units import GiB, MiB
 
 __all__ = ["CmaFacts", "Replay", "Plan", "Portable", "Suggestion", "suggest", "cma_refusal", "portable_table",
            "CMA_CAVEATS", "CMA_SINCE"]
 
-MiB = 1 << 20
-GiB = 1 << 30
 SZ_4G = 1 << 32
 
 # the release from which each architecture reserves crashkernel=,cma (crashplan.kernel.versions.SWITCHES)

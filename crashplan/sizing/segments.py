@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crashplan.units import KiB, MiB
+
 __all__ = ["Segment", "Placement", "place_segments", "min_region", "crash_segments", "PAGE"]
 
 PAGE = 4096
-MiB = 1 << 20
-KiB = 1 << 10
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,11 @@ Pure: the loaders take text; only ``load_yaml`` imports yaml (and only when a YA
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from crashplan.errors import ConfigError
-from crashplan.lint.rules import SEVERITIES, VALID_CODE_PREFIX, all_rules, get_rule
+from crashplan.lint.rules import SEVERITIES, all_rules, get_rule, valid_code_prefix
 
 __all__ = [
     "LintConfig",
@@ -46,8 +44,7 @@ DEFAULT_RAMS = ("2G", "4G", "16G", "64G")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "kernel", "arch", "ram")
 
 
-@dataclass(frozen=True, slots=True)
-class LintConfig:
+class LintConfig(NamedTuple):
     select: tuple[str, ...] = ("CK",)
     ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -61,13 +58,13 @@ class LintConfig:
     def merged(self, **overrides: object) -> LintConfig:
         """The command line overrides (non-empty values only)."""
         kw = {k: v for k, v in overrides.items() if v}
-        return replace(self, **kw)  # type: ignore[arg-type]
+        return self._replace(**kw)  # type: ignore[arg-type]
 
 
 def resolve_selector(token: str) -> str | None:
     """A code prefix for ``token`` (a prefix like ``CK2`` or a rule name); None when it names nothing."""
     t = token.strip()
-    if VALID_CODE_PREFIX.match(t.upper()):
+    if valid_code_prefix(t.upper()):
         return t.upper()
     rule = get_rule(t)
     return rule.code if rule else None
@@ -210,6 +207,8 @@ def load_pyproject(text: str, *, source: str, base_dir: str = "") -> LintConfig 
 
 def _mini_toml(text: str) -> dict[str, object]:
     """A tiny TOML subset for Python 3.10 without tomli: tables, strings, arrays of strings."""
+    import re
+
     root: dict[str, object] = {}
     cur: dict[str, object] = root
     pending_key = None
@@ -267,6 +266,8 @@ class Decider:
 def per_file_ignored(config: LintConfig, path: str, code: str) -> bool:
     if not config.per_file_ignores:
         return False
+    import fnmatch
+
     rel = _relative(path, config.base_dir)
     for pattern, codes in config.per_file_ignores:
         if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(rel, pattern.rstrip("/") + "/*"):

@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from crashplan.lint.config import Decider, LintConfig, per_file_ignored, resolve_selector
 from crashplan.lint.located import SYNTH, LineIndex, Located, unpack
@@ -28,8 +27,7 @@ __all__ = ["Location", "Finding", "FileSummary", "Report", "lint", "crash_values
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # error 0, warning 1, info 2
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Location:
+class Location(NamedTuple):
     """1-based; ``end_column`` is exclusive (SARIF)."""
 
     path: str
@@ -39,8 +37,8 @@ class Location:
     end_column: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
+class Finding(NamedTuple):
+    # built with keywords everywhere (the order of the fields is not an API)
     code: str
     name: str
     severity: str
@@ -58,18 +56,31 @@ class Finding:
         return (loc.path, loc.line, loc.column, self.code, self.message)
 
 
-@dataclass(frozen=True, slots=True)
-class FileSummary:
+class FileSummary(NamedTuple):
     path: str
     kind: str | None  # None: not a boot-loader file (skipped)
     cmdlines: int
 
 
-@dataclass(slots=True)
 class Report:
-    findings: list[Finding] = field(default_factory=list)
-    files: list[FileSummary] = field(default_factory=list)
-    targets: tuple[str, ...] = ()
+    # a plain class: a dataclass costs about a millisecond to build at import (cold start)
+    __slots__ = ("findings", "files", "targets")
+
+    def __init__(self, findings: list[Finding] | None = None, files: list[FileSummary] | None = None,
+                 targets: tuple[str, ...] = ()) -> None:
+        self.findings = [] if findings is None else findings
+        self.files = [] if files is None else files
+        self.targets = targets
+
+    def __repr__(self) -> str:
+        return f"Report(findings={self.findings!r}, files={self.files!r}, targets={self.targets!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.findings, self.files, self.targets) == (other.findings, other.files, other.targets)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -131,19 +142,28 @@ def _first_token_span(loc: Located) -> tuple[int, int] | None:
     return i, len(loc.text) if e < 0 else e
 
 
-_DIRECTIVE = re.compile(r"#\s*crashplan:\s*disable(?:\s*=\s*([A-Za-z0-9_,\- ]*))?")
+@functools.cache
+def _directive():  # type: ignore[no-untyped-def]
+    """Compiled on first use: most files have no ``crashplan:`` comment (cold start)."""
+    import re
+
+    return re.compile(r"#\s*crashplan:\s*disable(?:\s*=\s*([A-Za-z0-9_,\- ]*))?")
 
 
 def _version_key(s: str) -> list[object]:
+    import re
+
     return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", s)]
 
 
-@dataclass(slots=True)
 class _File:
-    fid: int
-    src: SourceFile
-    kind: str | None
-    index: LineIndex | None = None
+    __slots__ = ("fid", "src", "kind", "index")
+
+    def __init__(self, fid: int, src: SourceFile, kind: str | None, index: LineIndex | None = None) -> None:
+        self.fid = fid
+        self.src = src
+        self.kind = kind
+        self.index = index
 
     @property
     def path(self) -> str:
@@ -399,7 +419,7 @@ class _Run:
         for f in members:
             if f.kind not in COMMENT_KINDS or not f.src.text or "crashplan:" not in f.src.text:
                 continue
-            for m in _DIRECTIVE.finditer(f.src.text):
+            for m in _directive().finditer(f.src.text):
                 bad = [t for t in (m.group(1) or "").replace(" ", ",").split(",") if t and resolve_selector(t) is None]
                 if bad:
                     line, col = f.lines().position(m.start())
@@ -416,7 +436,7 @@ class _Run:
             if f.kind not in COMMENT_KINDS or not f.src.text or "crashplan:" not in f.src.text:
                 continue
             lines: dict[int, set[str] | None] = {}
-            for m in _DIRECTIVE.finditer(f.src.text):
+            for m in _directive().finditer(f.src.text):
                 line, _ = f.lines().position(m.start())
                 toks = [resolve_selector(t) for t in (m.group(1) or "").replace(" ", ",").split(",") if t]
                 codes = {t for t in toks if t}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from crashplan.lint.config import LintConfig
 from crashplan.lint.engine import Report, _diagnose, _Run, crash_values, default_targets
@@ -231,7 +231,7 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None =
         cur = [f.text for f in sub]
         tried: set[tuple[object, ...]] = set()
         for _ in range(max_rounds):
-            run = _Run([replace(f, text=t) for f, t in zip(sub, cur)], targets, config)
+            run = _Run([f._replace(text=t) for f, t in zip(sub, cur)], targets, config)
             report = run.run()
             progress = False
             from crashplan.lint.engine import SEVERITY_RANK
@@ -254,7 +254,7 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None =
                     new = _keep_grubenv_size(new, cur, [f.kind for f in run.files])
                 if new is None:
                     continue
-                check = _Run([replace(s, text=t) for s, t in zip(sub, new)], targets, config)
+                check = _Run([s._replace(text=t) for s, t in zip(sub, new)], targets, config)
                 check.run()
                 cl2 = check.defs.get(f.cmdline_key)
                 if cl2 is None or _tokens(cl2.text.text) != _tokens(f.fix):
@@ -270,5 +270,5 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None =
         for i, t in zip(members, cur):
             texts[i] = t
     changed = {f.path: t for f, t in zip(files, texts) if t is not None and t != f.text}
-    final = _Run([replace(f, text=t) for f, t in zip(files, texts)], targets, config).run()
+    final = _Run([f._replace(text=t) for f, t in zip(files, texts)], targets, config).run()
     return FixResult(changed, applied, final)

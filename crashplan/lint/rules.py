@@ -8,17 +8,31 @@ check``): one rule per diagnosis code, documented from ``diagnose.CODES``.  Code
 from __future__ import annotations
 
 import functools
-import re
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-__all__ = ["Example", "Rule", "all_rules", "get_rule", "LINT_RULES", "VALID_CODE_PREFIX", "SEVERITIES"]
+__all__ = ["Example", "Rule", "all_rules", "get_rule", "LINT_RULES", "VALID_CODE_PREFIX", "SEVERITIES",
+           "valid_code_prefix"]
 
-VALID_CODE_PREFIX = re.compile(r"^CK[0-9]{0,3}$")
 SEVERITIES = ("error", "warning", "info")  # most to least severe
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+def valid_code_prefix(text: str) -> bool:
+    """``^CK[0-9]{0,3}$``: ``CK``, ``CK2``, ``CK20``, ``CK201`` (scanned by hand: no regex at import)."""
+    if text.endswith("\n"):  # as the pattern's ``$``
+        text = text[:-1]
+    return text[:2] == "CK" and len(text) <= 5 and all(c in "0123456789" for c in text[2:])
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VALID_CODE_PREFIX":  # the compiled pattern, for whoever still wants one
+        import re
+
+        return re.compile(r"^CK[0-9]{0,3}$")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# NamedTuples, not dataclasses: each dataclass costs about a millisecond to build at import (cold start)
+class Example(NamedTuple):
     """A documented case; ``expect`` is empty for a PASS example."""
 
     files: tuple[tuple[str, str], ...]  # (path, text)
@@ -31,8 +45,7 @@ class Example:
         return not self.expect
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     severity: str

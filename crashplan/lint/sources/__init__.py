@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Located, pack
 
@@ -54,8 +54,7 @@ KINDS = {
 COMMENT_KINDS = frozenset({"grub-default", "grub-cfg", "grub-legacy", "bls", "zipl", "kickstart"})
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(NamedTuple):
     """One input: ``path`` as it is shown in reports; ``text`` None when it could not be read."""
 
     path: str
@@ -65,23 +64,41 @@ class SourceFile:
     kind: str | None = None  # forced kind (stdin: "cmdline")
 
 
-@dataclass(slots=True)
 class CmdlineDef:
-    """One kernel command line a source defines."""
+    """One kernel command line a source defines.
 
-    key: tuple[object, ...]  # stable identity across re-parses (used to verify fixes)
-    kind: str
-    label: str  # where it comes from, for people: "menuentry 'Fedora Linux (6.8.5)'"
-    role: str  # "normal", "recovery" or "any"
-    text: Located
-    anchor: int  # origin to report at when a finding has no span
-    file_id: int
-    crashkernel_args: Located | None = None  # for grub-default: the part GRUB_CMDLINE_LINUX contributes
-    extra: dict[str, object] = field(default_factory=dict)
+    A plain class (a dataclass costs about a millisecond to build at import, which cold start pays).
+    """
+
+    __slots__ = ("key", "kind", "label", "role", "text", "anchor", "file_id", "crashkernel_args", "extra")
+
+    def __init__(self, key: tuple[object, ...], kind: str, label: str, role: str, text: Located, anchor: int,
+                 file_id: int, crashkernel_args: Located | None = None, extra: dict[str, object] | None = None) -> None:
+        self.key = key  # stable identity across re-parses (used to verify fixes)
+        self.kind = kind
+        self.label = label  # where it comes from, for people: "menuentry 'Fedora Linux (6.8.5)'"
+        self.role = role  # "normal", "recovery" or "any"
+        self.text = text
+        self.anchor = anchor  # origin to report at when a finding has no span
+        self.file_id = file_id
+        self.crashkernel_args = crashkernel_args  # for grub-default: the part GRUB_CMDLINE_LINUX contributes
+        self.extra = {} if extra is None else extra
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, n) for n in self.__slots__)
+
+    def __repr__(self) -> str:
+        return "CmdlineDef(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """A CK0xx/CK4xx finding produced while reading or comparing sources."""
 
     code: str
@@ -92,11 +109,9 @@ class Problem:
     detail: str = ""
 
 
-_RECOVERY = re.compile(r"recovery|rescue|single[- ]user|failsafe", re.I)
-
-
 def is_recovery(title: str) -> bool:
-    return bool(_RECOVERY.search(title))
+    # re.search compiles on first use (through re's own cache): nothing is compiled at import
+    return bool(re.search(r"recovery|rescue|single[- ]user|failsafe", title, re.I))
 
 
 def _parts(path: str) -> list[str]:

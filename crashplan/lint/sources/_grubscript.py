@@ -15,7 +15,7 @@ and ``"`` escaped with a backslash (``\\xHH`` kept as is).  The x86, EFI and arm
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Builder, Located
 
@@ -25,23 +25,34 @@ _BLANK = " \t"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 
 
-@dataclass(frozen=True, slots=True)
-class Lit:
+# plain classes and NamedTuples: a dataclass costs about a millisecond to build at import (cold start)
+class Lit(NamedTuple):
     text: Located
     quoted: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Var:
+class Var(NamedTuple):
     name: str
     quoted: bool
     ref: Located  # the ``$name`` text itself
 
 
-@dataclass(slots=True)
 class Word:
-    parts: list[Lit | Var] = field(default_factory=list)
-    raw: Located = field(default_factory=Located)
+    __slots__ = ("parts", "raw")
+
+    def __init__(self, parts: list[Lit | Var] | None = None, raw: Located | None = None) -> None:
+        self.parts: list[Lit | Var] = [] if parts is None else parts
+        self.raw = Located() if raw is None else raw
+
+    def __repr__(self) -> str:
+        return f"Word(parts={self.parts!r}, raw={self.raw!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.parts, self.raw) == (other.parts, other.raw)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
 
     def literal(self) -> str | None:
         """The word's text when it has no expansion (None otherwise)."""
@@ -54,15 +65,13 @@ class Word:
         return any(p.quoted for p in self.parts)
 
 
-@dataclass(slots=True)
-class Command:
+class Command(NamedTuple):
     words: list[Word]
     end: int  # origin of the character that ended it (newline or ';'), SYNTH at the end of input
     end_char: str  # "\n", ";" or "" at the end of input
 
 
-@dataclass(slots=True)
-class Lexed:
+class Lexed(NamedTuple):
     commands: list[Command]
     problems: list[tuple[str, int]]  # (message, origin)
 

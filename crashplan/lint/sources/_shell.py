@@ -12,33 +12,63 @@ each part was written, in whichever file that was.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Builder, Located, pack
 
 __all__ = ["ShellVar", "ShellState", "run_shell"]
 
-_ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _END = " \t\n;&|<>()"
 _KEYWORDS_PREFIX = {"then", "else", "do", "{", "!", "time"}
 _KEYWORDS_SKIP_STATEMENT = {"if", "elif", "while", "until", "for", "case"}
 
 
-@dataclass(frozen=True, slots=True)
-class ShellVar:
+def _name_end(s: str, i: int) -> int:
+    """The end of the shell NAME (``[A-Za-z_][A-Za-z0-9_]*``) at ``i``, or ``i`` when there is none.
+
+    Hand-written instead of a regular expression: nothing is compiled at import (cold start).
+    """
+    n = len(s)
+    if i >= n or s[i] not in _NAME_START:
+        return i
+    j = i + 1
+    while j < n and s[j] in _NAME_CHARS:
+        j += 1
+    return j
+
+
+class ShellVar(NamedTuple):
     value: Located
     unknown: bool  # contains a command substitution or an unevaluable expansion
     name_origin: int  # where the assignment's NAME is
     file_id: int
 
 
-@dataclass(slots=True)
 class ShellState:
-    vars: dict[str, ShellVar] = field(default_factory=dict)
-    history: list[tuple[str, ShellVar]] = field(default_factory=list)  # every assignment, in order
-    problems: list[tuple[str, int]] = field(default_factory=list)  # (message, origin)
-    unresolved: list[tuple[str, int, str]] = field(default_factory=list)  # (name, origin of $, assigned variable)
+    """A plain class: a dataclass costs about a millisecond to build at import (cold start)."""
+
+    __slots__ = ("vars", "history", "problems", "unresolved")
+
+    def __init__(self, vars: dict[str, ShellVar] | None = None, history: list[tuple[str, ShellVar]] | None = None,
+                 problems: list[tuple[str, int]] | None = None,
+                 unresolved: list[tuple[str, int, str]] | None = None) -> None:
+        self.vars = {} if vars is None else vars
+        self.history = [] if history is None else history  # every assignment, in order
+        self.problems = [] if problems is None else problems  # (message, origin)
+        self.unresolved = [] if unresolved is None else unresolved  # (name, origin of $, assigned variable)
+
+    def __repr__(self) -> str:
+        return (f"ShellState(vars={self.vars!r}, history={self.history!r}, problems={self.problems!r}, "
+                f"unresolved={self.unresolved!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class _Lexer:
@@ -83,12 +113,12 @@ class _Lexer:
                 self.problem("unterminated ${", i)
                 return n
             body = s[i + 2:k]
-            m = _NAME.match(body)
-            if not m:
+            e = _name_end(body, 0)
+            if e == 0:
                 self.unknown = True
                 return k + 1
-            name = body[:m.end()]
-            op = body[m.end():]
+            name = body[:e]
+            op = body[e:]
             val = self.lookup(name, i)
             if op:
                 mm = re.match(r"(:?)([-=+?])(.*)", op, re.S)
@@ -97,7 +127,7 @@ class _Lexer:
                     return k + 1
                 colon, kind, word = mm.groups()
                 unset = val is None or (colon and not val.text)
-                woff = i + 2 + m.end() + len(colon) + 1
+                woff = i + 2 + e + len(colon) + 1
                 wval = Located.span(self.fid, s, woff, woff + len(word), "b")
                 if kind in "-=":
                     if unset:
@@ -113,15 +143,15 @@ class _Lexer:
             if val is not None:
                 out.extend(val)
             return k + 1
-        m = _NAME.match(s, i + 1)
-        if m:
-            name = m.group()
+        e = _name_end(s, i + 1)
+        if e > i + 1:
+            name = s[i + 1:e]
             val = self.lookup(name, i)
             if val is None:
                 self.state.unresolved.append((name, self.o(i), self.assigning))
             else:
                 out.extend(val)
-            return m.end()
+            return e
         if c.isdigit() or c in "@*#?$!-":
             self.unknown = True
             return i + 2
@@ -238,12 +268,12 @@ class _Lexer:
                 k = s.find("\n", i)
                 i = n if k < 0 else k
                 continue
-            m = _ASSIGN.match(s, i)
-            if at_start and m and not skip_statement:
-                name = m.group()[:-1]
+            e = _name_end(s, i)
+            if at_start and e > i and e < n and s[e] == "=" and not skip_statement:
+                name = s[i:e]
                 self.unknown = False
                 self.assigning = name
-                value, j = self.word(m.end())
+                value, j = self.word(e + 1)
                 var = ShellVar(value, self.unknown, self.o(i), self.fid)
                 self.state.vars[name] = var
                 self.state.history.append((name, var))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from crashplan.lint.located import SYNTH, Builder, Located, pack
 from crashplan.lint.sources import CmdlineDef, Problem, is_recovery
@@ -25,17 +24,34 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
 class Parsed:
-    cmdlines: list[CmdlineDef] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    env: dict[str, Located] = field(default_factory=dict)  # grubenv variables; grub.cfg: variables at blscfg
-    blscfg: bool = False  # grub.cfg: boots BLS entries
-    load_env: bool = False  # grub.cfg: loads grubenv
-    # grub-default: the two variables (None when never assigned) and GRUB_DISABLE_RECOVERY
-    linux: Located | None = None
-    linux_default: Located | None = None
-    recovery_entries: bool = True
+    """What one reader found (a plain class: a dataclass costs about a millisecond at import)."""
+
+    __slots__ = ("cmdlines", "problems", "env", "blscfg", "load_env", "linux", "linux_default", "recovery_entries")
+
+    def __init__(self, cmdlines: list[CmdlineDef] | None = None, problems: list[Problem] | None = None,
+                 env: dict[str, Located] | None = None, blscfg: bool = False, load_env: bool = False,
+                 linux: Located | None = None, linux_default: Located | None = None,
+                 recovery_entries: bool = True) -> None:
+        self.cmdlines = [] if cmdlines is None else cmdlines
+        self.problems = [] if problems is None else problems
+        self.env = {} if env is None else env  # grubenv variables; grub.cfg: variables at blscfg
+        self.blscfg = blscfg  # grub.cfg: boots BLS entries
+        self.load_env = load_env  # grub.cfg: loads grubenv
+        # grub-default: the two variables (None when never assigned) and GRUB_DISABLE_RECOVERY
+        self.linux = linux
+        self.linux_default = linux_default
+        self.recovery_entries = recovery_entries
+
+    def __repr__(self) -> str:
+        return "Parsed(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _file(fid: int, text: str) -> Located:
@@ -123,7 +139,7 @@ def _fid(origin: int, default: int) -> int:
 # ------------------------------------------------------------------------------------------------
 # grub.cfg
 
-_SECTION = re.compile(r"^### BEGIN (\S+) ###", re.M)
+_SECTION = r"^### BEGIN (\S+) ###"  # re.M; compiled on first use (re's cache), not at import
 
 
 def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = None) -> Parsed:
@@ -133,7 +149,7 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
     lexed = tokenize(_file(fid, text))
     for msg, origin in lexed.problems:
         out.problems.append(Problem("CK002", f"GRUB script syntax: {msg}", origin, fid))
-    sections = [(m.start(), m.group(1)) for m in _SECTION.finditer(text)]
+    sections = [(m.start(), m.group(1)) for m in re.finditer(_SECTION, text, re.M)]
     env: dict[str, Located] = {}
     # stack entries: (kind, title, active)
     stack: list[tuple[str, str, bool]] = []
@@ -272,16 +288,17 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
 # BLS entries
 
 
-_BLS_LINE = re.compile(r"^[ \t]*(\S+)(?:[ \t]+(.*?))?[ \t]*$")
+_BLS_LINE = r"^[ \t]*(\S+)(?:[ \t]+(.*?))?[ \t]*$"  # compiled on first use (re's cache)
 
 
 def bls_fields(text: str) -> list[tuple[str, int, int, int]]:
     """(key, line offset, value start, value end) for each ``key value`` line (comments skipped)."""
     out = []
     off = 0
+    match = re.compile(_BLS_LINE).match
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
-        m = _BLS_LINE.match(body)
+        m = match(body)
         if m and not m.group(1).startswith("#"):
             vs = off + (m.start(2) if m.group(2) is not None else len(body))
             ve = off + (m.end(2) if m.group(2) is not None else len(body))

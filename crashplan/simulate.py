@@ -161,9 +161,15 @@ class Memblock:
         self.nomap = merge_spans(nomap)
         self.reserved: list[Span] = list(reserved)
         self.page_size = page_size
+        self._free: tuple[tuple[int, int, int], tuple[Span, ...]] | None = None
 
     def free_ranges(self) -> tuple[Span, ...]:
-        return subtract_spans(self.memory, tuple(self.reserved) + self.nomap)
+        # memblock.memory minus memblock.reserved and NOMAP; reserved only grows by appends or is replaced,
+        # and memory only is replaced, so (identity, length) tells whether the cached answer still holds
+        key = (id(self.reserved), len(self.reserved), id(self.memory))
+        if self._free is None or self._free[0] != key:
+            self._free = (key, subtract_spans(self.memory, tuple(self.reserved) + self.nomap))
+        return self._free[1]
 
     def end_of_dram(self) -> int:
         return self.memory[-1].end if self.memory else 0

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 __all__ = ["Span", "MemoryMap", "Machine", "merge_spans", "subtract_spans"]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
+class Span(NamedTuple):
+    """A half-open range ``[start, end)`` with a name (a NamedTuple: maps hold hundreds of thousands)."""
+
     start: int
     end: int  # exclusive
     name: str = ""
@@ -58,19 +60,28 @@ def merge_spans(spans: Iterable[Span], name: str = "") -> tuple[Span, ...]:
 
 
 def subtract_spans(base: Iterable[Span], remove: Iterable[Span]) -> tuple[Span, ...]:
-    """``base`` minus ``remove`` (both may be unsorted); names of ``base`` are kept."""
+    """``base`` minus ``remove`` (both may be unsorted); names of ``base`` are kept.
+
+    Both lists are merged and sorted first, so one pointer into ``remove`` only moves forward:
+    linear after the sort, whatever the number of spans.
+    """
     rem = merge_spans(remove)
     out: list[Span] = []
+    j = 0
+    n = len(rem)
     for b in merge_spans(base):
+        while j < n and rem[j].end <= b.start:
+            j += 1
         cur = b.start
-        for r in rem:
-            if r.end <= cur or r.start >= b.end:
-                continue
+        k = j
+        while k < n and rem[k].start < b.end:
+            r = rem[k]
             if r.start > cur:
                 out.append(Span(cur, r.start, b.name))
             cur = max(cur, r.end)
             if cur >= b.end:
                 break
+            k += 1
         if cur < b.end:
             out.append(Span(cur, b.end, b.name))
     return tuple(out)

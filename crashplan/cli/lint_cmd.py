@@ -6,7 +6,6 @@ prints the report; everything it calls is pure.  ``--format json|sarif|github`` 
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 import sys
@@ -288,6 +287,8 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
         result = fix_files(files, config=config)
         changes = {f.path: result.texts[f.path] for f in writable if f.path in result.texts}
         if diff:
+            import difflib  # only here: --diff
+
             out = []
             for f in writable:
                 if f.path in changes:

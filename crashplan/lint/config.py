@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from crashplan.errors import ConfigError
-from crashplan.lint.rules import SEVERITIES, all_rules, get_rule, valid_code_prefix
 
 __all__ = [
     "LintConfig",
@@ -63,6 +62,8 @@ class LintConfig(NamedTuple):
 
 def resolve_selector(token: str) -> str | None:
     """A code prefix for ``token`` (a prefix like ``CK2`` or a rule name); None when it names nothing."""
+    from crashplan.lint.rules import get_rule, valid_code_prefix  # on first use: cold start
+
     t = token.strip()
     if valid_code_prefix(t.upper()):
         return t.upper()
@@ -95,6 +96,8 @@ def _check_selectors(values: Iterable[str], key: str, errors: list[str]) -> tupl
 def config_from_mapping(data: object, *, source: str | None = None, base_dir: str = "",
                         line_of: Mapping[str, int] | None = None) -> LintConfig:
     """Validate a parsed configuration; every problem is collected into one ``ConfigError``."""
+    from crashplan.lint.rules import SEVERITIES
+
     errors: list[str] = []
     if data is None:
         data = {}
@@ -289,5 +292,7 @@ def _relative(path: str, base: str) -> str:
 
 
 def known_codes() -> list[str]:
+    from crashplan.lint.rules import all_rules
+
     return list(all_rules())
 

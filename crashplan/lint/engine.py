@@ -17,14 +17,20 @@ from typing import NamedTuple
 
 from crashplan.lint.config import Decider, LintConfig, per_file_ignored, resolve_selector
 from crashplan.lint.located import SYNTH, LineIndex, Located, unpack
-from crashplan.lint.rules import SEVERITIES, all_rules
 from crashplan.lint.sources import COMMENT_KINDS, CmdlineDef, Problem, SourceFile, detect, group_root
 from crashplan.lint.sources import parsers as P
 
 __all__ = ["Location", "Finding", "FileSummary", "Report", "lint", "crash_values", "Target", "default_targets",
            "SEVERITY_RANK"]
 
-SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # error 0, warning 1, info 2
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}  # rules.SEVERITIES, most to least severe
+
+
+def all_rules():  # type: ignore[no-untyped-def]
+    """``rules.all_rules()``, imported on first use: a run whose findings all come from diagnose never needs it."""
+    from crashplan.lint.rules import all_rules as rules
+
+    return rules()
 
 
 class Location(NamedTuple):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 from crashplan import __version__
 from crashplan.lint.engine import Finding, Report
-from crashplan.lint.rules import Rule, all_rules
+
+if TYPE_CHECKING:
+    from crashplan.lint.rules import Rule
 
 __all__ = ["render_json", "render_sarif", "render_github", "JSON_SCHEMA_ID", "rules_json"]
 
@@ -60,6 +61,8 @@ def render_json(report: Report, *, fixed: int = 0, **_: Any) -> str:
 
 
 def _uri(path: str) -> str:
+    from urllib.parse import quote  # SARIF only
+
     return quote(path.replace("\\", "/"), safe="/:@")
 
 
@@ -77,6 +80,8 @@ def _rule_sarif(r: Rule) -> dict[str, Any]:
 
 def render_sarif(report: Report, **_: Any) -> str:
     """SARIF 2.1.0 (OASIS); columns are 1-based, ``endColumn`` exclusive; no timestamps (stable output)."""
+    from crashplan.lint.rules import all_rules  # SARIF only: json and github output never need the registry
+
     rules = all_rules()
     used = sorted({f.code for f in report.findings} | set())
     index = {c: i for i, c in enumerate(used)}

@@ -19,8 +19,8 @@ Pure: the loaders take text; only ``load_yaml`` imports yaml (and only when a YA
 
 from __future__ import annotations
 
+from collections import namedtuple  # not typing.NamedTuple: it compiles every annotation at import
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
 
 from crashplan.errors import ConfigError
 
@@ -43,16 +43,20 @@ DEFAULT_RAMS = ("2G", "4G", "16G", "64G")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "kernel", "arch", "ram")
 
 
-class LintConfig(NamedTuple):
-    select: tuple[str, ...] = ("CK",)
-    ignore: tuple[str, ...] = ()
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    fail_level: str = "error"
-    kernels: tuple[str, ...] = ()
-    arches: tuple[str, ...] = ()
-    rams: tuple[str, ...] = ()
-    base_dir: str = ""  # per-file-ignores patterns are relative to it
-    source: str | None = None  # the file it came from
+_FIELDS = "select ignore per_file_ignores fail_level kernels arches rams base_dir source"
+
+
+class LintConfig(namedtuple("LintConfig", _FIELDS, defaults=(("CK",), (), (), "error", (), (), (), "", None))):
+    __slots__ = ()
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...]
+    fail_level: str
+    kernels: tuple[str, ...]
+    arches: tuple[str, ...]
+    rams: tuple[str, ...]
+    base_dir: str  # per-file-ignores patterns are relative to it
+    source: str | None  # the file it came from
 
     def merged(self, **overrides: object) -> LintConfig:
         """The command line overrides (non-empty values only)."""

@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 import functools
+from collections import namedtuple  # not typing.NamedTuple: it compiles every annotation at import
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from crashplan.lint.config import Decider, LintConfig, per_file_ignored, resolve_selector
 from crashplan.lint.located import SYNTH, LineIndex, Located, unpack
@@ -33,8 +33,10 @@ def all_rules():  # type: ignore[no-untyped-def]
     return rules()
 
 
-class Location(NamedTuple):
+class Location(namedtuple("Location", "path line column end_line end_column")):
     """1-based; ``end_column`` is exclusive (SARIF)."""
+
+    __slots__ = ()
 
     path: str
     line: int
@@ -43,26 +45,29 @@ class Location(NamedTuple):
     end_column: int
 
 
-class Finding(NamedTuple):
+class Finding(namedtuple("Finding", "code name severity message location context targets detail fix cmdline_key group",
+                         defaults=("", (), "", None, None, -1))):
+    __slots__ = ()
     # built with keywords everywhere (the order of the fields is not an API)
     code: str
     name: str
     severity: str
     message: str
     location: Location
-    context: str = ""  # which command line(s): "menuentry 'Fedora Linux (6.8.5)'"
-    targets: tuple[str, ...] = ()  # kernel/arch/RAM labels the finding applies to
-    detail: str = ""
-    fix: str | None = None  # the whole corrected command line
-    cmdline_key: tuple[object, ...] | None = None  # which command line (for --fix)
-    group: int = -1
+    context: str  # which command line(s): "menuentry 'Fedora Linux (6.8.5)'"
+    targets: tuple[str, ...]  # kernel/arch/RAM labels the finding applies to
+    detail: str
+    fix: str | None  # the whole corrected command line
+    cmdline_key: tuple[object, ...] | None  # which command line (for --fix)
+    group: int
 
     def sort_key(self) -> tuple[object, ...]:
         loc = self.location
         return (loc.path, loc.line, loc.column, self.code, self.message)
 
 
-class FileSummary(NamedTuple):
+class FileSummary(namedtuple("FileSummary", "path kind cmdlines")):
+    __slots__ = ()
     path: str
     kind: str | None  # None: not a boot-loader file (skipped)
     cmdlines: int

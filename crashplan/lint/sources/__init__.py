@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import NamedTuple
+from collections import namedtuple  # not typing.NamedTuple: it compiles every annotation at import
 
 from crashplan.lint.located import SYNTH, Located, pack
 
@@ -54,14 +54,16 @@ KINDS = {
 COMMENT_KINDS = frozenset({"grub-default", "grub-cfg", "grub-legacy", "bls", "zipl", "kickstart"})
 
 
-class SourceFile(NamedTuple):
+class SourceFile(namedtuple("SourceFile", "path text error explicit kind", defaults=(None, False, None))):
     """One input: ``path`` as it is shown in reports; ``text`` None when it could not be read."""
+
+    __slots__ = ()
 
     path: str
     text: str | None
-    error: str | None = None
-    explicit: bool = False  # named on the command line (unknown formats are reported, not skipped)
-    kind: str | None = None  # forced kind (stdin: "cmdline")
+    error: str | None
+    explicit: bool  # named on the command line (unknown formats are reported, not skipped)
+    kind: str | None  # forced kind (stdin: "cmdline")
 
 
 class CmdlineDef:
@@ -98,15 +100,17 @@ class CmdlineDef:
     __hash__ = None  # type: ignore[assignment]
 
 
-class Problem(NamedTuple):
+class Problem(namedtuple("Problem", "code message origin file_id end_origin detail", defaults=(SYNTH, ""))):
     """A CK0xx/CK4xx finding produced while reading or comparing sources."""
+
+    __slots__ = ()
 
     code: str
     message: str
     origin: int  # SYNTH: the whole file (line 1)
     file_id: int
-    end_origin: int = SYNTH
-    detail: str = ""
+    end_origin: int
+    detail: str
 
 
 def is_recovery(title: str) -> bool:

@@ -491,16 +491,28 @@ def _arm64_sparse(mb: Memblock, machine: Machine) -> None:
     pa_bits = 52 if facts.get("va_bits") == 52 else 48
     section_bits = 27
     per_root = 4096 // 32
-    sections = sorted({n for m in mb.memory for n in range(m.start >> section_bits, ((m.end - 1) >> section_bits) + 1)})
+    # count the present sections and the section-array pages they touch without listing them one by one
+    sections = 0
+    arrays: set[int] = set()
+    last = -1
+    for m in mb.memory:
+        first, final = max(m.start >> section_bits, last + 1), (m.end - 1) >> section_bits
+        if final < first:
+            continue
+        if final >> (pa_bits - section_bits) or (final // per_root) - (first // per_root) > 1 << 16:
+            return  # beyond the physical address space: not a machine this model describes
+        sections += final - first + 1
+        arrays.update(range(first // per_root, final // per_root + 1))
+        last = final
     if not sections:
         return
     roots = (1 << (pa_bits - section_bits)) // per_root
     limit = mb.end_of_dram()
     mb.alloc(roots * 8, 64, 0, limit, "mem_section roots (sparse_init, modelled)")
-    for _ in sorted({n // per_root for n in sections}):
+    for _ in sorted(arrays):
         mb.alloc(4096, 64, 0, limit, "mem_section array (sparse_init, modelled)")
-    mb.alloc(len(sections) * 56, 64, 0, limit, "section usemaps (sparse_init, modelled)")
-    mb.alloc(len(sections) * SZ_2M, SZ_2M, 0, limit, "memmap buffer (sparse_init, modelled)")
+    mb.alloc(sections * 56, 64, 0, limit, "section usemaps (sparse_init, modelled)")
+    mb.alloc(sections * SZ_2M, SZ_2M, 0, limit, "memmap buffer (sparse_init, modelled)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -122,7 +122,7 @@ def test_log_without_a_memory_map_names_what_was_expected():
     with pytest.raises(InputError) as e:
         parse_boot_log("[    1.000000] usb 1-1: new high-speed USB device\n", source="late.log")
     msg = str(e.value)
-    assert msg.startswith("late.log: no memory map in this log: expected the firmware map ('BIOS-e820:")
+    assert msg.startswith("late.log:1: no memory map in this log: expected the firmware map ('BIOS-e820:")
     assert "Early memory node ranges" in msg
 
 

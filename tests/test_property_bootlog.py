@@ -123,15 +123,12 @@ def test_a_huge_log_is_read():
     assert m.memmap.ram
 
 
-@pytest.mark.xfail(reason="a log without a memory map is an InputError without a line (reported)", strict=True)
 def test_a_log_without_a_memory_map_names_a_line():
     with pytest.raises(InputError) as ei:
         parse_boot_log("[    0.000000] Linux version 6.12.0 (x@y) #1 SMP\n", source="dmesg.txt")
     assert ei.value.line is not None
 
 
-@pytest.mark.xfail(reason="a memblock=debug range that ends before it starts is kept as an inverted span "
-                          "(reported)", strict=True)
 def test_an_inverted_memblock_range_is_an_input_error():
     log = ("[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
            "[    0.000000] memblock_reserve: [0x00000000e7a663fd-0x000000006071426a] setup_arch+0x1/0x2\n")
@@ -143,8 +140,6 @@ def test_an_inverted_memblock_range_is_an_input_error():
     assert all(s.start < s.end for s in m.memmap.reserved), m.memmap.reserved
 
 
-@pytest.mark.xfail(reason="a crash line whose range ends before it starts is kept as an inverted span (reported)",
-                   strict=True)
 def test_an_inverted_crash_line_is_an_input_error():
     log = ("[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x00000000ffffffff] usable\n"
            "[    0.000000] crashkernel low memory reserved: 0xf4000000 - 0x0fc00000 (128 MB)\n")
@@ -156,8 +151,6 @@ def test_an_inverted_crash_line_is_an_input_error():
     assert all(s.start < s.end for s in m.memmap.crash), m.memmap.crash
 
 
-@pytest.mark.xfail(reason="lines are counted with str.splitlines(), which also breaks at \\x1c-\\x1e, \\x0b, \\x0c, "
-                          "\\x85 and \\u2028: the line named is not the file's (reported)", strict=True)
 def test_the_line_named_is_the_files_line():
     log = ("[    0.000000] Linux version 6.12.0 (x@y) #1 SMP \x1e\x1e\n"
            "[    0.000000] BIOS-e820: [mem 0x0000000100000000-0x0000000080003233] usable\n")

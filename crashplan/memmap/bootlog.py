@@ -242,7 +242,10 @@ class _Reader:
         if "\x00" in text:
             lineno = text[: text.index("\x00")].count("\n") + 1
             raise self.fail(lineno, "binary data (NUL byte): expected the text of a kernel log (dmesg, journalctl -k)")
-        raw_lines = text.splitlines()
+        # lines end at "\n" only (as editors and error positions count them); a CR before it is noise
+        raw_lines = text.split("\n")
+        if raw_lines and raw_lines[-1] == "":
+            raw_lines.pop()
         lg = self.log
         e820_table: list[tuple[int, int, str]] = []
         e820_section: str | None = None
@@ -466,6 +469,8 @@ class _Reader:
             m = rx.match(s)
             if m:
                 a, b = _int(m.group(1)), _int(m.group(2))
+                if b <= a:
+                    raise self.fail(lineno, f"{m.group(1)} - {m.group(2)} ends before it starts")
                 lg.crash.append(Span(a, b, kind))
                 lg.crash_lines.append(s)
                 return True
@@ -572,7 +577,7 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
             "no memory map in this log: expected the firmware map ('BIOS-e820: [mem …] usable' lines), "
             "'Early memory node ranges' with 'node 0: [mem …]' lines, or 'efi: memNN:' lines (efi=debug); "
             "pass the complete log of a boot (dmesg, journalctl -k -b)",
-            path=source,
+            path=source, line=max(1, text.count("\n") + (0 if text.endswith("\n") else 1)),
         )
     # the part of memblock.memory that is not NOMAP: RAM in the model's sense
     ram = subtract_spans(memory, nomap) if nomap else memory
@@ -581,6 +586,8 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
     if lg.memblock_ops:
         state: list[Span] = []
         for op, a, b, caller in lg.memblock_ops:
+            if b <= a:
+                continue  # an empty or inverted memblock=debug range reserves nothing
             if op == "memblock_reserve":
                 state.append(Span(a, b, "memblock: " + (caller.split("+")[0] if caller else "reserved")))
             elif op in ("memblock_phys_free", "memblock_free"):

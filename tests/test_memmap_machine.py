@@ -117,7 +117,7 @@ names = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 @st.composite
 def machines(draw) -> Machine:  # type: ignore[no-untyped-def]
-    cuts = sorted(draw(st.sets(st.integers(0, 1 << 48), min_size=2, max_size=12)))
+    cuts = sorted(draw(st.sets(st.integers(0, 1 << 36).map(lambda x: x * 4096), min_size=2, max_size=12)))  # RAM is whole pages
     ram = tuple(Span(a, b, draw(names)) for a, b in zip(cuts[::2], cuts[1::2]) if b > a)
     if not ram:
         ram = (Span(0, 1 << 30, "System RAM"),)

@@ -158,8 +158,6 @@ def test_a_document_past_the_size_limit_is_refused():
         load_machine(text, source="machine.yaml")
 
 
-@pytest.mark.xfail(reason="a document past the size limit is an InputError without a line (reported)",
-                   strict=True)
 def test_a_document_past_the_size_limit_names_a_line():
     text = "schema: crashplan/machine@1\nnotes:\n" + "  - x\n" * (MAX_DOCUMENT_CHARS // 6 + 1)
     with pytest.raises(InputError) as ei:
@@ -167,8 +165,6 @@ def test_a_document_past_the_size_limit_names_a_line():
     assert ei.value.line is not None
 
 
-@pytest.mark.xfail(reason="RAM that is not page aligned is accepted although docs/machine-format.md says "
-                          "'page aligned' (reported)", strict=True)
 def test_ram_must_be_page_aligned():
     text = "schema: crashplan/machine@1\nmemory:\n  ram:\n    - {start: 0x100000, end: 0x1a0200}\n"
     with pytest.raises(InputError) as ei:

@@ -194,7 +194,8 @@ def _precheck(text: str, source: str, yaml_mod: Any) -> None:
     """Refuse what could hang or crash the parser: size, aliases, nesting, unreadable characters."""
     if len(text) > MAX_DOCUMENT_CHARS:
         raise InputError(f"document too large ({len(text)} characters; a machine file is at most "
-                         f"{MAX_DOCUMENT_CHARS >> 20} MiB)", path=source)
+                         f"{MAX_DOCUMENT_CHARS >> 20} MiB)", path=source,
+                         line=text.count("\n", 0, MAX_DOCUMENT_CHARS) + 1)
     bad = _NON_PRINTABLE.search(text)
     if bad is not None:
         ch = bad.group()
@@ -447,6 +448,12 @@ def _memory(doc: _Doc, entry: tuple[Any, Any] | None, page_size: int) -> MemoryM
             item_node = doc.sequence(fields[kb][1], kb)[ib]
             raise doc.error(item_node, f"memory.{kb} span {b.start:#x}-{b.end:#x} overlaps memory.{ka} span "
                                        f"{a.start:#x}-{a.end:#x}")
+    for i, s in enumerate(spans["ram"]):
+        if s.start % 4096 or s.end % 4096:
+            lo, hi = -(-s.start // 4096) * 4096, s.end // 4096 * 4096
+            raise doc.error(doc.sequence(fields["ram"][1], "ram")[i],
+                            f"memory.ram span {s.start:#x}-{s.end:#x} is not page aligned: memblock manages whole "
+                            f"pages (write {lo:#x}-{hi:#x})")
     memory = [s for s, _, _ in items]
     for kind in ("reserved", "crash"):
         for i, s in enumerate(spans[kind]):

@@ -598,7 +598,7 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
     reserved.extend(lg.node_data)
     reserved.extend(s for s in lg.acpi if any(r.overlaps(s.start, s.end) for r in ram))
     reserved.extend(Span(s.start, s.end, "cma (DMA)") for s in lg.dma_cma)
-    reserved_t = tuple(sorted(set(reserved)))
+    reserved_t = tuple(sorted({s for s in reserved if s.end > s.start}))  # an empty range reserves nothing
 
     other = tuple(merge_spans(e820_other)) if e820_other else ()
     crash = tuple(lg.crash) + tuple(lg.crash_cma)

@@ -109,7 +109,7 @@ def check(machine: Machine, cmdline: str, kernel: str) -> None:
     if not (o.arch == "ppc64le" and o.flow == "plain"):
         # powerpc <= 6.14 memblock_reserve()s its fixed window unchecked (only the kernel image counts)
         for r in regions:
-            hit = [s for s in res.memblock.reserved if s.start < r.end and r.start < s.end]
+            hit = [s for s in res.memblock.reserved if s.start < s.end and s.start < r.end and r.start < s.end]
             assert not hit, (r, hit)
     assert res.lost == sum(r.size for r in regions if r.kind != "cma")
     assert res.cma == sum(r.size for r in regions if r.kind == "cma")

@@ -303,3 +303,12 @@ def test_any_text_is_a_machine_or_one_input_error(text: str) -> None:
     except InputError as e:
         assert e.path == "m.yaml"
         str(e).encode("ascii")
+
+
+def test_numeric_boot_facts_must_be_numbers():
+    """The simulator computes with these; a machine file that holds text there is an input error."""
+    text = ("schema: crashplan/machine@1\nmemory:\n  ram:\n    - {start: 0x100000, end: 0x80000000}\n"
+            "boot_facts:\n  initrd_size: 9X7136\n")
+    with pytest.raises(InputError) as ei:
+        load_machine(text, source="m.yaml")
+    assert (ei.value.line, "initrd_size" in ei.value.message) == (6, True)

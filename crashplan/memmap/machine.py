@@ -235,7 +235,12 @@ def _yaml_error(e: Any, text: str, source: str) -> InputError:
     else:
         message = f"invalid YAML: {getattr(e, 'reason', None) or e}"
     if mark is not None:
-        return InputError(message, path=source, line=mark.line + 1, column=mark.column + 1)
+        # at the end of the document the scanner's mark can sit one line past the text: name the last line
+        last = text.count("\n") + 1  # the line after a final newline is where an editor's cursor ends
+        line = mark.line + 1
+        if line > last:
+            return InputError(f"{message} (at the end of the document)", path=source, line=last)
+        return InputError(message, path=source, line=line, column=mark.column + 1)
     position = getattr(e, "position", None)
     if isinstance(position, int) and 0 <= position <= len(text):
         line, col = _line_col(text, position)
@@ -517,6 +522,10 @@ def _kdump_table(doc: _Doc, node: Any, table: Mapping[str, Any], what: str) -> d
     return out
 
 
+# boot facts the simulator computes with (crashplan/simulate.py): they must be numbers
+_NUMERIC_FACTS = frozenset({"kernel_image", "initrd_size", "va_bits", "rma_size", "kernel_rodata_span"})
+
+
 def _boot_facts(doc: _Doc, node: Any) -> dict[str, object]:
     """Facts a boot log gave the simulator (``crashplan.memmap.bootlog``): identifiers to scalars."""
     out: dict[str, object] = {}
@@ -526,6 +535,9 @@ def _boot_facts(doc: _Doc, node: Any) -> dict[str, object]:
         value = None if doc.is_null(vnode) else doc._scalar(vnode, f"a number, string or true/false for {key}")
         if value is not None and not isinstance(value, (bool, int, str)):
             raise doc.error(vnode, f"expected a number, string or true/false for {key}, found {_show_value(vnode)}")
+        if key in _NUMERIC_FACTS and value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                                            or value < 0):
+            raise doc.error(vnode, f"expected a byte count or number for {key}, found {_show_value(vnode)}")
         out[key] = value
     return out
 

@@ -754,8 +754,12 @@ def _cli_run(case: dict[str, Any]) -> None:
     from crashplan.cli import main
 
     base = _cli_dir()
-    rel = case.get("path") or "input.txt"
+    rel = os.path.normpath(case.get("path") or "input.txt").lstrip("/")
+    if rel in (".", "..", "-") or rel.startswith("../"):  # names that are not files under the temp tree
+        rel = "input.txt"
     path = os.path.join(base, rel)
+    if os.path.isdir(path):  # another input made it a directory (etc/kernel/cmdline vs etc/kernel/cmdline/x)
+        path = os.path.join(path, "input.txt")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as fh:
         fh.write(case["text"].encode("utf-8", "surrogateescape"))

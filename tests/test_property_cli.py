@@ -120,3 +120,28 @@ def test_lint_output_file_with_undecodable_bytes(tmp_path):
     r = _strict("lint", "--format", "json", "-o", str(out), str(src))
     assert (r.returncode, r.stderr) == (1, b"")
     assert json.loads(out.read_text(encoding="utf-8"))["findings"]
+
+
+def _limited(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """crashplan in a subprocess limited to 1 GiB of address space (a runaway allocation fails fast)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "crashplan", *args], capture_output=True, env=env, check=False,
+                          preexec_fn=limit, timeout=120)
+
+
+def test_check_reads_the_parameters_the_kernel_keeps_of_a_huge_command_line(tmp_path):
+    """Found by fuzzing: without PARAMS, check tokenised the machine's whole command line; 17,000
+    'crashkernel=' without spaces made every token run to the end of the line (MemoryError, exit 3)."""
+    lines = (DATA / "bootlogs" / "x86_64-6.12-dmesg.txt").read_text(encoding="utf-8").splitlines()
+    lines = [ln + " " + "crashkernel=" * 17_000 if "Command line:" in ln else ln for ln in lines]
+    log = tmp_path / "dmesg.txt"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = _limited("check", "--boot-log", str(log), "--format", "json")
+    assert (r.returncode, r.stderr) == (1, b"")
+    doc = json.loads(r.stdout)
+    assert len(doc["params"].encode()) < 2048 and doc["params"].startswith("crashkernel=512M,high crashkernel=")

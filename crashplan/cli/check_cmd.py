@@ -68,12 +68,13 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
             raise click.UsageError(f"the kernel release of {src} ({rel}) cannot be used: {e}; "
                                    "pass --kernel with the mainline release it behaves as") from None
     if params is None:
-        from crashplan.diagnose import crash_tokens
+        from crashplan.diagnose import crash_tokens, kernel_view
 
         base = mach.cmdline if mach else None
         if base is None:
             raise click.UsageError("no PARAMS and no command line to check: pass PARAMS")
-        toks = [t.text for t in crash_tokens(base) if not t.embedded]
+        # the parameters the kernel reads: those within the COMMAND_LINE_SIZE it keeps
+        toks = [t.text for t in crash_tokens(kernel_view(base, a)) if not t.embedded]
         params = " ".join(toks)
     system_ram = ram if ram is not None else (mach.ram_size() if mach else None)
     if not system_ram:

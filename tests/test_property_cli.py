@@ -145,3 +145,11 @@ def test_check_reads_the_parameters_the_kernel_keeps_of_a_huge_command_line(tmp_
     assert (r.returncode, r.stderr) == (1, b"")
     doc = json.loads(r.stdout)
     assert len(doc["params"].encode()) < 2048 and doc["params"].startswith("crashkernel=512M,high crashkernel=")
+
+
+def test_check_text_with_undecodable_bytes_under_a_strict_locale(tmp_path):
+    """Found by fuzzing: rich wrote the lone surrogate of an undecodable byte to a strict UTF-8 stdout (exit 3)."""
+    r = _strict("check", "crashkernel=010\udcff".encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape"),
+                "--kernel", "7.2", "--arch", "x86_64", "--ram", "16G", "--no-map")
+    assert (r.returncode, r.stderr) == (1, b"")
+    assert b"crashkernel=010\\udcff" in r.stdout

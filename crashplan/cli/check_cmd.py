@@ -93,5 +93,8 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
     else:
         from crashplan.output.check_text import render_check
 
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:  # an undecodable byte of the input prints as \udcXX instead of failing
+            reconfigure(errors="backslashreplace")
         render_check(report, width=width)
     return ExitStatus.FINDINGS if report.problem else ExitStatus.OK

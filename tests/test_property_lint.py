@@ -123,3 +123,12 @@ def test_an_unreadable_file_is_a_finding_not_an_exception():
     report = lint([SourceFile("etc/default/grub", None, "Permission denied", explicit=True),
                    SourceFile("etc/kernel/cmdline", "crashkernel=256M\n", explicit=True)], targets=TARGETS)
     assert {f.location.path for f in report.findings} >= {"etc/default/grub"}
+
+
+@pytest.mark.parametrize("path", ["/", "", "."])
+def test_a_path_without_a_file_name_is_linted(path):
+    """Found by fuzzing: two /etc/default/grub-like files, one named "/", raised IndexError."""
+    text = 'GRUB_CMDLINE_LINUX="quiet crashkernel=256M"\n'
+    report = lint([SourceFile(path, text, explicit=True), SourceFile("etc/default/grub", text, explicit=True)],
+                  targets=TARGETS)
+    check_report([(path, text), ("etc/default/grub", text)], report)

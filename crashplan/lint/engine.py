@@ -304,7 +304,7 @@ class _Run:
             parsed.append((f, p))
         defaults = by_kind.get("grub-default", [])
         if defaults:
-            defaults.sort(key=lambda f: (_parts(f.path)[-1] != "grub", f.path))
+            defaults.sort(key=lambda f: (_parts(f.path)[-1:] != ["grub"], f.path))
             p = P.parse_grub_default([(f.fid, f.src.text or "") for f in defaults])
             parsed.append((defaults[0], p))
         simple = {"grub-legacy": lambda f: P.parse_legacy(f.fid, f.src.text or ""),

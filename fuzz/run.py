@@ -322,6 +322,20 @@ def print_table(totals: dict[str, Any]) -> None:
             print(f"  {name}: {s['count']:>7,} x {sig}" + (f"\n      e.g. {s['examples'][0]}" if s["examples"] else ""))
 
 
+def _commit() -> str:
+    """The checkout's commit (``+dirty`` when the working tree differs): what the run exercised."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "crashplan"],
+                               capture_output=True, text=True, cwd=ROOT, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def replay(path: Path) -> int:
     doc = json.loads(path.read_text(encoding="utf-8"))
     surface = SURFACES[doc["surface"]]
@@ -382,8 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     end = start + args.seconds if args.seconds else float("inf")
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
+    commit = _commit()
     print(f"crashplan fuzz: surfaces {', '.join(names)}; {args.inputs:,} inputs each; {args.jobs} job(s); "
-          f"seed {args.seed}; timeout {args.timeout:g}s; python {platform.python_version()}; {cpu}", flush=True)
+          f"seed {args.seed}; timeout {args.timeout:g}s CPU; crashplan {commit}; python {platform.python_version()}; "
+          f"{cpu}", flush=True)
     totals: dict[str, Any] = {}
     for n, name in enumerate(names):
         remaining = end - time.time()
@@ -398,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{c['lineless']} lineless InputErrors in {totals[name]['seconds']:,.0f}s", flush=True)
     print(f"\ntotal {time.time() - start:,.0f}s")
     print_table(totals)
-    summary = {"seed": args.seed, "inputs_per_surface": {n: per_surface.get(n, args.inputs) for n in names}, "jobs": args.jobs, "timeout": args.timeout,
+    summary = {"commit": commit, "seed": args.seed, "inputs_per_surface": {n: per_surface.get(n, args.inputs) for n in names}, "jobs": args.jobs, "timeout": args.timeout,
                "python": platform.python_version(), "cpu": cpu, "seconds": time.time() - start, "surfaces": totals}
     (args.out / "last-run.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     if args.summary:

@@ -26,6 +26,7 @@ initrd/DTB placement on ``linux,dummy-virt``.  Every modelled span says so in it
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -152,6 +153,10 @@ def _round_up(x: int, a: int) -> int:
     return -(-x // a) * a if a > 1 else x
 
 
+def _span_start(s: Span) -> int:
+    return s.start
+
+
 class Memblock:
     """memblock.memory, .reserved and NOMAP, with ``memblock_phys_alloc_range`` (``mm/memblock.c``)."""
 
@@ -210,7 +215,23 @@ class Memblock:
         base = self.find(size, align, start, end, bottom_up=bottom_up)
         if base:
             self.reserved.append(Span(base, base + size, name))
+            self._carve(base, base + size)
         return base
+
+    def _carve(self, start: int, end: int) -> None:
+        # keep the cached free ranges valid after an allocation inside one of them, so that many small
+        # allocations in a row (sparse_init's section arrays) cost one split each, not a full subtraction
+        if self._free is None or self._free[0][0] != id(self.reserved):
+            return
+        ranges = self._free[1]
+        i = bisect_right(ranges, start, key=_span_start) - 1
+        if i < 0 or not ranges[i].contains(start, end):
+            self._free = None
+            return
+        r = ranges[i]
+        pieces = tuple(Span(a, b, r.name) for a, b in ((r.start, start), (end, r.end)) if b > a)
+        key = (id(self.reserved), len(self.reserved), id(self.memory))
+        self._free = (key, ranges[:i] + pieces + ranges[i + 1:])
 
     def is_free(self, start: int, end: int) -> bool:
         return any(r.contains(start, end) for r in self.free_ranges())

@@ -126,3 +126,23 @@ def test_reservations_lie_in_ram_aligned_and_apart(machine, cmdline, kernel):
 
 def test_the_known_machines_are_many():
     assert len(KNOWN) >= 10
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(1, 1 << 24), st.sampled_from([1, 64, 4096, 2 * MiB]),
+                          st.booleans(), st.integers(0, 3)), max_size=40))
+def test_memblock_free_ranges_after_allocations_equal_a_fresh_subtraction(steps):
+    # Memblock.alloc carves its cached free ranges instead of subtracting everything again: the cache
+    # must always equal memory minus reserved minus NOMAP, whatever mix of alloc/free/append came before
+    from crashplan.simulate import Memblock
+
+    mb = Memblock((Span(0, 96 * MiB), Span(128 * MiB, 512 * MiB)), (Span(40 * MiB, 41 * MiB, "r"),),
+                  (Span(300 * MiB, 302 * MiB),))
+    for size, align, bottom_up, other in steps:
+        mb.free_ranges()
+        base = mb.alloc(size, align, 0, 512 * MiB, "a", bottom_up=bottom_up)
+        if base and other == 1:
+            mb.free(base, size // 2 or 1)
+        elif other == 2:
+            mb.reserved.append(Span(size, size + 4096, "appended"))
+        assert mb.free_ranges() == subtract_spans(mb.memory, tuple(mb.reserved) + mb.nomap)

@@ -476,9 +476,9 @@ def read_initrd(source: bytes | bytearray | memoryview | BinaryIO, *, size: int 
             cpio_total += out_total
         if error is not None:
             break
+    if size is None:
+        reader.rest_size()  # an error stops the walk early: the file's size still counts every byte
     file_size = size if size is not None else reader.pos
-    if size is None and reader.pending == b"":
-        file_size = reader.pos
     known = cpio_total is not None and error is None
     largest = sorted(stats.largest, reverse=True)[:5]
     if "microcode" in stats.features:

@@ -380,3 +380,26 @@ def test_luks_dumps():
     with pytest.raises(InputError) as e:
         parse_luks_dump("Version: 2\n", path="dump.txt")
     assert str(e.value) == "dump.txt:1: not 'cryptsetup luksDump' output (no 'LUKS header information' line)"
+
+
+def test_reader_errors_name_a_line_counted_at_newlines_only():
+    # str.splitlines would also break at the form feed and make the error name line 3
+    with pytest.raises(InputError) as e:
+        parse_sysconfig_kdump('\x0cKDUMP_DUMPLEVEL=31\nnot an assignment\n', path="kdump")
+    assert str(e.value) == "kdump:2:1: expected NAME=value (a shell variable assignment)"
+    with pytest.raises(InputError) as e:
+        parse_kernel_config("# just a comment\n\n", path="cfg")
+    assert str(e.value) == "cfg:1: expected CONFIG_NAME=value lines, found none: not a kernel .config"
+    with pytest.raises(InputError) as e:
+        parse_luks_dump("\nLUKS header information\n\x0cUUID: x\n", path="dump.txt")
+    assert str(e.value) == "dump.txt:2: luksDump: expected a 'Version: 1' or 'Version: 2' line after the header"
+    with pytest.raises(InputError) as e:
+        parse_luks_dump("LUKS header information\nVersion:       \t3\n", path="dump.txt")
+    assert str(e.value) == "dump.txt:2: luksDump: expected 'Version: 1' or 'Version: 2', not version 3"
+
+
+def test_initrd_size_counts_the_bytes_after_an_error():
+    body = _newc("a", 0o100644, 0) + b"0707XX garbage" + b"\xff" * 200_000  # past one read chunk
+    info = read_initrd(body)
+    assert info.error is not None
+    assert info.size == len(body)

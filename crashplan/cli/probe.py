@@ -43,6 +43,7 @@ from pathlib import Path
 from crashplan.errors import InputError
 from crashplan.memmap.iomem import addresses_hidden, parse_iomem
 from crashplan.memmap.model import Machine, MemoryMap, Span
+from crashplan.textlines import split_lines
 
 __all__ = ["read_text", "probe_host", "resolve_machine", "MAX_INPUT_BYTES"]
 
@@ -281,7 +282,7 @@ def _cma_ranges(text: str | None, path: str) -> tuple[Span, ...]:
     if not text:
         return ()
     out = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(split_lines(text), start=1):
         line = line.strip()
         if not line:
             continue

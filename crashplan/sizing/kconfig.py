@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crashplan.errors import InputError
+from crashplan.textlines import split_lines
 
 __all__ = ["KernelConfig", "parse_kernel_config"]
 
@@ -78,7 +79,7 @@ def parse_kernel_config(text: str, *, path: str | None = None) -> KernelConfig:
     Any other non-comment line raises ``InputError`` naming the line.
     """
     opts: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(split_lines(text), 1):
         s = raw.strip()
         if not s:
             continue
@@ -93,5 +94,5 @@ def parse_kernel_config(text: str, *, path: str | None = None) -> KernelConfig:
                              path=path, line=lineno, column=1)
         opts[name] = value
     if not opts:
-        raise InputError("no CONFIG_ options: not a kernel .config", path=path)
+        raise InputError("expected CONFIG_NAME=value lines, found none: not a kernel .config", path=path, line=1)
     return KernelConfig(opts, path)

@@ -28,6 +28,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from crashplan.errors import InputError
+from crashplan.textlines import split_lines
 
 __all__ = [
     "KdumpConfig",
@@ -140,7 +141,7 @@ def parse_shell_assignments(text: str, *, path: str | None = None) -> dict[str, 
     written.  A line that is not a comment, blank or an assignment raises ``InputError``.
     """
     out: dict[str, tuple[str, int]] = {}
-    lines = text.splitlines()
+    lines = split_lines(text)
     i = 0
     while i < len(lines):
         raw = lines[i]
@@ -284,7 +285,7 @@ def parse_kdump_conf(text: str, *, path: str | None = "/etc/kdump.conf") -> Kdum
     collector_line: tuple[str, int] | None = None
     dracut = None
     notes: list[str] = []
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(split_lines(text), 1):
         s = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         if not s:
             continue

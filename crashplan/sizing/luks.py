@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from crashplan.errors import InputError
+from crashplan.textlines import split_lines
 
 __all__ = ["LuksInfo", "parse_luks_dump"]
 
@@ -42,23 +43,30 @@ def parse_luks_dump(text: str, *, path: str | None = None) -> LuksInfo:
     if "LUKS header information" not in text:
         raise InputError("not 'cryptsetup luksDump' output (no 'LUKS header information' line)", path=path, line=1)
     version = 0
-    for line in text.splitlines():
+    header = 0
+    for lineno, line in enumerate(split_lines(text), 1):
+        if not header and "LUKS header information" in line:
+            header = lineno
         m = re.match(r"^Version:\s+(\d+)", line)
         if m:
             version = int(m.group(1))
+            if version not in (1, 2):
+                raise InputError(f"luksDump: expected 'Version: 1' or 'Version: 2', not version {m.group(1)}",
+                                 path=path, line=lineno)
             break
-    if version not in (1, 2):
-        raise InputError("luksDump: no 'Version: 1' or 'Version: 2' line", path=path)
+    if not version:
+        raise InputError("luksDump: expected a 'Version: 1' or 'Version: 2' line after the header",
+                         path=path, line=header or 1)
     slots: list[tuple[int, str, int | None]] = []
     if version == 1:
-        for line in text.splitlines():
+        for line in split_lines(text):
             m = re.match(r"^Key Slot (\d+): ENABLED", line)
             if m:
                 slots.append((int(m.group(1)), "pbkdf2", None))
         return LuksInfo(1, tuple(slots))
     in_keyslots = False
     cur: list[object] | None = None
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(split_lines(text), 1):
         if line.startswith("Keyslots:"):
             in_keyslots = True
             continue

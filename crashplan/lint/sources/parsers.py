@@ -9,6 +9,7 @@ from crashplan.lint.located import SYNTH, Builder, Located, pack
 from crashplan.lint.sources import CmdlineDef, Problem, is_recovery
 from crashplan.lint.sources._grubscript import Command, Var, expand_args, expand_word, loader_cmdline, tokenize
 from crashplan.lint.sources._shell import ShellState, _Lexer, run_shell
+from crashplan.textlines import split_lines
 
 __all__ = [
     "Parsed",
@@ -425,7 +426,7 @@ def parse_zipl(fid: int, text: str) -> Parsed:
     out = Parsed()
     dump_sections: set[str] = set()
     cur = ""
-    for line in text.splitlines():
+    for line in split_lines(text):
         m = re.match(r"^[ \t]*\[([^\]]*)\][ \t]*$", line)
         if m:
             cur = m.group(1).strip()

@@ -9,7 +9,6 @@ from crashplan.lint.located import SYNTH, Builder, Located, pack
 from crashplan.lint.sources import CmdlineDef, Problem, is_recovery
 from crashplan.lint.sources._grubscript import Command, Var, expand_args, expand_word, loader_cmdline, tokenize
 from crashplan.lint.sources._shell import ShellState, _Lexer, run_shell
-from crashplan.textlines import split_lines
 
 __all__ = [
     "Parsed",
@@ -423,6 +422,8 @@ def parse_zipl(fid: int, text: str) -> Parsed:
 
     Dump sections (``dumpto=``/``dumptofs=``) configure the stand-alone dump tool, not a kernel boot.
     """
+    from crashplan.textlines import split_lines
+
     out = Parsed()
     dump_sections: set[str] = set()
     cur = ""

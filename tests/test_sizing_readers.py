@@ -403,3 +403,15 @@ def test_initrd_size_counts_the_bytes_after_an_error():
     info = read_initrd(body)
     assert info.error is not None
     assert info.size == len(body)
+
+
+def test_collector_options_split_as_the_shell_splits_an_unquoted_variable():
+    # kdump-config runs `makedumpfile $MAKEDUMP_ARGS`: a quote inside the value stays in the word
+    with pytest.raises(InputError) as e:
+        parse_kdump_tools("MAKEDUMP_ARGS=\"-c -d 3'1\"\n", path="kdump-tools")
+    assert str(e.value) == "kdump-tools:1: makedumpfile -d expects dump levels 0-31 (e.g. 31 or 11,31), got \"3'1\""
+    # kdump-utils runs `$CORE_COLLECTOR /proc/vmcore …`: tabs separate words, quotes are not removed
+    c = parse_kdump_conf("core_collector makedumpfile\t-l -d\t1\n")
+    assert c.makedumpfile.dump_levels == (1,) and c.makedumpfile.compression == "lzo"
+    c = parse_kdump_conf("core_collector makedumpfile -l -d 31 --message-level '7\n")
+    assert c.makedumpfile.dump_levels == (31,)

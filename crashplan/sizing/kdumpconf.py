@@ -174,9 +174,17 @@ def parse_shell_assignments(text: str, *, path: str | None = None) -> dict[str, 
     return out
 
 
+def expanded_words(value: str) -> list[str]:
+    """The words of an unquoted ``$VAR`` as the shell runs it: split at spaces, tabs and newlines
+    (the default IFS), quotes and backslashes kept as they are.  kdump-utils runs ``$CORE_COLLECTOR
+    /proc/vmcore …`` and kdump-config ``makedumpfile $MAKEDUMP_ARGS …`` exactly so."""
+    return [w for w in value.replace("\t", " ").replace("\n", " ").split(" ") if w]
+
+
 def parse_makedumpfile_args(args: str | list[str], *, path: str | None = None, line: int | None = None) -> MakedumpfileArgs:
-    """makedumpfile(8) options (the collector's own name may lead)."""
-    words = shlex.split(args) if isinstance(args, str) else list(args)
+    """makedumpfile(8) options (the collector's own name may lead); a string is split as the shell
+    splits the unquoted variable that holds it (:func:`expanded_words`)."""
+    words = expanded_words(args) if isinstance(args, str) else list(args)
     if words and words[0].rsplit("/", 1)[-1] == "makedumpfile":
         words = words[1:]
     levels: tuple[int, ...] = ()
@@ -319,10 +327,7 @@ def parse_kdump_conf(text: str, *, path: str | None = "/etc/kdump.conf") -> Kdum
         collector_line = (f"makedumpfile {flag}-l --message-level 7 -d 31", 0)
         notes.append("core_collector not set: kdump-utils' default 'makedumpfile -l --message-level 7 -d 31'")
     cmd, cline = collector_line
-    try:
-        words = shlex.split(cmd)
-    except ValueError as e:
-        raise _err(f"core_collector: {e}", path, cline) from None
+    words = expanded_words(cmd)
     prog = words[0].rsplit("/", 1)[-1] if words else ""
     mdf = None
     if prog == "makedumpfile":

@@ -27,7 +27,7 @@ initrd/DTB placement on ``linux,dummy-virt``.  Every modelled span says so in it
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from crashplan.kernel import Message, Outcome
@@ -470,8 +470,7 @@ def _arm64_memblock_dump(machine: Machine, release: KernelRelease, memory: tuple
     top_known, run = settle(end)
     by_crash = top_known
     if not top_known and not release.at_least(7, 0):
-        sections = {n for m in memory for n in range(m.start >> 27, ((m.end - 1) >> 27) + 1)}
-        size = len(sections) * SZ_2M
+        size = _sections_present(memory, 27) * SZ_2M
         buf = next((s for s in run if s.end % SZ_2M == 0 and s.size >= size), None)
         if buf is not None:
             for s in run:
@@ -501,6 +500,21 @@ def _arm64_memblock_dump(machine: Machine, release: KernelRelease, memory: tuple
         notes.append("the DMA CMA area is modelled (CONFIG_CMA_SIZE_MBYTES=64 assumed)")
     kept = [p for p in pieces if p not in drop]
     return _Dump(tuple(sorted(rest + kept)), top_known, model_dma_cma, tuple(notes))
+
+
+def _sections_present(memory: Iterable[Span], section_bits: int) -> int:
+    """How many memory sections of ``1 << section_bits`` bytes the spans touch, counted per run of
+    sections rather than one by one (a map may reach 2^64)."""
+    count = 0
+    last = -1
+    for m in sorted(memory):
+        if m.end <= m.start:
+            continue
+        first, final = max(m.start >> section_bits, last + 1), (m.end - 1) >> section_bits
+        if final >= first:
+            count += final - first + 1
+            last = final
+    return count
 
 
 def _arm64_sparse(mb: Memblock, machine: Machine) -> None:

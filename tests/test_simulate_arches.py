@@ -150,3 +150,29 @@ def test_size_not_below_ram():
     _, res = run("crashkernel=2G", small, "6.12", "x86_64")
     assert regions(res) == [] and codes(res)[0] == "CK309"
     assert "without a message" in res.problems[0].text
+
+
+def test_arm64_map_reaching_2_to_the_64_replays_without_listing_its_sections():
+    # a machine file may claim RAM up to 16E: sparse_init's model must count sections per run, not
+    # enumerate 2^37 of them (this ran out of memory before)
+    from pathlib import Path
+
+    from crashplan.memmap.machine import load_machine
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "arm64-rpi4-4g.yaml").read_text(encoding="utf-8")
+    assert "end: 0xfc000000," in text
+    m = load_machine(text.replace("end: 0xfc000000,", "end: 16E,", 1), source="rpi4-16e.yaml")
+    assert m.memmap.ram[-1].end == 1 << 64
+    o = evaluate("crashkernel=512M", system_ram=m.ram_size(), kernel="6.12", arch="arm64")
+    r = reserve(o, m, cmdline="crashkernel=512M")
+    assert all(0 <= reg.start < reg.end <= 1 << 64 for reg in r.regions)
+
+
+def test_sections_present_counts_each_section_once():
+    from crashplan.simulate import _sections_present
+
+    spans = [Span(0, 1, ""), Span(5 << 27, (7 << 27) + 1, ""), Span(6 << 27, 6 << 27, ""), Span(1 << 27, 3 << 27, ""),
+             Span((2 << 27) + 5, (2 << 27) + 9, ""), Span(7 << 27, 9 << 27, "")]
+    listed = {n for s in spans if s.end > s.start for n in range(s.start >> 27, ((s.end - 1) >> 27) + 1)}
+    assert _sections_present(spans, 27) == len(listed) == 7
+    assert _sections_present([Span(0, 1 << 64, "")], 27) == 1 << 37

@@ -153,3 +153,25 @@ def test_check_text_with_undecodable_bytes_under_a_strict_locale(tmp_path):
                 "--kernel", "7.2", "--arch", "x86_64", "--ram", "16G", "--no-map")
     assert (r.returncode, r.stderr) == (1, b"")
     assert b"crashkernel=010\\udcff" in r.stdout
+
+
+def test_usage_error_quoting_undecodable_bytes_on_a_strict_stderr(tmp_path):
+    """Found by fuzzing: a boot log whose kernel release held an undecodable byte made the usage error
+    that quotes it raise UnicodeEncodeError out of ``main()`` when stderr encodes strictly (an
+    interpreter's own stderr escapes, but ``main()`` promises never to raise whatever it writes to)."""
+    import contextlib
+    import io
+
+    from crashplan.cli import main
+
+    log = tmp_path / "dmesg.txt"
+    log.write_bytes(b"[    0.000000] Linux version 5.14.0-427.el9.x86\x95_64 (builder@host) #1 SMP\n"
+                    b"[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000007fffffff] usable\n")
+    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", newline="\n")
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = main(["check", "crashkernel=256M", "--boot-log", str(log), "--format", "json"])
+    err.flush()
+    text = err.buffer.getvalue().decode("utf-8")
+    assert rc == 2, text
+    assert text.strip().splitlines()[-1].startswith("Error: the kernel release of ")
+    assert "5.14.0-427.el9.x86\\udc95_64" in text

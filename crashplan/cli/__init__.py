@@ -85,6 +85,13 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
+def _printable(message: str) -> str:
+    # files are read with surrogateescape: an undecodable byte quoted in an error (a kernel release
+    # taken from a boot log, a line of a machine file) prints as the escape \udcXX instead of making
+    # the strict UTF-8 encoder of stderr fail
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (never raises, never prints a traceback)."""
     from crashplan.errors import CrashplanError
@@ -96,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as e:
         return int(e.exit_code)
     except click.ClickException as e:
+        e.message = _printable(e.message)
         e.show()
         return ExitStatus.USAGE if e.exit_code == 2 else int(e.exit_code)
     except click.Abort:
@@ -105,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("crashplan: interrupted", err=True)
         return ExitStatus.INTERRUPTED
     except CrashplanError as e:
-        click.echo(f"crashplan: error: {e}", err=True)
+        click.echo(_printable(f"crashplan: error: {e}"), err=True)
         return ExitStatus.USAGE
     except BrokenPipeError:
         # the reader went away (| head): not an error of ours
@@ -117,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
         if show_tb:
             raise
-        click.echo(
-            f"crashplan: internal error: {type(e).__name__}: {e} (re-run with --traceback and report it)", err=True
-        )
+        click.echo(_printable(
+            f"crashplan: internal error: {type(e).__name__}: {e} (re-run with --traceback and report it)"), err=True)
         return ExitStatus.INTERNAL
     return int(rv) if isinstance(rv, int) else ExitStatus.OK

@@ -133,6 +133,24 @@ def test_malformed_memory_map_line_names_the_line():
     assert str(e.value).startswith("bad.log:2: unreadable E820 entry ")
 
 
+@pytest.mark.parametrize("line,expected", [
+    ("  node   0: [mem 0x0000000000001000-" + "1" * 400 + "]",
+     "0x11111111111111111111… does not fit in 64 bits: expected a physical address as the kernel prints it"),
+    ("BIOS-e820: [mem 0x0000000000100000-0x10000000000000000] usable",
+     "0x10000000000000000 does not fit in 64 bits: expected a physical address as the kernel prints it"),
+    ("cma: Reserved 99999999999999999 MiB at 0x0000000100000000",
+     "99999999999999999 MiB does not fit in 64 bits of bytes"),
+])
+def test_numbers_past_64_bits_are_input_errors_with_their_line(line, expected):
+    # the kernel prints 64-bit values; a wider one is a damaged log, and its size used to reach the
+    # report (a float overflow while printing the RAM size)
+    text = ("Linux version 7.3.4+deb13-amd64\nBIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+            "Early memory node ranges\n" + line + "\n")
+    with pytest.raises(InputError) as e:
+        parse_boot_log(text, source="wide.log")
+    assert str(e.value) == f"wide.log:4: {expected}"
+
+
 def test_read_boot_log_keeps_the_crash_lines():
     lg = read_boot_log((LOGS / "x86_64-7.2-journalctl.txt").read_text(encoding="utf-8"))
     assert lg.crash_lines == [

@@ -190,10 +190,6 @@ class BootLog:
     efi_boot: bool | None = None
 
 
-def _int(h: str) -> int:
-    return int(h, 16)
-
-
 def _arch_from_banner(release: str, rest: str) -> str | None:
     from crashplan.kernel.arch import normalize_arch
 
@@ -231,8 +227,24 @@ class _Reader:
     def fail(self, lineno: int, message: str) -> InputError:
         return InputError(message, path=self.source, line=lineno)
 
+    def hex(self, digits: str, lineno: int) -> int:
+        value = int(digits, 16)
+        if value >> 64:
+            shown = digits if len(digits) <= 24 else digits[:20] + "…"
+            raise self.fail(lineno, f"0x{shown} does not fit in 64 bits: expected a physical address as the "
+                                    "kernel prints it")
+        return value
+
+    def dec(self, digits: str, shift: int, lineno: int) -> int:
+        """A decimal count of KiB (``shift`` 10) or MiB (20), in bytes."""
+        value = int(digits) << shift
+        if value >> 64:
+            shown = digits if len(digits) <= 24 else digits[:20] + "…"
+            raise self.fail(lineno, f"{shown} {'KiB' if shift == 10 else 'MiB'} does not fit in 64 bits of bytes")
+        return value
+
     def mem(self, m: re.Match[str], i: int, lineno: int) -> tuple[int, int]:
-        a, b = _int(m.group(i)), _int(m.group(i + 1))
+        a, b = self.hex(m.group(i), lineno), self.hex(m.group(i + 1), lineno)
         if b < a:
             raise self.fail(lineno, f"[mem {m.group(i)}-{m.group(i + 1)}] ends before it starts")
         return a, b + 1
@@ -276,8 +288,8 @@ class _Reader:
                 m = _CMA_RESERVED.match(s)
                 span = None
                 if m:
-                    size = int(m.group(1)) << 20
-                    base = _int(m.group(2))
+                    size = self.dec(m.group(1), 20, lineno)
+                    base = self.hex(m.group(2), lineno)
                     span = Span(base, base + size, "cma")
                 elif not _CMA_FAILED.match(s) and s.startswith("cma: Reserved"):
                     raise self.fail(lineno, f"unreadable CMA line {s[:60]!r}: expected 'cma: Reserved N MiB at 0xADDR'")
@@ -391,8 +403,8 @@ class _Reader:
                 continue
             m = _DT_CMA.match(s)
             if m:
-                base = _int(m.group(1))
-                lg.dma_cma.append(Span(base, base + (int(m.group(2)) << 20), "cma"))
+                base = self.hex(m.group(1), lineno)
+                lg.dma_cma.append(Span(base, base + (self.dec(m.group(2), 20, lineno)), "cma"))
                 continue
             m = _SWIOTLB.match(s)
             if m:
@@ -401,12 +413,12 @@ class _Reader:
                 continue
             m = _SWIOTLB_ADJ.match(s)
             if m:
-                lg.swiotlb_adjusted = int(m.group(1)) << 20
+                lg.swiotlb_adjusted = self.dec(m.group(1), 20, lineno)
                 continue
             m = _MEMORY.match(s)
             if m:
                 parts = {k: int(v) << 10 for v, k in _MEM_PART.findall(m.group(3))}
-                lg.memory_line = (int(m.group(1)) << 10, int(m.group(2)) << 10, parts)
+                lg.memory_line = (self.dec(m.group(1), 10, lineno), self.dec(m.group(2), 10, lineno), parts)
                 continue
             m = _ENCRYPT.match(s)
             if m:
@@ -423,7 +435,7 @@ class _Reader:
                 continue
             m = _MEMBLOCK_OP.match(s)
             if m:
-                a, b = _int(m.group(2)), _int(m.group(3)) + 1
+                a, b = self.hex(m.group(2), lineno), self.hex(m.group(3), lineno) + 1
                 if not crash_seen:
                     lg.memblock_ops.append((m.group(1), a, b, m.group(4)))
                 continue
@@ -448,11 +460,11 @@ class _Reader:
                 continue
             m = _FREE_INITRD.match(s)
             if m:
-                lg.initrd_size = int(m.group(1)) << 10
+                lg.initrd_size = self.dec(m.group(1), 10, lineno)
                 continue
             m = _WP_RODATA.match(s)
             if m:
-                lg.rodata_span = int(m.group(1)) << 10
+                lg.rodata_span = self.dec(m.group(1), 10, lineno)
                 continue
         if cma_run:
             for _, _, span in cma_run:
@@ -468,7 +480,7 @@ class _Reader:
         for rx, kind in ((_CK_GENERIC, "Crash kernel"), (_CK_LOW, "Crash kernel (low)"), (_CK_RISCV, "Crash kernel")):
             m = rx.match(s)
             if m:
-                a, b = _int(m.group(1)), _int(m.group(2))
+                a, b = self.hex(m.group(1), lineno), self.hex(m.group(2), lineno)
                 if b <= a:
                     raise self.fail(lineno, f"{m.group(1)} - {m.group(2)} ends before it starts")
                 lg.crash.append(Span(a, b, kind))
@@ -476,13 +488,13 @@ class _Reader:
                 return True
         m = _CK_OLD_LOW.match(s)
         if m:
-            size, at = int(m.group(1)) << 20, int(m.group(2)) << 20
+            size, at = self.dec(m.group(1), 20, lineno), self.dec(m.group(2), 20, lineno)
             lg.crash.append(Span(at, at + size, "Crash kernel (low)"))
             lg.crash_lines.append(s)
             return True
         m = _CK_OLD.match(s)
         if m:
-            size, at = int(m.group(1)) << 20, int(m.group(2)) << 20
+            size, at = self.dec(m.group(1), 20, lineno), self.dec(m.group(2), 20, lineno)
             lg.crash.append(Span(at, at + size, "Crash kernel"))
             lg.crash_lines.append(s)
             return True

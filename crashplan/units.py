@@ -61,7 +61,10 @@ def format_size(n: int) -> str:
         if n >= 1 << shift:
             if n % (1 << shift) == 0:
                 return f"{n >> shift}{unit}"
-            value = n / (1 << shift)
-            text = f"{value:.2f}".rstrip("0").rstrip(".")
+            # two decimals, rounded half to even, in integers: exact for any size (a float overflows past 2^1024)
+            q, r = divmod(n * 100, 1 << shift)
+            if 2 * r > 1 << shift or (2 * r == 1 << shift and q % 2):
+                q += 1
+            text = f"{q // 100}.{q % 100:02d}".rstrip("0").rstrip(".")
             return f"{text}{unit}"
     return f"{n}B"

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from crashplan.kernel import Message, Outcome
 from crashplan.kernel.versions import KernelRelease, Switch
-from crashplan.memmap.model import Machine, Span, merge_spans, subtract_spans
+from crashplan.memmap.model import Machine, Span, merge_spans, paused_gc, subtract_spans
 
 __all__ = [
     "reserve",
@@ -1056,6 +1056,11 @@ def reserve(outcome: Outcome, machine: Machine, *, cmdline: str | None = None) -
     reads it during the reservation (x86 ≤ 6.6 parses ``,low`` only when the region lands above 4 GiB;
     ``swiotlb=``).  It defaults to ``machine.cmdline``.
     """
+    with paused_gc():
+        return _reserve(outcome, machine, cmdline)
+
+
+def _reserve(outcome: Outcome, machine: Machine, cmdline: str | None) -> Reservation:
     arch = outcome.arch
     release = outcome.kernel
     cmdline = cmdline if cmdline is not None else machine.cmdline

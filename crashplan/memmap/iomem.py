@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from crashplan.errors import InputError
-from crashplan.memmap.model import MemoryMap, Span, merge_spans
+from crashplan.memmap.model import MemoryMap, Span, merge_spans, paused_gc
 
 __all__ = ["IomemEntry", "iter_iomem", "parse_iomem", "addresses_hidden", "NOT_ROOT_MESSAGE"]
 
@@ -212,6 +212,11 @@ def parse_iomem(
 
     Raises :class:`InputError` (never anything else) naming ``source``, the line and the column.
     """
+    with paused_gc():
+        return _parse_iomem(text, source=source, arch=arch, page_size=page_size)
+
+
+def _parse_iomem(text: str, *, source: str, arch: str | None, page_size: int) -> MemoryMap:
     canonical = _canonical_arch(arch, source)
     if page_size <= 0 or page_size & (page_size - 1):
         raise InputError(f"page size {page_size} is not a power of two", path=source)

@@ -45,6 +45,30 @@ class Span(NamedTuple):
         return self.start <= start and end <= self.end
 
 
+class paused_gc:
+    """``with paused_gc():`` — the cyclic garbage collector off while a large map is built or replayed.
+
+    Parsing a million-line ``/proc/iomem`` creates millions of small acyclic objects; every collection
+    of the oldest generation traverses all of them again, which made a 10× larger map cost 13× the
+    time.  Nothing built there forms a cycle, so reference counting frees it all; the collector is
+    turned back on afterwards (if it was on: nesting and callers that disabled it are respected).
+    """
+
+    __slots__ = ("_was_enabled",)
+
+    def __enter__(self) -> None:
+        import gc
+
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._was_enabled:
+            import gc
+
+            gc.enable()
+
+
 def merge_spans(spans: Iterable[Span], name: str = "") -> tuple[Span, ...]:
     """Sort and merge overlapping or touching spans."""
     out: list[Span] = []

@@ -140,6 +140,11 @@ def test_malformed_memory_map_line_names_the_line():
      "0x10000000000000000 does not fit in 64 bits: expected a physical address as the kernel prints it"),
     ("cma: Reserved 99999999999999999 MiB at 0x0000000100000000",
      "99999999999999999 MiB does not fit in 64 bits of bytes"),
+    # past 4,300 decimal digits int() itself refuses (ValueError) unless the width is checked first
+    ("cma: Reserved " + "9" * 5000 + " MiB at 0x0000000100000000",
+     "99999999999999999999… MiB does not fit in 64 bits of bytes"),
+    ("  node " + "1" * 5000 + ": [mem 0x0000000000001000-0x000000000009efff]",
+     "11111111111111111111… does not fit in 64 bits"),
 ])
 def test_numbers_past_64_bits_are_input_errors_with_their_line(line, expected):
     # the kernel prints 64-bit values; a wider one is a damaged log, and its size used to reach the

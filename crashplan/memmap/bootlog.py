@@ -227,20 +227,23 @@ class _Reader:
     def fail(self, lineno: int, message: str) -> InputError:
         return InputError(message, path=self.source, line=lineno)
 
+    def _too_wide(self, digits: str, lineno: int, what: str, *, prefix: str = "", unit: str = "") -> InputError:
+        shown = digits if len(digits) <= 24 else digits[:20] + "…"
+        return self.fail(lineno, f"{prefix}{shown}{unit} does not fit in 64 bits{what}")
+
     def hex(self, digits: str, lineno: int) -> int:
         value = int(digits, 16)
         if value >> 64:
-            shown = digits if len(digits) <= 24 else digits[:20] + "…"
-            raise self.fail(lineno, f"0x{shown} does not fit in 64 bits: expected a physical address as the "
-                                    "kernel prints it")
+            raise self._too_wide(digits, lineno, ": expected a physical address as the kernel prints it", prefix="0x")
         return value
 
     def dec(self, digits: str, shift: int, lineno: int) -> int:
-        """A decimal count of KiB (``shift`` 10) or MiB (20), in bytes."""
-        value = int(digits) << shift
+        """A decimal number: a count of KiB (``shift`` 10) or MiB (20) in bytes, or a node number (0)."""
+        # more than 20 significant digits cannot fit, and int() refuses strings past 4,300 digits
+        value = 1 << 64 if len(digits.lstrip("0")) > 20 else int(digits) << shift
         if value >> 64:
-            shown = digits if len(digits) <= 24 else digits[:20] + "…"
-            raise self.fail(lineno, f"{shown} {'KiB' if shift == 10 else 'MiB'} does not fit in 64 bits of bytes")
+            unit = {10: " KiB", 20: " MiB"}.get(shift, "")
+            raise self._too_wide(digits, lineno, " of bytes" if unit else "", unit=unit)
         return value
 
     def mem(self, m: re.Match[str], i: int, lineno: int) -> tuple[int, int]:
@@ -364,7 +367,7 @@ class _Reader:
                 m = _NODE_RANGE.match(s)
                 if m:
                     a, b = self.mem(m, 2, lineno)
-                    lg.node_ranges.append((int(m.group(1)), a, b))
+                    lg.node_ranges.append((self.dec(m.group(1), 0, lineno), a, b))
                     continue
                 if re.match(r"^\s*node\s+\d+:", s):
                     raise self.fail(lineno, f"unreadable node range {s[:70]!r}: expected 'node N: [mem 0xSTART-0xEND]'")
@@ -404,7 +407,7 @@ class _Reader:
             m = _DT_CMA.match(s)
             if m:
                 base = self.hex(m.group(1), lineno)
-                lg.dma_cma.append(Span(base, base + (self.dec(m.group(2), 20, lineno)), "cma"))
+                lg.dma_cma.append(Span(base, base + self.dec(m.group(2), 20, lineno), "cma"))
                 continue
             m = _SWIOTLB.match(s)
             if m:

@@ -4,10 +4,17 @@ Cold start
     Whole-process wall time of ``crashplan check … --format json``, of its text output and of
     ``crashplan lint --format json FILE``, against ``python3 -c pass`` and ``python3 -c "import click"``
     run by the same interpreter.  Every round runs every case once, in a shuffled order; the table
-    shows medians over the rounds and their ratios.  crashplan is installed NON-editable
-    (``pip install --no-deps``) into a throwaway venv that sees this interpreter's site-packages
-    (click, rich, PyYAML); an editable install would add a meta-path finder that costs every start.  ``--in-place`` runs the checkout from this interpreter instead (PYTHONPATH), and
-    says so.
+    shows medians over the rounds and their ratios.  crashplan is installed NON-editable into a
+    throwaway venv that sees this interpreter's site-packages; pip adds there whatever of click, rich
+    and PyYAML this interpreter lacks (a fresh machine's ``python3`` has none of them), so the script
+    runs as written from a fresh clone.  An editable install would add a meta-path finder that costs
+    every start.  ``--in-place`` runs the checkout from this interpreter instead (PYTHONPATH), and
+    says so.  The ``check`` cases run twice: with ``--no-map`` (parsing only) and on this machine's
+    own memory map (``/proc/iomem`` as root; without root the kernel hides the addresses and the
+    case plans on ``examples/x86_64-server-16g.yaml`` instead, and says so).
+
+    The in-process half needs crashplan's dependencies in the interpreter that runs it; when this
+    interpreter lacks them, it runs in the throwaway venv's interpreter instead.
 
 In-process
     * every shared parse vector (tests/data/oracle/parse-vectors.jsonl.gz) through
@@ -46,10 +53,13 @@ DATA = ROOT / "tests" / "data"
 CHECK_ARGS = ["check", "crashkernel=256M crashkernel=1G,cma", "--kernel", "7.2", "--arch", "x86_64", "--ram", "16G",
               "--no-map"]
 LINT_FILE = DATA / "lint" / "fedora-default" / "etc" / "default" / "grub"
+FALLBACK = ROOT / "examples" / "x86_64-server-16g.yaml"
 
 GOALS = {  # name -> (comparison, value)
     "check --format json": ("<=", 1.3),
     "check (text)": ("<=", 2.0),
+    "check --format json, own map": ("<=", 1.3),
+    "check (text), own map": ("<=", 2.0),
     "lint --format json (1 file)": ("<=", 1.3),
     "evaluations/s": (">=", 30_000),
     "iomem 100k lines: parse + replay (s)": ("<=", 1.0),
@@ -90,22 +100,37 @@ def git_commit() -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {}
-    for mod, dist in (("click", "click"), ("rich", "rich"), ("yaml", "PyYAML")):
-        try:
-            out[mod] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[mod] = "missing"
+VERSIONS_PROBE = '''
+import json
+from importlib import metadata
+out = {}
+for mod, dist in (("click", "click"), ("rich", "rich"), ("yaml", "PyYAML")):
     try:
-        import yaml
+        out[mod] = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        out[mod] = "missing"
+try:
+    import yaml
+    out["libyaml"] = "yes" if yaml.__with_libyaml__ else "no"
+except ImportError:
+    pass
+print(json.dumps(out))
+'''
 
-        out["libyaml"] = "yes" if yaml.__with_libyaml__ else "no"
-    except ImportError:
-        pass
-    return out
+
+def versions(python: str = sys.executable) -> dict[str, str]:
+    """click, rich and PyYAML as ``python`` (the interpreter that runs crashplan) sees them."""
+    try:
+        r = subprocess.run([python, "-c", VERSIONS_PROBE], capture_output=True, text=True, check=True)
+        return dict(json.loads(r.stdout))
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return {}
+
+
+def has_dependencies(python: str = sys.executable) -> bool:
+    """Whether ``python`` can import what crashplan needs (click, rich, PyYAML)."""
+    r = subprocess.run([python, "-c", "import click, rich, yaml"], capture_output=True, check=False)
+    return r.returncode == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,8 +148,8 @@ class Install:
         if not in_place:
             try:
                 self.python, self.crashplan = self._venv()
-                self.note = ("crashplan installed non-editable (pip install --no-deps) in a throwaway venv "
-                             "that uses this interpreter's site-packages for click, rich and PyYAML")
+                self.note = ("crashplan installed non-editable in a throwaway venv that sees this interpreter's "
+                             "site-packages (pip added the dependencies it lacked)")
                 return
             except (subprocess.CalledProcessError, OSError) as e:
                 self.note = f"venv install failed ({e}); "
@@ -141,7 +166,8 @@ class Install:
         src = Path(self.tmp) / "src"  # a clean copy: no build/ or egg-info left in the checkout
         shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",
                                                                  ".hypothesis", ".pytest_cache", "fuzz", "results"))
-        subprocess.run([sys.executable, "-m", "pip", "--python", py, "install", "-q", "--no-deps", str(src)],
+        # without --no-deps: pip keeps what the system site-packages already satisfy and installs the rest
+        subprocess.run([sys.executable, "-m", "pip", "--python", py, "install", "-q", str(src)],
                        check=True, capture_output=True, cwd=self.tmp)
         exe = venv / "bin" / "crashplan"
         if not exe.exists():
@@ -154,12 +180,29 @@ class Install:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def own_map_args() -> tuple[list[str], str]:
+    """``check`` as a user runs it on this machine: its own memory map, kernel and architecture.
+
+    Without root /proc/iomem shows no addresses; the case then plans on the bundled example, as the
+    README's main command does, and the report says so."""
+    args = ["check", "crashkernel=256M", "--fallback-machine", str(FALLBACK)]
+    try:
+        with open("/proc/iomem", encoding="utf-8", errors="replace") as f:
+            own = any(line.split("-", 1)[0].strip("0 ") for line in f)
+    except OSError:
+        own = False
+    return args, ("this machine's /proc/iomem" if own else f"{FALLBACK.name} (/proc/iomem shows no addresses)")
+
+
 def cold_cases(inst: Install) -> dict[str, list[str]]:
+    own, _ = own_map_args()
     return {
         "python3 -c pass": [inst.python, "-c", "pass"],
         'python3 -c "import click"': [inst.python, "-c", "import click"],
         "check --format json": inst.crashplan + CHECK_ARGS + ["--format", "json"],
         "check (text)": inst.crashplan + CHECK_ARGS,
+        "check --format json, own map": inst.crashplan + own + ["--format", "json"],
+        "check (text), own map": inst.crashplan + own,
         "lint --format json (1 file)": inst.crashplan + ["lint", "--format", "json", str(LINT_FILE)],
     }
 
@@ -350,6 +393,15 @@ def bench_lint(files: int, repeat: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+def in_process_in(inst: Install, args: argparse.Namespace) -> dict[str, Any]:
+    """The in-process half, run by the venv's interpreter (this one lacks crashplan's dependencies)."""
+    out = Path(inst.tmp) / "inprocess.json"
+    subprocess.run([inst.python, __file__, "--only", "inprocess", "--repeat", str(args.repeat), "--iomem-cap",
+                    str(args.iomem_cap), "--json", str(out)], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    child = json.loads(out.read_text(encoding="utf-8"))
+    return {k: child[k] for k in ("vectors", "iomem_100k", "iomem_1m", "lint_10k")}
+
+
 def verdict(name: str, value: float) -> str:
     op, goal = GOALS[name]
     ok = value <= goal if op == "<=" else value >= goal
@@ -374,20 +426,31 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(bench_iomem(*args.child_iomem)))
         return 0
     info = machine_info()
-    results: dict[str, Any] = {"machine": info, "versions": versions(), "date": time.strftime("%Y-%m-%d %H:%M"),
-                               "commit": git_commit()}
-    if args.only != "inprocess":
-        inst = Install(args.in_place)
-        try:
+    results: dict[str, Any] = {"machine": info, "date": time.strftime("%Y-%m-%d %H:%M"), "commit": git_commit()}
+    in_process_here = has_dependencies()
+    inst: Install | None = None
+    if args.only != "inprocess" or not in_process_here:
+        # --in-place needs the dependencies here; without them it falls back to the venv like the default
+        inst = Install(args.in_place and in_process_here)
+    try:
+        results["versions"] = versions(inst.python if inst else sys.executable)
+        if args.only != "inprocess":
+            assert inst is not None
             results["install"] = inst.note
+            _, results["own_map"] = own_map_args()
             results["cold_start"] = cold_start(inst, args.rounds)
-        finally:
+        if args.only != "coldstart":
+            if in_process_here:
+                results["vectors"] = bench_vectors(args.repeat)
+                results["iomem_100k"] = bench_iomem_capped(100_000, min(args.repeat, 3), args.iomem_cap)
+                results["iomem_1m"] = bench_iomem_capped(1_000_000, 1, args.iomem_cap)
+                results["lint_10k"] = bench_lint(10_000, args.repeat)
+            else:
+                assert inst is not None
+                results.update(in_process_in(inst, args))
+    finally:
+        if inst is not None:
             inst.cleanup()
-    if args.only != "coldstart":
-        results["vectors"] = bench_vectors(args.repeat)
-        results["iomem_100k"] = bench_iomem_capped(100_000, min(args.repeat, 3), args.iomem_cap)
-        results["iomem_1m"] = bench_iomem_capped(1_000_000, 1, args.iomem_cap)
-        results["lint_10k"] = bench_lint(10_000, args.repeat)
     results["machine"]["load_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
 
     v = results["versions"]
@@ -401,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
               "ratios measured side by side hold better)")
     rows: list[tuple[str, str, str]] = []
     if "cold_start" in results:
-        print(f"cold start: {results['install']}; {args.rounds} rounds, cases shuffled each round, medians")
+        print(f"cold start: {results['install']}; {args.rounds} rounds, cases shuffled each round, medians; "
+              f"'own map' cases read {results['own_map']}")
         cs = results["cold_start"]
         print(f"  {'case':32} {'median ms':>10} {'min ms':>8} {'x pass':>7} {'x click':>8}  goal (x click)")
         for k, r in cs.items():

@@ -59,8 +59,8 @@ def _answer(con: Console, report: SuggestReport) -> None:
     s = report.suggestion
     i = s.inputs
     if report.fallback:
-        _para(con, Text.assemble(("this machine's memory map cannot be read (run as root): planned for ", "bold"),
-                                 (report.fallback, "bold yellow")), 0)
+        _para(con, Text.assemble(("planned for ", "bold"), (report.fallback, "bold yellow"),
+                                 ": this machine's map needs root"), 0)
     offered = _offered(report)
     if not offered:
         con.print(Text("no plan: every plan is refused (reasons below)", style="bold red"))

@@ -131,7 +131,7 @@ def _budget(con: Console, report: SuggestReport, verbosity: int) -> None:
                 continue
             _para(con, Text.assemble((f"{term.label} ({format_size(term.size)}): ", "bold"), term.why), 2)
     rows = [("boot (kernel, initrd packed + unpacked, allocations)", b.boot + b.elfcorehdr),
-            ("run (kernel, rootfs, userspace, makedumpfile …)", b.run + b.elfcorehdr)]
+            ("run (kernel, rootfs, userspace, makedumpfile)", b.run + b.elfcorehdr)]
     if b.cap is not None:
         rows.append(("rootfs cap (files + /tmp within the tmpfs limit)", b.cap + b.elfcorehdr))
     rows.append(("kexec segments load", b.load))

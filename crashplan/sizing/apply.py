@@ -137,14 +137,18 @@ def _present(facts: SystemFacts, tool: str, legacy: bool | None, fallback: bool)
     return fallback if h is None else h
 
 
-_RM_GRUB = r'/^GRUB_CMDLINE_LINUX(_DEFAULT)?=/s/(["[:space:]])crashkernel=[^[:space:]"]*/\1/g'
+def grub_default_edit(params: str, path: str = "/etc/default/grub", *, prefix: str = "") -> str:
+    """A ``sed`` command (lines continued with backslashes, each within 80 columns) that drops every
+    ``crashkernel=`` from GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT of ``path`` and appends
+    ``params`` to GRUB_CMDLINE_LINUX_DEFAULT.  ``prefix`` runs it under another command
+    (``transactional-update run``)."""
+    lines = [f"{prefix}sed -i -E", "  -e '/^GRUB_CMDLINE_LINUX(_DEFAULT)?=/s/(\\s|\")crashkernel=[^ \"]*/\\1/g'"]
+    lines += [f"  -e '/^GRUB_CMDLINE_LINUX_DEFAULT=/s/\"\\s*$/ {t}\"/'" for t in params.split()]
+    return " \\\n".join(lines + [f"  {path}"])
 
 
-def grub_default_edit(params: str, path: str = "/etc/default/grub") -> str:
-    """A shell command that drops every ``crashkernel=`` from GRUB_CMDLINE_LINUX and …_DEFAULT of ``path``
-    and appends ``params`` to GRUB_CMDLINE_LINUX_DEFAULT (added when the file has none)."""
-    return (f"grep -q '^GRUB_CMDLINE_LINUX_DEFAULT=' {path} || echo 'GRUB_CMDLINE_LINUX_DEFAULT=\"\"' >> {path}; "
-            f"sed -i -E '{_RM_GRUB}; /^GRUB_CMDLINE_LINUX_DEFAULT=/s/\"[[:space:]]*$/ {params}\"/' {path}")
+def _grub_default_line(path: str = "/etc/default/grub") -> str:
+    return f"grep -q '^GRUB_CMDLINE_LINUX_DEFAULT=' {path} ||\n  echo 'GRUB_CMDLINE_LINUX_DEFAULT=\"\"' >> {path}"
 
 
 def _grub_cfg(facts: SystemFacts, tool: str) -> str:
@@ -180,10 +184,9 @@ def apply_plan(params: str, facts: SystemFacts, *, plan: str = "classic", kdump_
         return ApplyPlan(method="rpm-ostree", commands=(" ".join(shlex.quote(c) for c in cmd),),
                          notes=tuple(notes + ["the change takes effect after a reboot into the new deployment"]))
     if fam == "suse" and facts.has("transactional-update"):
-        edit = grub_default_edit(params).split("; ", 1)
         return ApplyPlan(
             method="transactional-update",
-            commands=(f"transactional-update run sh -c {shlex.quote('; '.join(edit))}",
+            commands=(grub_default_edit(params, prefix="transactional-update run "),
                       "transactional-update --continue grub.cfg"),
             notes=("the root file system is read-only: both steps go into one new snapshot "
                    "(transactional-update(8): run, --continue, grub.cfg)",
@@ -217,20 +220,24 @@ def apply_plan(params: str, facts: SystemFacts, *, plan: str = "classic", kdump_
                          notes=("the parameters= lines of /etc/zipl.conf must be double-quoted on one line",
                                 "reboot (re-IPL) for the new reservation to take effect"))
     if _present(facts, "update-grub", facts.update_grub, fam == "deb"):
+        # every line within 76 columns, so that the printed command reads at 80; GNU sed's \s and \S
+        # (Debian and Ubuntu ship GNU sed); a backslash-newline inside double quotes continues the line
         content = (
-            "# crashkernel= for the kdump capture kernel, from `crashplan suggest` (" + plan + " plan).\n"
-            "# Earlier crashkernel= parameters are removed: the kernel uses the last one of each kind.\n"
-            'GRUB_CMDLINE_LINUX="$(printf \'%s\' "$GRUB_CMDLINE_LINUX" | '
-            "sed -E 's/(^|[[:space:]])crashkernel=[^[:space:]]*//g')\"\n"
-            'GRUB_CMDLINE_LINUX_DEFAULT="$(printf \'%s\' "$GRUB_CMDLINE_LINUX_DEFAULT" | '
-            "sed -E 's/(^|[[:space:]])crashkernel=[^[:space:]]*//g') " + params + '"\n'
+            "# crashkernel= for kdump, from `crashplan suggest` (" + plan + " plan).\n"
+            "# The kernel uses the last one of each kind: older ones are dropped.\n"
+            "crashplan_ck() { printf '%s\\n' \"$1\" | sed -E 's/(^|\\s)crashkernel=\\S*//g'; }\n"
+            'GRUB_CMDLINE_LINUX="$(crashplan_ck "$GRUB_CMDLINE_LINUX")"\n'
+            'GRUB_CMDLINE_LINUX_DEFAULT="$(crashplan_ck "$GRUB_CMDLINE_LINUX_DEFAULT")\\\n'
+            " " + params + '"\n'
+            "unset -f crashplan_ck\n"
         )
         cmds = [f"cat > {DROP_IN} <<'EOF'\n{content}EOF"]
         kt_cfg = facts.kdump_tools_grub_cfg
         if kt_cfg is None and probed:
             kt_cfg = _KDUMP_TOOLS_CFG in files
         if kt_cfg is not False:
-            cmds.append(f"dpkg-divert --local --rename --divert {_KDUMP_TOOLS_CFG}.disabled --add {_KDUMP_TOOLS_CFG}")
+            cmds.append(f"dpkg-divert --local --rename --add \\\n  --divert {_KDUMP_TOOLS_CFG}.disabled \\\n"
+                        f"  {_KDUMP_TOOLS_CFG}")
             notes.append(f"{_KDUMP_TOOLS_CFG} (kdump-tools) is read after {DROP_IN} and appends its own crashkernel=, "
                          "which would win: the dpkg-divert moves it aside so that package upgrades keep it there"
                          + ("" if kt_cfg else " (skip it if the file does not exist)"))
@@ -243,13 +250,14 @@ def apply_plan(params: str, facts: SystemFacts, *, plan: str = "classic", kdump_
     if fam == "suse" and _present(facts, "grub2-mkconfig", None, True):
         notes.append("SUSE's kdump may manage crashkernel= itself (KDUMP_CRASHKERNEL, kdumptool commandline -U): "
                      "keep it from overwriting this value")
-        return ApplyPlan(method="suse", commands=(grub_default_edit(params),
+        return ApplyPlan(method="suse", commands=(_grub_default_line(), grub_default_edit(params),
                                                   f"grub2-mkconfig -o {_grub_cfg(facts, 'grub2-mkconfig')}"),
                          notes=tuple(notes + [_REBOOT]))
     mkconfig = next((t for t in ("grub2-mkconfig", "grub-mkconfig") if facts.has(t)), None)
     if mkconfig and "/etc/default/grub" in files:
         return ApplyPlan(method="grub-mkconfig",
-                         commands=(grub_default_edit(params), f"{mkconfig} -o {_grub_cfg(facts, mkconfig)}"),
+                         commands=(_grub_default_line(), grub_default_edit(params),
+                                   f"{mkconfig} -o {_grub_cfg(facts, mkconfig)}"),
                          notes=("values written in single quotes in /etc/default/grub are not edited: change them "
                                 "by hand", _REBOOT))
     entries = any(p in files for p in ("/etc/kernel/cmdline", "/boot/loader/entries", "/efi/loader/entries",
@@ -340,10 +348,10 @@ def live_shrink(*, reserved: int, target: int, low: int = 0, live: bool, sysfs: 
              "while no capture kernel is loaded (crash_shrink_memory())"]
     if not live:
         notes.append("if the machine is running this command line now")
-    if low and size < reserved - low:
-        notes.append("the main region shrinks; the low region stays")
-    elif low:
+    if low and low > size:  # crash_shrink_memory(): low_size > new_size
         notes.append(f"the main region is released and the low region shrinks to {size >> 20}M")
+    elif low:
+        notes.append("the main region shrinks; the low region stays")
     unload, load = _UNLOAD.get(kdump_flavour or "", ("kexec -p -u", None))
     cmds: list[str] = []
     if loaded is not False:

@@ -59,6 +59,8 @@ class Current:
         if self.verdict == "none":
             return "current command line has no crashkernel=: nothing is reserved"
         gives = "nothing" if self.reserves == 0 and self.cma == 0 else format_size(self.reserves)
+        if self.low:
+            gives += f" ({format_size(self.reserves - self.low)} + {format_size(self.low)} low)"
         if self.cma:
             gives += f" + {format_size(self.cma)} CMA"
         out = f"current {self.params} gives {gives}"

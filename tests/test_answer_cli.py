@@ -155,7 +155,13 @@ def test_no_color_environment(monkeypatch):
     assert use_color("auto", Tty(), {"NO_COLOR": "1"}) is False
     assert use_color("auto", Tty(), {"NO_COLOR": ""}) is True  # no-color.org: set and not empty
     assert use_color("always", Tty(), {"NO_COLOR": "1"}) is True
-    assert use_color("auto", sys.stdin if not sys.stdin.isatty() else None, {}) in (False, True)
+
+    class Pipe:
+        def isatty(self) -> bool:
+            return False
+
+    assert use_color("auto", Pipe(), {}) is False
+    assert use_color("never", Tty(), {}) is False
 
 
 # --- check ---------------------------------------------------------------------------------------

@@ -190,3 +190,14 @@ def test_shrink_with_a_low_region():
     assert "the main region is released and the low region shrinks to 232M" in s.notes
     s2 = live_shrink(reserved=768 * MiB, target=300 * MiB, low=256 * MiB, live=False)
     assert s2 is not None and "the main region shrinks; the low region stays" in s2.notes
+
+
+def test_a_machine_file_says_the_tools_were_not_probed():
+    from crashplan.sizing.apply import facts_from_release
+
+    a = apply_plan("crashkernel=232M", facts_from_release("5.14.0-503.11.1.el9_5.x86_64", "x86_64"))
+    assert a.method == "grubby"
+    assert a.notes[-1] == ("chosen from the release string '5.14.0-503.11.1.el9_5.x86_64': the machine's "
+                           "boot-loader tools were not probed")
+    probed = apply_plan("crashkernel=232M", facts("rhel", "grubby"))
+    assert not any("not probed" in n for n in probed.notes)

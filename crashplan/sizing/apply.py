@@ -32,7 +32,7 @@ reboot (``/sys/kernel/kexec_crash_size``).
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["SystemFacts", "ApplyPlan", "apply_plan", "facts_from_release", "DROP_IN", "TOOLS", "BOOT_FILES",
            "LiveShrink", "live_shrink"]
@@ -167,8 +167,19 @@ def apply_plan(params: str, facts: SystemFacts, *, plan: str = "classic", kdump_
     """How to put ``params`` (e.g. ``crashkernel=160M crashkernel=1G,cma``) on the command line.
 
     The first method whose tool is there wins (probed: on PATH; from a machine file: what the kernel
-    release's distribution ships); when none is, the answer says that nothing here fits.
+    release's distribution ships, and a note says it was not probed); when none is, the answer says that
+    nothing here fits.
     """
+    a = _choose(params, facts, plan=plan, kdump_flavour=kdump_flavour, kexec_mode=kexec_mode,
+                kdump_utils_default=kdump_utils_default, recommended=recommended)
+    if facts.tools is None and a.fits and facts.source != "this system":
+        a = replace(a, notes=a.notes + (f"chosen from {facts.source}: the machine's boot-loader tools were not "
+                                        "probed",))
+    return a
+
+
+def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | None, kexec_mode: str | None,
+            kdump_utils_default: int | None, recommended: int | None) -> ApplyPlan:
     notes: list[str] = []
     fam = _family(facts)
     probed = facts.tools is not None

@@ -232,6 +232,19 @@ def test_suggest_in_a_real_80_column_terminal(tmp_path):
 
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed: the real-terminal test runs crashplan inside tmux")
+def test_suggest_with_a_cma_plan_in_a_real_80_column_terminal(tmp_path):
+    lines = run_in_tmux(tmp_path, "suggest", "--machine", "examples/x86_64-qemu-4g.yaml")
+    assert lines[:4] == [
+        "set crashkernel=112M  (classic: production keeps 3.89G of 4G)",
+        "or  crashkernel=80M crashkernel=40M,cma  (CMA: keeps 3.92G, 40M of it CMA)",
+        "current crashkernel=256M gives 256M; needs 112M: more than needed",
+        "apply: 3 commands (grub-drop-in), under 'To apply'",
+    ]
+    assert [line for line in lines if len(line.rstrip()) > 80] == []  # the GRUB drop-in included
+    assert not any("…" in line for line in lines)
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed: the real-terminal test runs crashplan inside tmux")
 def test_suggest_verbose_in_a_real_80_column_terminal(tmp_path):
     lines = run_in_tmux(tmp_path, "suggest", "--machine", "examples/x86_64-server-16g.yaml", "-v")
     assert lines[0] == "set crashkernel=232M  (classic: production keeps 15.77G of 16G)"

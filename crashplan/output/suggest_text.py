@@ -47,8 +47,9 @@ def _offered(report: SuggestReport) -> list[Plan]:
 
 
 def _keeps(p: Plan, ram: int) -> str:
-    kind = "classic" if p.name == "classic" else "CMA"
-    out = f"{kind}: production keeps {_mb(p.keeps)} of {format_size(ram)}"
+    if p.name == "classic":
+        return f"classic: production keeps {_mb(p.keeps)} of {format_size(ram)}"
+    out = f"CMA: keeps {_mb(p.keeps)}"  # shorter: the line also holds two parameters
     if p.borrowed:
         out += f", {_mb(p.borrowed)} of it CMA"
     return out

@@ -66,6 +66,54 @@ class CheckReport(NamedTuple):
         return 1 if self.problem else 0
 
 
+def _where(start: int, end: int) -> str:
+    return "below 4 GiB" if end <= 1 << 32 else ("above 4 GiB" if start >= 1 << 32 else "across 4 GiB")
+
+
+def headline(report: CheckReport) -> str:
+    """The first line of ``crashplan check``: whether the parameters reserve, how much and where.
+
+    ``crashkernel=256M reserves 256M at 0x46000000-0x55ffffff (below 4 GiB)``, or ``… reserves NOTHING:
+    kdump is disabled``.  Addresses are the replayed ones (end inclusive, as /proc/iomem prints them);
+    without a memory map, where the kernel looks first.
+    """
+    from crashplan.units import format_size
+
+    o = report.outcome
+    params = report.params or "(no crashkernel=)"
+    if o.fadump:
+        return f"{params} gives fadump {format_size(o.fadump_size or 0)} of boot memory (fadump=on)"
+    if not report.reserves:
+        return f"{params} reserves NOTHING: kdump is disabled"
+    if report.reservation is not None:
+        names = {"crashkernel": "", "crashkernel-low": "low ", "cma": "CMA "}
+        if len(report.regions) == 1:
+            r = report.regions[0]
+            return (f"{params} reserves {names.get(r.kind, r.kind + ' ')}{format_size(r.size)} at "
+                    f"{r.start:#x}-{r.end - 1:#x} ({_where(r.start, r.end)})")
+        parts = [f"{names.get(r.kind, r.kind + ' ')}{format_size(r.size)} at {r.start:#x}" for r in report.regions]
+        total = f"{format_size(report.lost)}" + (f" + {format_size(report.cma)} CMA" if report.cma else "")
+        return f"{params} reserves {total}: " + ", ".join(parts)
+    size = (o.crash_size or 0) + (o.low_size or 0)
+    where = (f"at {o.crash_base:#x}" if o.crash_base else
+             "high (above the low limit)" if o.high else "low memory first")
+    out = f"{params} reserves {format_size(size)}"
+    if o.cma_size:
+        out += f" + {format_size(o.cma_size)} CMA"
+    return out + f", {where} (not placed: no memory map)"
+
+
+def problem_line(report: CheckReport) -> str:
+    """The second line: how many problems, by severity, or that there are none."""
+    counts = {sev: sum(1 for d in report.diagnoses if d.severity == sev) for sev in ("error", "warning", "info")}
+    n = counts["error"] + counts["warning"]
+    if n == 0:
+        info = counts["info"]
+        return "no problems found" + (f" ({info} note{'s' if info != 1 else ''} below)" if info else "")
+    parts = [f"{c} {sev}{'s' if c != 1 else ''}" for sev, c in counts.items() if c]
+    return f"{n} problem{'s' if n != 1 else ''}: " + ", ".join(parts) + " (Diagnosis below)"
+
+
 def merge_cmdline(base: str | None, params: str) -> str:
     """``base`` with its own ``crashkernel=`` parameters replaced by ``params``.
 

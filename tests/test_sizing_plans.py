@@ -34,11 +34,11 @@ OK = CmaFacts(kexec_mode="file", user_pages=(False, "dump level 31 excludes user
 @pytest.mark.parametrize("arch,kernel,facts,reason", [
     ("s390x", "7.3", OK, "s390x never reserves crash kernel memory from CMA"),
     ("loongarch64", "7.3", OK, "loongarch64 never reserves crash kernel memory from CMA"),
-    ("x86_64", "6.16", OK, "x86_64 reserves crashkernel=…,cma from Linux 6.17; the kernel is 6.16 (this release "
+    ("x86_64", "6.16", OK, "x86_64 reserves crashkernel=SIZE,cma from Linux 6.17; the kernel is 6.16 (this release "
                            "does not know ,cma: a trailing X,cma token breaks the crashkernel= setting)"),
-    ("arm64", "7.2", OK, "arm64 reserves crashkernel=…,cma from Linux 7.3; the kernel is 7.2 (this release parses "
+    ("arm64", "7.2", OK, "arm64 reserves crashkernel=SIZE,cma from Linux 7.3; the kernel is 7.2 (this release parses "
                          ",cma and ignores it)"),
-    ("ppc64le", "6.18", OK, "ppc64le reserves crashkernel=…,cma from Linux 6.19; the kernel is 6.18"),
+    ("ppc64le", "6.18", OK, "ppc64le reserves crashkernel=SIZE,cma from Linux 6.19; the kernel is 6.18"),
     ("ppc64le", "6.19", replace(OK, fadump=True), "fadump is active"),
     ("x86_64", "6.17", replace(OK, config_cma=False, config_source="/boot/config-6.17"),
      "the kernel is built without CONFIG_CMA (/boot/config-6.17): it logs \"crashkernel CMA reservation not supported\""),

@@ -44,12 +44,21 @@ def test_every_example_json(run_cli, path):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_text(run_cli, path):
+    _, doc = run_json(run_cli, "--machine", str(path))
+    offered = [p for p in doc["plans"] if p["refused"] is None]
     rc, out, err = run_cli("suggest", "--machine", str(path), "--width", "100")
     assert err == "" and rc in (0, 1)
-    for heading in ("Plans", "Budget (classic plan)", "To apply (printed, not run)"):
-        assert heading in out
-    assert "After a panic the kernel waits 10 seconds" in out
-    assert "Replayed" in out
+    lines = out.splitlines()
+    if offered:  # the answer first: the parameters, then the current ones beside them
+        assert lines[0].startswith("set " + offered[0]["cmdline"] + "  (")
+        assert any(line.startswith("current ") for line in lines[:5])
+    assert "To apply (printed, not run)" in out
+    assert "Budget (classic plan)" not in out and "Replayed" not in out  # behind -v
+    cma_offered = any(p["name"] == "cma" for p in offered)
+    assert ("After a panic the kernel waits 10 seconds" in out) == cma_offered
+    _, verbose, _ = run_cli("suggest", "--machine", str(path), "--width", "100", "-v")
+    assert "Budget (classic plan)" in verbose and "Replayed" in verbose
+    assert verbose.splitlines()[0] == lines[0]
 
 
 def test_the_lab_small_initrd(run_cli):
@@ -101,7 +110,7 @@ def test_real_files(run_cli):
     assert doc["inputs"]["kdump_config"]["kexec_mode"] == "file"
     assert {t["key"] for t in doc["budget"]["terms"]} >= {"luks", "userspace", "modules"}
     # 6.12 has no ,cma on x86 (and Debian builds it without CONFIG_CMA)
-    assert doc["plans"][1]["refused"].startswith("x86_64 reserves crashkernel=…,cma from Linux 6.17; the kernel is "
+    assert doc["plans"][1]["refused"].startswith("x86_64 reserves crashkernel=SIZE,cma from Linux 6.17; the kernel is "
                                                  "6.12.111+deb12-amd64")
     assert rc == 0
 

@@ -22,10 +22,12 @@ from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source
 @machine_source_options
 @click.option("--no-map", is_flag=True, help="Only parse: do not read or replay a memory map.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def check(params: str | None, kernel: str | None, arch: str | None, ram: int | None, iomem: str | None,
           boot_log: str | None, machine: str | None, fallback_machine: str | None, no_map: bool, fmt: str,
-          width: int | None) -> int:
+          color: str, width: int | None) -> int:
     """Show what the kernel does with PARAMS (e.g. "crashkernel=256M crashkernel=1G,cma").
 
     PARAMS are parsed exactly as the chosen kernel release and architecture parse them; with a memory map
@@ -96,5 +98,5 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         reconfigure = getattr(sys.stdout, "reconfigure", None)
         if reconfigure is not None:  # an undecodable byte of the input prints as \udcXX instead of failing
             reconfigure(errors="backslashreplace")
-        render_check(report, width=width)
+        render_check(report, width=width, color=color)
     return ExitStatus.FINDINGS if report.problem else ExitStatus.OK

@@ -74,6 +74,12 @@ class _Ranges(click.ParamType):
 @click.option("--ranges", type=_Ranges(), default="2G,4G,64G", show_default=True, metavar="SIZES",
               help="Range boundaries for --portable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only the parameters to set (the classic plan's, else the CMA plan's), for scripts.")
+@click.option("-v", "--verbose", count=True,
+              help="-v adds the budget term by term and the replayed layout; -vv why each term is there.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def suggest(**opts: object) -> int:
     """Recommend crashkernel= sizes for a machine: a classic plan and a CMA plan side by side.
@@ -83,6 +89,17 @@ def suggest(**opts: object) -> int:
     kdump configuration, or from a machine file (--machine) and the options. Each plan is replayed
     through the kernel's parser and the reservation simulator; the commands that would apply it are
     printed, never run.
+
+    The first lines are the answer: the parameters to set, what the machine's current crashkernel=
+    gives beside them (from /proc/cmdline, or the machine file's cmdline), and the command that applies
+    them on this machine.
+
+    \b
+    Examples:
+      crashplan suggest
+      crashplan suggest --fallback-machine examples/x86_64-server-16g.yaml
+      crashplan suggest --machine examples/x86_64-qemu-4g.yaml -v
+      crashplan suggest -q        # prints e.g. crashkernel=232M
 
     Exit status: 0 a plan is recommended; 1 both plans are refused; 2 usage or input error.
     """
@@ -96,6 +113,10 @@ def suggest(**opts: object) -> int:
     if len(sources_given) > 1:
         raise click.UsageError("give at most one of --iomem, --boot-log and --machine")
     on_host = not sources_given and not o["no_probe"]
+    probe_host = on_host  # this system is probed (its boot-loader tools, /proc/cmdline), even with a fallback
+    fallback_used: str | None = None
+    if o["quiet"] and o["verbose"]:
+        raise click.UsageError("give at most one of -q/--quiet and -v/--verbose")
     from crashplan.cli.probe import resolve_machine
 
     machine = None
@@ -114,6 +135,7 @@ def suggest(**opts: object) -> int:
             why = f"this machine's memory map cannot be read (run as root): planning for {fallback} instead"
             machine = replace(machine, notes=tuple(machine.notes) + (why,))
             on_host, map_note = False, None
+            fallback_used = str(fallback)
     else:
         map_note = "--no-probe and no memory map: the plans are parsed, not placed"
     sources = _gather(o, machine, on_host)
@@ -140,15 +162,30 @@ def suggest(**opts: object) -> int:
                              boundaries=o["ranges"])  # type: ignore[arg-type]
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    applies = _applies(result, machine, on_host, facts)
+    host = _probe_host() if probe_host else None
+    applies = _applies(result, machine, host, facts)
+    current = shrink = None
+    if fallback_used is None:  # the fallback's command line is the example's, not this machine's
+        from crashplan.sizing.answer import assess_current
+
+        src = "/proc/cmdline" if on_host else str(o["machine"] or o["boot_log"] or o["iomem"] or "")
+        current = assess_current(result, machine, source=src)
+        shrink = _shrink(result, current, host if on_host else None, facts)
     extra = tuple(notes) + ((map_note,) if map_note else ())
-    report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra)
+    report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra,
+                           current=current, shrink=shrink, fallback=fallback_used)
     if o["fmt"] == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
+    elif o["quiet"]:
+        offered = [p for p in result.plans if p.refused is None and p.cmdline]
+        if not offered:
+            click.echo("crashplan: every plan is refused (run without -q for the reasons)", err=True)
+        else:
+            click.echo(offered[0].cmdline)
     else:
         from crashplan.output.suggest_text import render_suggest
 
-        render_suggest(report, width=o["width"])  # type: ignore[arg-type]
+        render_suggest(report, width=o["width"], verbosity=int(o["verbose"]), color=str(o["color"]))  # type: ignore[arg-type]
     return ExitStatus.OK if report.exit_status == 0 else ExitStatus.FINDINGS
 
 
@@ -269,10 +306,12 @@ def _read_initrd(path: str, page_size: int):  # type: ignore[no-untyped-def]
 # how to apply
 
 
-def _host_facts(arch: str | None, machine: object | None):  # type: ignore[no-untyped-def]
+def _probe_host() -> dict[str, object]:
+    """What this system shows about applying a plan: presence only (PATH, files), /etc/os-release, and the
+    kernel's live reservation files.  Nothing is run."""
     import shutil
 
-    from crashplan.sizing.apply import SystemFacts
+    from crashplan.sizing.apply import BOOT_FILES, TOOLS
 
     os_id = None
     like: tuple[str, ...] = ()
@@ -280,7 +319,7 @@ def _host_facts(arch: str | None, machine: object | None):  # type: ignore[no-un
         with open("/etc/os-release", encoding="utf-8", errors="replace") as f:
             for line in f:
                 k, _, v = line.strip().partition("=")
-                v = v.strip().strip('"')
+                v = v.strip().strip('"').strip("'")
                 if k == "ID":
                     os_id = v
                 elif k == "ID_LIKE":
@@ -291,32 +330,84 @@ def _host_facts(arch: str | None, machine: object | None):  # type: ignore[no-un
     try:
         with open("/etc/kdump.conf", encoding="utf-8", errors="replace") as f:
             for line in f:
-                if line.strip().startswith("auto_reset_crashkernel"):
-                    auto_reset = line.split()[1:2] != ["no"]
+                words = line.split("#", 1)[0].split()
+                if words[:1] == ["auto_reset_crashkernel"]:
+                    auto_reset = words[1:2] != ["no"]
     except OSError:
         pass
+    crash_size: int | None = None
+    try:
+        with open("/sys/kernel/kexec_crash_size", encoding="ascii") as f:
+            crash_size = int(f.read().strip() or "0")
+    except (OSError, ValueError):
+        pass
+    loaded: bool | None = None
+    try:
+        with open("/sys/kernel/kexec_crash_loaded", encoding="ascii") as f:
+            loaded = f.read().strip() == "1"
+    except OSError:
+        pass
+    return {
+        "os_id": os_id, "os_like": like, "auto_reset": auto_reset,
+        "tools": frozenset(t for t in TOOLS if shutil.which(t) is not None),
+        "files": frozenset(p for p in BOOT_FILES if os.path.exists(p)),
+        "crash_size_file": os.path.exists("/sys/kernel/kexec_crash_size"), "crash_size": crash_size,
+        "crash_loaded": loaded,
+    }
+
+
+def _host_facts(arch: str | None, machine: object | None, host: dict[str, object]):  # type: ignore[no-untyped-def]
+    from crashplan.sizing.answer import crashkernel_tokens
+    from crashplan.sizing.apply import SystemFacts
+
+    files = host["files"]
     return SystemFacts(
-        os_id=os_id, os_like=like, arch=arch, ostree=os.path.exists("/run/ostree-booted"),
-        grubby=shutil.which("grubby") is not None, update_grub=shutil.which("update-grub") is not None,
-        zipl_conf=os.path.exists("/etc/zipl.conf"),
-        kdump_tools_grub_cfg=os.path.exists("/etc/default/grub.d/kdump-tools.cfg"),
-        auto_reset_crashkernel=auto_reset, kdumpctl=shutil.which("kdumpctl") is not None,
-        release=getattr(machine, "kernel", None), current=_current(machine), source="this system",
+        os_id=host["os_id"], os_like=host["os_like"], arch=arch,  # type: ignore[arg-type]
+        ostree="/run/ostree-booted" in files,  # type: ignore[operator]
+        auto_reset_crashkernel=host["auto_reset"],  # type: ignore[arg-type]
+        release=getattr(machine, "kernel", None), current=crashkernel_tokens(_proc_cmdline()),
+        source="this system", tools=host["tools"], files=files,  # type: ignore[arg-type]
     )
 
 
+def _proc_cmdline() -> str | None:
+    try:
+        with open("/proc/cmdline", encoding="utf-8", errors="surrogateescape") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def _current(machine: object | None) -> tuple[str, ...]:
-    cmdline = getattr(machine, "cmdline", None) or ""
-    from crashplan.cmdline import split_params
+    from crashplan.sizing.answer import crashkernel_tokens
 
-    return tuple(cmdline[p.start:p.end] for p in split_params(cmdline) if p.name == "crashkernel")
+    return crashkernel_tokens(getattr(machine, "cmdline", None))
 
 
-def _applies(result, machine, on_host: bool, facts):  # type: ignore[no-untyped-def]
+def _shrink(result, current, host, facts):  # type: ignore[no-untyped-def]
+    """Giving back the part of the current reservation the classic plan does not need, without a reboot."""
+    from crashplan.sizing.apply import live_shrink
+
+    classic = next((p for p in result.plans if p.name == "classic" and p.refused is None), None)
+    if classic is None or current is None or current.cma or classic.cmdline is None:
+        return None
+    if "," in classic.cmdline.replace(",high", "", 1).replace(",low", "", 1):
+        return None
+    target = classic.loses if classic.loses is not None else classic.crashkernel
+    if host is not None:
+        reserved = host["crash_size"] if isinstance(host["crash_size"], int) else current.reserves
+        return live_shrink(reserved=reserved, target=target, low=current.low, live=True,
+                           sysfs=bool(host["crash_size_file"]), loaded=host["crash_loaded"],  # type: ignore[arg-type]
+                           kdump_flavour=facts.kdump_flavour, page_size=result.inputs.page_size)
+    return live_shrink(reserved=current.reserves, target=target, low=current.low, live=False,
+                       kdump_flavour=facts.kdump_flavour, page_size=result.inputs.page_size)
+
+
+def _applies(result, machine, host, facts):  # type: ignore[no-untyped-def]
     from crashplan.sizing.apply import apply_plan, facts_from_release, kdump_utils_default
 
     arch = result.inputs.arch
-    sysf = _host_facts(arch, machine) if on_host else facts_from_release(
+    sysf = _host_facts(arch, machine, host) if host is not None else facts_from_release(
         getattr(machine, "kernel", None), arch, _current(machine))
     out = {}
     for p in result.plans:

@@ -18,22 +18,28 @@ __all__ = ["render_check", "make_console"]
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def make_console(width: int | None = None, file=None) -> Console:  # type: ignore[no-untyped-def]
-    return Console(width=width, file=file, markup=False, highlight=False, emoji=False, soft_wrap=False)
+def make_console(width: int | None = None, file=None, color: str = "auto") -> Console:  # type: ignore[no-untyped-def]
+    from crashplan.output.terminal import make_console as terminal_console
+
+    return terminal_console(width=width, file=file, color=color)
 
 
 def _heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
-def render_check(report: CheckReport, *, width: int | None = None, console: Console | None = None) -> None:
-    con = console or make_console(width)
+def render_check(report: CheckReport, *, width: int | None = None, console: Console | None = None,
+                 color: str = "auto") -> None:
+    from crashplan.check import headline, problem_line
+
+    con = console or make_console(width, color=color)
     o = report.outcome
     t = report.target
-    con.print(Text.assemble(
-        ("crashplan check", "bold"), "  ",
-        f"Linux {o.kernel} ({o.kernel.label} behaviour) on {o.arch}, {format_size(t.system_ram)} of RAM"))
-    con.print(Text(f"parameters: {report.params}"))
+    # the answer first: what is reserved, how much and where; then whether anything is wrong
+    con.print(Text(headline(report), style="bold" if report.reserves else "bold red"))
+    con.print(Text(problem_line(report), style="green" if not report.problem else "yellow"))
+    con.print(Text(f"Linux {o.kernel} ({o.kernel.label} behaviour) on {o.arch}, {format_size(t.system_ram)} of RAM",
+                   style="dim"))
     con.print()
 
     # what the kernel picks

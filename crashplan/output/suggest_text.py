@@ -19,8 +19,19 @@ __all__ = ["render_suggest"]
 _PHASE = {"both": "boot+run", "boot": "boot", "run": "run", "low": "low memory", "load": "load", "cap": "rootfs cap"}
 
 
-def _console(width: int | None) -> Console:
-    return Console(width=width, markup=False, highlight=False, emoji=False, soft_wrap=False)
+def _console(width: int | None, color: str = "auto") -> Console:
+    from crashplan.output.terminal import make_console
+
+    return make_console(width=width, color=color)
+
+
+def _para(con: Console, text: Text | str, indent: int = 2) -> None:
+    """A paragraph wrapped to the console with every line indented (continuation lines too), no trailing
+    blanks; a word longer than a line is folded, never cut."""
+    t = text if isinstance(text, Text) else Text(text)
+    for line in t.wrap(con, max(20, con.width - indent), overflow="fold"):
+        line.rstrip()
+        con.print(Text(" " * indent) + line, soft_wrap=True)
 
 
 def _h(text: str) -> Text:
@@ -31,74 +42,114 @@ def _mb(n: int | None) -> str:
     return "-" if n is None else format_size(n)
 
 
-def _plans(con: Console, report: SuggestReport) -> None:
+def _offered(report: SuggestReport) -> list[Plan]:
+    return [p for p in report.suggestion.plans if p.refused is None and p.cmdline]
+
+
+def _keeps(p: Plan, ram: int) -> str:
+    if p.name == "classic":
+        return f"classic: production keeps {_mb(p.keeps)} of {format_size(ram)}"
+    out = f"CMA: keeps {_mb(p.keeps)}"  # shorter: the line also holds two parameters
+    if p.borrowed:
+        out += f", {_mb(p.borrowed)} of it CMA"
+    return out
+
+
+def _answer(con: Console, report: SuggestReport) -> None:
+    """The first lines: the fallback, the parameters to set, the current ones beside them, how to apply."""
     s = report.suggestion
-    ram = s.inputs.system_ram
-    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    t.add_column("plan")
-    t.add_column("kernel command line")
-    t.add_column("production loses", justify="right")
-    t.add_column("keeps", justify="right")
-    for p in s.plans:
+    i = s.inputs
+    if report.fallback:
+        _para(con, Text.assemble(("planned for ", "bold"), (report.fallback, "bold yellow"),
+                                 ": this machine's map needs root"), 0)
+    offered = _offered(report)
+    if not offered:
+        con.print(Text("no plan: every plan is refused (reasons below)", style="bold red"))
+    for k, p in enumerate(offered):
+        line = Text("set " if k == 0 else "or  ", style="bold")
+        line.append(p.cmdline or "", style="bold green")
+        line.append(f"  ({_keeps(p, i.system_ram)})")
+        _para(con, line, 0)
+    if report.current is not None:
+        verdict = report.current.verdict
+        style = {"too small": "bold red", "nothing": "bold red", "none": "bold red", "tight": "yellow",
+                 "more than needed": "yellow"}.get(verdict, "")
+        _para(con, Text(report.current.text, style=style), 0)
+    elif not report.fallback:
+        _para(con, Text("current command line not known: nothing to compare with", style="dim"), 0)
+    if offered:
+        first = report.apply.get(offered[0].name)
+        if first is not None and first.fits:
+            cmd = first.commands[0] if len(first.commands) == 1 and "\n" not in first.commands[0] else None
+            if cmd is not None:
+                con.print(Text.assemble(("apply: ", "bold"), cmd), soft_wrap=True)
+            else:
+                con.print(Text.assemble(("apply: ", "bold"), f"{len(first.commands)} commands ({first.method}), "
+                                                             "under 'To apply'"))
+        elif first is not None:
+            con.print(Text("apply: nothing here fits; add the parameters by hand (under 'To apply')",
+                           style="yellow"))
+    if report.shrink is not None and report.shrink.possible:
+        con.print(Text(f"now: the running kernel can give back {format_size(report.shrink.frees)} without a "
+                       "reboot (below)"))
+
+
+def _plan_detail(con: Console, report: SuggestReport, verbosity: int) -> None:
+    for p in report.suggestion.plans:
         if p.refused is not None:
-            t.add_row(p.name, Text("refused", style="bold red"), "-", "-")
+            _para(con, Text.assemble((f"{p.name} plan refused: ", "bold red"), p.refused), 0)
             continue
-        keeps = _mb(p.keeps)
-        if p.borrowed:
-            keeps += f" (incl. {_mb(p.borrowed)} CMA)"
-        t.add_row(p.name, Text(p.cmdline or "", style="bold green"), _mb(p.loses), keeps)
-    con.print(t)
-    for p in s.plans:
-        _plan_detail(con, p)
-    del ram
+        if verbosity >= 1:
+            for a in p.adjustments:
+                _para(con, f"{p.name}: adjusted: {a}", 0)
+        for n in p.notes:
+            _para(con, f"{p.name}: {n}", 0)
+        if p.name == "cma":  # the caveats belong to an offered CMA plan only
+            for c in p.caveats:
+                _para(con, Text.assemble(("CMA caveat: ", "yellow"), c), 0)
 
 
-def _plan_detail(con: Console, p: Plan) -> None:
-    if p.refused is not None:
-        con.print(Text.assemble(("  " + p.name + " refused: ", "bold red"), p.refused))
-    for a in p.adjustments:
-        con.print(Text(f"  {p.name}: adjusted: {a}"))
-    for n in p.notes:
-        con.print(Text(f"  {p.name}: {n}"))
-    if p.name == "cma":
-        for c in p.caveats:
-            con.print(Text.assemble(("  caveat: ", "yellow"), c))
-
-
-def _budget(con: Console, report: SuggestReport) -> None:
+def _budget(con: Console, report: SuggestReport, verbosity: int) -> None:
     s = report.suggestion
     b = s.budget
     con.print(_h("Budget (classic plan)"))
     t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    t.add_column("term")
-    t.add_column("size", justify="right")
-    t.add_column("when")
-    t.add_column("why")
+    t.add_column("term", overflow="fold")
+    t.add_column("size", justify="right", no_wrap=True)
+    t.add_column("when", no_wrap=True)
+    t.add_column("source", no_wrap=True)
     for term in b.terms:
         if term.size == 0 and term.key not in ("initrd_packed",):
             continue
         t.add_row(term.label, format_size(term.size), _PHASE.get(term.phase, term.phase),
-                  Text(term.why + ("" if term.source != "assumption" else " [estimate]")))
+                  "estimate" if term.source == "assumption" else term.source)
     con.print(t)
-    rows = [("boot (kernel, packed + unpacked initrd, kernel allocations)", b.boot + b.elfcorehdr),
-            ("run (kernel, rootfs, userspace, makedumpfile …)", b.run + b.elfcorehdr)]
+    if verbosity >= 2:
+        con.print()
+        con.print(_h("Why each term"))
+        for term in b.terms:
+            if term.size == 0 and term.key not in ("initrd_packed",):
+                continue
+            _para(con, Text.assemble((f"{term.label} ({format_size(term.size)}): ", "bold"), term.why), 2)
+    rows = [("boot (kernel, initrd packed + unpacked, allocations)", b.boot + b.elfcorehdr),
+            ("run (kernel, rootfs, userspace, makedumpfile)", b.run + b.elfcorehdr)]
     if b.cap is not None:
-        rows.append(("rootfs cap (unpacked files + /tmp within the tmpfs limit)", b.cap + b.elfcorehdr))
+        rows.append(("rootfs cap (files + /tmp within the tmpfs limit)", b.cap + b.elfcorehdr))
     rows.append(("kexec segments load", b.load))
-    con.print(Text(f"  elfcorehdr (outside the capture kernel's RAM): {format_size(b.elfcorehdr)}"))
+    _para(con, f"elfcorehdr (outside the capture kernel's RAM): {format_size(b.elfcorehdr)}")
     for label, v in rows:
         mark = "  <- decides" if v == b.required else ""
-        con.print(Text(f"  {label}: {format_size(v)}{mark}"))
-    con.print(Text(f"  required {format_size(b.required)} ({b.binding}) + margin {format_size(b.margin)} "
-                   f"-> crashkernel={format_size(b.recommended)}", style="bold"))
+        _para(con, f"{label}: {format_size(v)}{mark}")
+    _para(con, Text(f"required {format_size(b.required)} ({b.binding}) + margin {format_size(b.margin)} "
+                    f"-> crashkernel={format_size(b.recommended)}", style="bold"))
     cb = s.cma_budget
     if cb is not None:
         con.print()
         con.print(_h("Budget (CMA plan)"))
-        con.print(Text(f"  classic part: kexec segments {format_size(cb.load)} + low-memory room "
-                       f"{format_size(cb.low_needs)} = {format_size(cb.classic_required)} -> {format_size(cb.classic)}"))
-        con.print(Text(f"  CMA part: run-time need beyond the classic part {format_size(cb.cma_required)} "
-                       f"+ 25% -> {format_size(cb.cma)}"))
+        _para(con, f"classic part: kexec segments {format_size(cb.load)} + low-memory room "
+                   f"{format_size(cb.low_needs)} = {format_size(cb.classic_required)} -> {format_size(cb.classic)}")
+        _para(con, f"CMA part: run-time need beyond the classic part {format_size(cb.cma_required)} "
+                   f"+ 25% -> {format_size(cb.cma)}")
 
 
 def _layouts(con: Console, report: SuggestReport, width: int | None) -> None:
@@ -162,40 +213,62 @@ def _ram(n: int) -> str:
     return format_size(n)
 
 
-def _apply(con: Console, report: SuggestReport) -> None:
+def _apply(con: Console, report: SuggestReport, verbosity: int) -> None:
     con.print(_h("To apply (printed, not run)"))
     if not report.apply:
         con.print("  nothing to apply")
     for name, a in report.apply.items():
-        con.print(Text(f"  {name} plan, via {a.method}:", style="bold"))
+        how = f"via {a.method}" if a.fits else "nothing on this machine fits"
+        con.print(Text(f"  {name} plan, {how}:", style="bold"))
         for c in a.commands:
             for line in c.splitlines():
+                # soft-wrapped: a command stays one line to copy, however narrow the terminal
                 con.print(Text("    " + line), soft_wrap=True)
+        for alt in a.alternatives:
+            _para(con, f"or: {alt}", 4)
         for n in a.notes:
-            con.print(Text(f"    note: {n}"))
+            _para(con, f"note: {n}", 4)
+    sh = report.shrink
+    if sh is not None:
+        con.print()
+        con.print(_h("Now, without a reboot" if sh.possible else "Not without a reboot"))
+        for c in sh.commands:
+            con.print(Text("    " + c), soft_wrap=True)
+        for n in sh.notes:
+            _para(con, f"note: {n}", 4)
 
 
-def render_suggest(report: SuggestReport, *, width: int | None = None, console: Console | None = None) -> None:
-    con = console or _console(width)
+def render_suggest(report: SuggestReport, *, width: int | None = None, verbosity: int = 0, color: str = "auto",
+                   console: Console | None = None) -> None:
+    """The answer first (the parameters, the current ones beside them, how to apply), then the detail:
+    refusals, CMA caveats when a CMA plan is offered, the commands and assumptions; ``verbosity`` 1 adds
+    the budget, the replayed layouts and the portable table, 2 the reason behind every budget term."""
+    con = console or _console(width, color)
     s = report.suggestion
     i = s.inputs
     m = report.machine
+    _answer(con, report)
     name = getattr(m, "name", "") or ""
-    con.print(Text.assemble(("crashplan suggest", "bold"), "  ",
-                            (f"{name}: " if name else "") + f"Linux {i.kernel} on {i.arch}, "
-                            f"{format_size(i.system_ram)} of RAM" + (f" ({s.release} rules)" if s.release != i.kernel else "")))
     con.print()
-    con.print(_h("Plans"))
-    _plans(con, report)
+    _para(con, Text((f"{name}: " if name else "") + f"Linux {i.kernel} on {i.arch}, {format_size(i.system_ram)} of RAM"
+                    + (f" ({s.release} rules)" if s.release != i.kernel else ""), style="dim"), 0)
+    _plan_detail(con, report, verbosity)
     con.print()
-    _budget(con, report)
-    con.print()
-    _layouts(con, report, width)
-    _portable(con, report)
-    _apply(con, report)
+    if verbosity >= 1:
+        _budget(con, report, verbosity)
+        con.print()
+        _layouts(con, report, width)
+        _portable(con, report)
+    elif report.suggestion.portable is not None:
+        _para(con, Text.assemble(("portable: ", "bold"), (report.suggestion.portable.cmdline, "bold green")), 0)
+        con.print()
+    _apply(con, report, verbosity)
     notes = list(dict.fromkeys(s.notes + report.notes))
     if notes:
         con.print()
         con.print(_h("Assumptions and notes"))
         for n in notes:
-            con.print(Text(f"  - {n}"))
+            _para(con, f"- {n}")
+    if verbosity == 0:
+        con.print()
+        con.print(Text("-v: the budget term by term and the replayed layout; -vv: why each term", style="dim"))

@@ -160,18 +160,18 @@ def cma_refusal(arch: str, release: str, facts: CmaFacts) -> str | None:
     rel = parse_release(release)
     sw = CMA_SINCE.get(arch)
     if sw is None:
-        return (f"{arch} never reserves crash kernel memory from CMA (no release has crashkernel=…,cma there; "
+        return (f"{arch} never reserves crash kernel memory from CMA (no release has crashkernel=SIZE,cma there; "
                 "the kernel ignores the token or rejects the command line)")
     since = SWITCHES[sw].since
     if not facts.release_known:
-        return (f"the kernel release is not known: {arch} reserves crashkernel=…,cma only from Linux "
+        return (f"the kernel release is not known: {arch} reserves crashkernel=SIZE,cma only from Linux "
                 f"{since[0]}.{since[1]} on (pass --kernel)")
     if not SWITCHES[sw].on(rel):
         if SWITCHES["cma_suffix"].on(rel):
             how = "this release parses ,cma and ignores it"
         else:
             how = "this release does not know ,cma: a trailing X,cma token breaks the crashkernel= setting"
-        return f"{arch} reserves crashkernel=…,cma from Linux {since[0]}.{since[1]}; the kernel is {rel} ({how})"
+        return f"{arch} reserves crashkernel=SIZE,cma from Linux {since[0]}.{since[1]}; the kernel is {rel} ({how})"
     if facts.fadump:
         return ("fadump is active: crashkernel= sizes fadump's boot memory and ,cma is ignored "
                 "(fadump has its own CMA use: fadump=on / fadump=nocma)")

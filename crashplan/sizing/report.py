@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crashplan.sizing.apply import ApplyPlan
+from crashplan.sizing.answer import Current
+from crashplan.sizing.apply import ApplyPlan, LiveShrink
 from crashplan.sizing.inputs import Sources
 from crashplan.sizing.plans import Suggestion
 
@@ -21,6 +22,9 @@ class SuggestReport:
     sources: Sources
     apply: dict[str, ApplyPlan] = field(default_factory=dict)  # plan name -> how to apply it
     notes: tuple[str, ...] = ()
+    current: Current | None = None  # what the machine's own crashkernel= gives, against the plans
+    shrink: LiveShrink | None = None  # giving back part of the running reservation without a reboot
+    fallback: str | None = None  # the example machine file planned for, when this machine's map was unreadable
 
     @property
     def exit_status(self) -> int:
@@ -89,4 +93,7 @@ def report_json(r: SuggestReport) -> dict[str, object]:
         "portable": s.portable.as_dict() if s.portable else None,
         "apply": {name: a.as_dict() for name, a in r.apply.items()},
         "notes": list(dict.fromkeys(s.notes + r.notes)),
+        "current": (dict(r.current.as_dict(), live_shrink=r.shrink.as_dict() if r.shrink else None)
+                    if r.current else None),
+        "fallback_machine": r.fallback,
     }

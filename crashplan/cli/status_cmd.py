@@ -110,7 +110,7 @@ class _Reader:
         return self.root / rel.lstrip("/")
 
     def show(self, rel: str) -> str:
-        return rel if self.host else str(self.path(rel))
+        return rel  # under --root the notes say which tree was read
 
     def read(self, rel: str, *, missing_ok: bool = False, limit: int = 64 << 20) -> str | None:
         try:
@@ -158,7 +158,7 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
     from crashplan.readiness import StatusFacts, kdump_capability
 
     r = _Reader(root or "/")
-    notes: list[str] = []
+    notes: list[str] = [] if r.host else [f"read under --root {root}: the paths shown are inside that tree"]
     release = (r.read("/proc/sys/kernel/osrelease") or "").strip() or None
     arch_name = (r.read("/proc/sys/kernel/arch", missing_ok=True) or "").strip() or None
     if r.host:
@@ -192,8 +192,10 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
     kexec_crash_size = _int(size_text)
     crash_loaded = None if _int(loaded_text) is None else _int(loaded_text) == 1
     if loaded_path is None:
-        why = "absent: the kernel has no kexec" if capability.can_kdump is False else "absent"
-        r.unreadable.append((r.show("/sys/kernel/kexec_crash_loaded"), why))
+        if capability.can_kdump is False and not capability.loaders:
+            crash_loaded = False  # no kexec syscall: nothing can have been loaded (the file is absent too)
+        else:
+            r.unreadable.append((r.show("/sys/kernel/kexec_crash_loaded"), "no such file"))
     if size_text is None and not r.exists("/sys/kernel/kexec_crash_size") and capability.can_kdump is False:
         kexec_crash_size = 0 if crash_regions is None else kexec_crash_size  # no kexec: nothing is reserved
     cma_ranges: tuple[tuple[int, int], ...] | None = None
@@ -547,6 +549,8 @@ def render_status(s: Any, *, width: int | None = None) -> str:
         for i, line in enumerate(f.boot_lines):
             para("Boot log" if i == 0 else "", line)
     loaded = {True: "yes", False: "no", None: "not known"}[f.crash_loaded]
+    if f.crash_loaded is False and f.capability.can_kdump is False and not f.capability.loaders:
+        loaded += " (the kernel has no kexec syscall)"
     t = f.tooling
     if f.crash_loaded and t is not None and t.kexec_mode:
         loaded += f"; syscall inferred from the kdump configuration: {t.kexec_mode} ({t.kexec_reason})"
@@ -592,6 +596,5 @@ def _ready_line(s: Any) -> str:
     from crashplan.units import format_size
 
     if s.reserved and s.facts.needed:
-        return (f"a capture kernel is loaded; {format_size(s.reserved)} reserved, {format_size(s.facts.needed)} "
-                f"needed: enough ({s.ratio:.2f}×)")
+        return f"{format_size(s.reserved)} reserved, {format_size(s.facts.needed)} needed: enough ({s.ratio:.2f}×)"
     return "a capture kernel is loaded and the reservation is in place"

@@ -1,0 +1,336 @@
+"""``crashplan status`` on fake machine trees (real files under --root), a machine file and this host;
+the capability check that status, check and suggest share."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from crashplan.readiness import AT_RISK, NOT_READY, READY, StatusFacts, assess, kdump_capability
+from crashplan.sizing.kconfig import parse_kernel_config
+
+ROOT = Path(__file__).parent.parent
+SCHEMA = json.loads((ROOT / "crashplan" / "data" / "schemas" / "status.json").read_text(encoding="utf-8"))
+MICROVM = ROOT / "examples" / "x86_64-microvm-24g.yaml"
+RELEASE = "6.12.0-test"
+M = 1 << 20
+
+CONFIG_KDUMP = "CONFIG_X86_64=y\nCONFIG_KEXEC=y\nCONFIG_KEXEC_FILE=y\nCONFIG_CRASH_DUMP=y\nCONFIG_PROC_VMCORE=y\nCONFIG_CMA=y\n"
+CONFIG_NO_KEXEC = ("CONFIG_X86_64=y\n# CONFIG_KEXEC is not set\n# CONFIG_KEXEC_FILE is not set\n"
+                   "CONFIG_VMCORE_INFO=y\n# CONFIG_CMA is not set\n")
+
+
+def validate(doc: dict) -> None:
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+
+
+def make_tree(base: Path, *, config: str = CONFIG_KDUMP, crash_mb: int | None = 256, loaded: str | None = "1",
+              cmdline: str = "BOOT_IMAGE=/vmlinuz root=/dev/vda1 crashkernel=256M", gz: bool = False,
+              hidden: bool = False, service: str = "enabled", makedump: str = "-c -d 31") -> Path:
+    """A machine tree as crashplan status reads it: 8 GiB of x86_64 RAM, kdump-tools."""
+    def w(rel: str, text: str | bytes) -> None:
+        p = base / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(text if isinstance(text, bytes) else text.encode())
+
+    w("proc/sys/kernel/osrelease", RELEASE + "\n")
+    w("proc/sys/kernel/arch", "x86_64\n")
+    w("proc/cmdline", cmdline + "\n")
+    crash_start = 0x2F000000
+    lines = ["00000000-00000fff : Reserved", "00001000-0009ffff : System RAM", "000a0000-000fffff : Reserved",
+             "00100000-bfffffff : System RAM", "  01000000-01ffffff : Kernel code"]
+    if crash_mb:
+        lines.append(f"  {crash_start:08x}-{crash_start + crash_mb * M - 1:08x} : Crash kernel")
+    lines += ["c0000000-ffffffff : PCI Bus 0000:00", "100000000-23fffffff : System RAM"]
+    if hidden:
+        lines = [" ".join(["00000000-00000000"] + ln.strip().split(" ")[1:]) if not ln.startswith(" ")
+                 else "  00000000-00000000 " + " ".join(ln.strip().split(" ")[1:]) for ln in lines]
+    w("proc/iomem", "\n".join(lines) + "\n")
+    # present pages summing to the RAM /proc/iomem shows (for the reader without root)
+    pages = (0x9F000 + 0xBFF00000 + 0x140000000) // 4096
+    w("proc/zoneinfo", f"Node 0, zone   Normal\n  pages free     1\n        present  {pages}\n")
+    if gz:
+        w("proc/config.gz", gzip.compress(config.encode()))
+    else:
+        w(f"boot/config-{RELEASE}", config)
+    if crash_mb is not None:
+        w("sys/kernel/kexec_crash_size", f"{crash_mb * M}\n")
+    if loaded is not None:
+        w("sys/kernel/kexec_crash_loaded", loaded + "\n")
+    if crash_mb:
+        w("var/log/dmesg", "[    0.000000] Linux version 6.12.0-test (gcc) #1 SMP\n"
+          f"[    0.010000] crashkernel reserved: 0x{crash_start:016x} - 0x{crash_start + crash_mb * M:016x} "
+          f"({crash_mb} MB)\n")
+    w("etc/default/kdump-tools", f'USE_KDUMP=1\nMAKEDUMP_ARGS="{makedump}"\n')
+    w("lib/systemd/system/kdump-tools.service", "[Unit]\nDescription=Kernel crash dump capture service\n")
+    if service == "enabled":
+        wants = base / "etc/systemd/system/multi-user.target.wants"
+        wants.mkdir(parents=True, exist_ok=True)
+        (wants / "kdump-tools.service").symlink_to("/lib/systemd/system/kdump-tools.service")
+    return base
+
+
+def status(run_cli, *args: str) -> tuple[int, dict, str]:
+    rc, out, err = run_cli("status", *args, "--format", "json")
+    assert err == ""
+    doc = json.loads(out)
+    validate(doc)
+    assert doc["exit_status"] == rc
+    rc2, text, err2 = run_cli("status", *args, "--width", "80")
+    assert rc2 == rc and err2 == ""
+    assert all(len(line) <= 80 for line in text.splitlines()), text
+    return rc, doc, text
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def keys(doc: dict) -> set[str]:
+    return {r["key"] for r in doc["reasons"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# fake roots through the real command line
+
+
+def test_ready_machine(tmp_path, run_cli):
+    rc, doc, text = status(run_cli, "--root", str(make_tree(tmp_path)))
+    assert (rc, doc["verdict"], doc["reasons"]) == (0, READY, [])
+    assert doc["kernel"]["capability"]["can_kdump"] is True
+    assert doc["reservation"]["crash_regions"] == [{"start": 0x2F000000, "end": 0x3F000000, "size": 256 * M}]
+    assert doc["reservation"]["classic"] == doc["reservation"]["kexec_crash_size"] == 256 * M
+    assert doc["reservation"]["boot_log"] == ["crashkernel reserved: 0x000000002f000000 - 0x000000003f000000 (256 MB)"]
+    assert doc["loaded"]["crash_loaded"] is True
+    assert doc["service"]["units"][1] == {"unit": "kdump-tools.service", "enabled": "enabled", "active": None,
+                                          "source": "unit files"}
+    assert doc["service"]["tooling"]["flavour"] == "kdump-tools" and doc["service"]["tooling"]["dump_levels"] == [31]
+    need = doc["sizing"]["needed"]
+    assert 0 < need < 256 * M and doc["sizing"]["enough"] is True
+    assert doc["sizing"]["ratio"] == round(256 * M / need, 3)
+    # the prediction for crashkernel=256M is what the kernel did
+    assert doc["prediction"]["params"] == "crashkernel=256M" and doc["prediction"]["replayed"]
+    assert [r["size"] for r in doc["prediction"]["regions"]] == [256 * M]
+    first = text.splitlines()[0]
+    assert first.startswith("kdump is READY: ") and "256M reserved" in first and "enough" in first
+    assert f"needed: enough ({256 * M / need:.2f}×)" in text
+
+
+def test_kernel_without_kexec_is_not_ready(tmp_path, run_cli):
+    tree = make_tree(tmp_path, config=CONFIG_NO_KEXEC, crash_mb=None, loaded=None, gz=True)
+    rc, doc, text = status(run_cli, "--root", str(tree))
+    assert (rc, doc["verdict"]) == (1, NOT_READY)
+    assert keys(doc) == {"kernel-cannot-kdump"}
+    assert doc["kernel"]["capability"]["source"] == "/proc/config.gz"
+    assert doc["loaded"]["crash_loaded"] is False  # no kexec syscall: nothing can be loaded
+    assert doc["prediction"]["regions"] == [] and "does not read crashkernel=" in doc["prediction"]["note"]
+    assert flat(text).startswith("kdump is NOT READY: the kernel is built without CONFIG_KEXEC and CONFIG_KEXEC_FILE")
+    assert "CONFIG_CRASH_DUMP" in text
+
+
+def test_nothing_loaded_is_not_ready(tmp_path, run_cli):
+    rc, doc, _ = status(run_cli, "--root", str(make_tree(tmp_path, loaded="0")))
+    assert (rc, doc["verdict"], keys(doc)) == (1, NOT_READY, {"not-loaded"})
+
+
+def test_no_crashkernel_is_not_ready(tmp_path, run_cli):
+    tree = make_tree(tmp_path, crash_mb=0, loaded="0", cmdline="root=/dev/vda1 quiet")
+    rc, doc, text = status(run_cli, "--root", str(tree))
+    assert rc == 1 and "nothing-reserved" in keys(doc)
+    assert "no crashkernel= on the command line" in flat(text)
+
+
+def test_reservation_smaller_than_needed_is_at_risk(tmp_path, run_cli):
+    tree = make_tree(tmp_path, crash_mb=64, cmdline="root=/dev/vda1 crashkernel=64M")
+    rc, doc, text = status(run_cli, "--root", str(tree))
+    assert (rc, doc["verdict"], keys(doc)) == (4, AT_RISK, {"too-small"})
+    assert doc["sizing"]["enough"] is False and doc["sizing"]["ratio"] < 1
+    assert flat(text).startswith("kdump is AT RISK: 64M reserved, ")
+    assert "too small" in text
+
+
+def test_disabled_service_with_a_loaded_kernel_is_at_risk(tmp_path, run_cli):
+    rc, doc, _ = status(run_cli, "--root", str(make_tree(tmp_path, service="disabled")))
+    assert (rc, doc["verdict"], keys(doc)) == (4, AT_RISK, {"service-disabled"})
+
+
+def test_prediction_that_differs_from_the_kernel_is_at_risk(tmp_path, run_cli):
+    # the command line asks for 256M; the kernel shows 512M (another kernel, or a changed line)
+    tree = make_tree(tmp_path, crash_mb=512, cmdline="root=/dev/vda1 crashkernel=256M")
+    rc, doc, _ = status(run_cli, "--root", str(tree))
+    assert (rc, keys(doc)) == (4, {"prediction-differs"})
+
+
+def test_unreadable_files_are_listed_not_fatal(run_cli):
+    """The tree read by an unprivileged user: /proc/iomem zeroed, kexec_crash_loaded and the kernel
+    config unreadable (mode 000, read as nobody when the tests run as root)."""
+    base = Path(tempfile.mkdtemp(prefix="crashplan-status-"))
+    try:
+        os.chmod(base, 0o755)
+        tree = make_tree(base, hidden=True)
+        for rel in ("sys/kernel/kexec_crash_loaded", f"boot/config-{RELEASE}"):
+            os.chmod(tree / rel, 0)
+        for d, dirs, files in os.walk(base):
+            for name in dirs:
+                os.chmod(os.path.join(d, name), 0o755)
+        cmd = [sys.executable, "-m", "crashplan", "status", "--root", str(tree), "--format", "json"]
+        kw: dict = {}
+        if os.geteuid() == 0:
+            # mode 000 does not stop root: read as nobody, with an interpreter nobody may run and
+            # crashplan and its dependencies on PYTHONPATH
+            python = next((p for p in (sys.executable, shutil.which("python3", path="/usr/bin:/bin"))
+                           if p and _runs_as_nobody(p)), None)
+            if python is None:
+                pytest.skip("no Python interpreter the user nobody can run")
+            import click
+
+            site = str(Path(click.__file__).parent.parent)
+            cmd[0] = python
+            kw = {"user": "nobody", "env": {"PYTHONPATH": f"{ROOT}:{site}", "PATH": "/usr/bin:/bin"}}
+        r = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd="/", **kw)
+        assert r.stderr == ""
+        doc = json.loads(r.stdout)
+        validate(doc)
+        assert (r.returncode, doc["verdict"]) == (4, AT_RISK)
+        assert {"kernel-config-unknown", "loaded-unknown"} <= keys(doc)
+        unread = {u["what"]: u["why"] for u in doc["unreadable"]}
+        assert unread["/sys/kernel/kexec_crash_loaded"].startswith("permission denied")
+        assert unread[f"/boot/config-{RELEASE}"].startswith("permission denied")
+        assert "every address reads as zero" in unread["/proc/iomem"]
+        # what could be read still counts: kexec_crash_size gives the size without /proc/iomem
+        assert doc["reservation"]["crash_regions"] is None and doc["reservation"]["classic"] == 256 * M
+        assert doc["sizing"]["enough"] is True
+    finally:
+        for d, dirs, files in os.walk(base):
+            for name in files:
+                p = os.path.join(d, name)
+                if not os.path.islink(p):
+                    os.chmod(p, stat.S_IRUSR | stat.S_IWUSR)
+        shutil.rmtree(base)
+
+
+def _runs_as_nobody(python: str) -> bool:
+    try:
+        return subprocess.run([python, "-c", "pass"], user="nobody", capture_output=True, check=False).returncode == 0
+    except OSError:
+        return False
+
+
+def test_root_and_machine_exclude_each_other(tmp_path, run_cli):
+    rc, _, err = run_cli("status", "--root", str(tmp_path), "--machine", str(MICROVM))
+    assert rc == 2 and "at most one of --root and --machine" in err
+
+
+def test_machine_file_without_kexec_is_not_ready(run_cli):
+    rc, doc, text = status(run_cli, "--machine", str(MICROVM))
+    assert (rc, doc["verdict"]) == (1, NOT_READY)
+    assert doc["kernel"]["capability"]["can_kdump"] is False
+    assert "machine file" in text
+
+
+def test_status_json_imports_neither_rich_nor_yaml(tmp_path):
+    tree = make_tree(tmp_path)
+    probe = ("import sys, io, contextlib\nfrom crashplan.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n    rc = main(sys.argv[1:])\n"
+             "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'yaml')))")
+    r = subprocess.run([sys.executable, "-c", probe, "status", "--root", str(tree), "--format", "json"],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "0 []"
+
+
+def test_this_host_as_a_user_runs_it():
+    """The installed command on the machine the tests run on: a valid document whose verdict follows
+    from the kernel's own configuration."""
+    exe = shutil.which("crashplan", path=os.path.dirname(sys.executable)) or shutil.which("crashplan")
+    cmd = [exe] if exe else [sys.executable, "-m", "crashplan"]
+    r = subprocess.run([*cmd, "status", "--format", "json"], capture_output=True, text=True, check=False)
+    assert r.stderr == "" and r.returncode in (0, 1, 4)
+    doc = json.loads(r.stdout)
+    validate(doc)
+    cap = doc["kernel"]["capability"]
+    if cap["can_kdump"] is False:  # e.g. a VM kernel built without kexec
+        assert (r.returncode, doc["verdict"]) == (1, NOT_READY)
+        s = subprocess.run([*cmd, "suggest", "--format", "json"], capture_output=True, text=True, check=False)
+        assert s.returncode == 1
+        assert all(p["refused"] and p["cmdline"] is None for p in json.loads(s.stdout)["plans"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the shared capability check
+
+
+@pytest.mark.parametrize(("config", "can", "loaders"), [
+    (CONFIG_KDUMP, True, ("kexec_load", "kexec_file_load")),
+    (CONFIG_NO_KEXEC, False, ()),
+    ("CONFIG_KEXEC=y\n# CONFIG_KEXEC_FILE is not set\nCONFIG_CRASH_DUMP=y\n", True, ("kexec_load",)),
+    ("CONFIG_KEXEC_FILE=y\n# CONFIG_CRASH_DUMP is not set\n", False, ("kexec_file_load",)),
+])
+def test_capability_from_a_kernel_config(config, can, loaders):
+    cap = kdump_capability(parse_kernel_config(config, path="config"))
+    assert (cap.can_kdump, cap.loaders) == (can, loaders)
+    assert (cap.refusal() is None) == (can is not False)
+    if can is False:
+        assert all("(config)" in r for r in cap.reasons)
+
+
+def test_capability_from_a_partial_machine_file_mapping():
+    assert kdump_capability({"CONFIG_KEXEC_FILE": False}).can_kdump is None  # KEXEC not said
+    cap = kdump_capability({"CONFIG_KEXEC": False, "CONFIG_KEXEC_FILE": False})
+    assert cap.can_kdump is False and cap.reserves is False  # CRASH_DUMP depends on KEXEC_CORE
+    assert kdump_capability(None).can_kdump is None
+
+
+def test_assess_never_says_ready_without_the_deciding_facts():
+    cap = kdump_capability(parse_kernel_config(CONFIG_KDUMP))
+    s = assess(StatusFacts(capability=cap))
+    assert s.verdict == AT_RISK and {r.key for r in s.reasons} == {"reservation-unknown", "loaded-unknown"}
+    s = assess(StatusFacts(capability=cap, kexec_crash_size=256 * M, crash_loaded=True, needed=200 * M))
+    assert (s.verdict, s.enough, round(s.ratio, 2)) == (READY, True, 1.28)
+
+
+# ---------------------------------------------------------------------------------------------
+# check and suggest refuse such a kernel
+
+
+def test_check_refuses_a_kernel_without_kdump(run_cli):
+    rc, out, err = run_cli("check", "crashkernel=256M", "--machine", str(MICROVM), "--format", "json")
+    doc = json.loads(out)
+    assert (rc, doc["reserves"], doc["exit_status"]) == (1, False, 1)
+    ck = [d for d in doc["diagnoses"] if d["code"] == "CK130"]
+    assert len(ck) == 1 and ck[0]["severity"] == "error" and "CONFIG_KEXEC" in ck[0]["message"]
+    rc, text, _ = run_cli("check", "crashkernel=256M", "--machine", str(MICROVM))
+    assert rc == 1 and "CK130" in text and "NOTHING is reserved" in text and "no problems found" not in text
+
+
+def test_check_with_another_release_does_not_take_the_running_kernels_config(run_cli):
+    rc, out, _ = run_cli("check", "crashkernel=256M", "--machine", str(MICROVM), "--kernel", "6.12",
+                         "--format", "json")
+    assert "CK130" not in {d["code"] for d in json.loads(out)["diagnoses"]}
+
+
+def test_suggest_refuses_a_kernel_without_kdump(run_cli, tmp_path):
+    rc, out, _ = run_cli("suggest", "--machine", str(MICROVM), "--format", "json")
+    doc = json.loads(out)
+    assert rc == 1
+    assert [p["cmdline"] for p in doc["plans"]] == [None, None]
+    assert all(p["refused"].startswith("kdump cannot work with this kernel") for p in doc["plans"])
+    # --kernel-config names the build options directly
+    cfg = tmp_path / "config"
+    cfg.write_text(CONFIG_NO_KEXEC)
+    rc, out, _ = run_cli("suggest", "--no-probe", "--arch", "x86_64", "--kernel", "6.12", "--ram", "16G",
+                         "--kernel-config", str(cfg), "--format", "json")
+    assert rc == 1 and all("CONFIG_KEXEC" in p["refused"] for p in json.loads(out)["plans"])
+    cfg.write_text(CONFIG_KDUMP)
+    rc, out, _ = run_cli("suggest", "--no-probe", "--arch", "x86_64", "--kernel", "6.12", "--ram", "16G",
+                         "--kernel-config", str(cfg), "--format", "json")
+    assert rc == 0 and json.loads(out)["plans"][0]["cmdline"]

@@ -167,8 +167,7 @@ def _refuse_without_kdump(result, sources, machine):  # type: ignore[no-untyped-
     why = cap.refusal()
     if why is None:
         return result
-    plans = tuple(replace(p, cmdline=None, refused="kdump cannot work with this kernel: " + why, caveats=())
-                  for p in result.plans)
+    plans = tuple(replace(p, cmdline=None, refused="kdump cannot work with this kernel: " + why) for p in result.plans)
     return replace(result, plans=plans, portable=None)
 
 

@@ -209,6 +209,8 @@ def predict(cmdline: str | None, *, kernel: str, arch: str, system_ram: int, mac
 class StatusFacts:
     """What was read from the machine; None = could not be read (``unreadable`` says why)."""
 
+    source: str = "host"  # "host", "root" (a tree under --root) or "machine file"
+    source_path: str | None = None
     release: str | None = None
     arch: str | None = None
     cmdline: str | None = None
@@ -315,8 +317,8 @@ def assess(f: StatusFacts) -> Status:
                 "the kernel reserved nothing for the crashkernel= on its command line"
             add(NOT_READY, "nothing-reserved", f"no memory is reserved for the capture kernel: {why}")
     elif classic is None and cap.can_kdump is not False:
-        add(AT_RISK, "reservation-unknown", "the reservation could not be read (/proc/iomem as root, or "
-            "/sys/kernel/kexec_crash_size)")
+        add(AT_RISK, "reservation-unknown", "cannot tell what is reserved (neither the Crash kernel entries of "
+            "/proc/iomem, which need root, nor kexec_crash_size was read)")
     if wants_cma and cap.cma is False:
         add(AT_RISK, "cma-not-built", "the command line asks for crashkernel=…,cma but the kernel is built without "
             "CONFIG_CMA: nothing is reserved from CMA")
@@ -326,8 +328,8 @@ def assess(f: StatusFacts) -> Status:
         add(NOT_READY, "not-loaded", "no capture kernel is loaded (kexec_crash_loaded is 0): a crash now "
             "would not be captured")
     elif f.crash_loaded is None and cap.can_kdump is not False:
-        add(AT_RISK, "loaded-unknown", "cannot tell whether a capture kernel is loaded "
-            "(/sys/kernel/kexec_crash_loaded could not be read)")
+        add(AT_RISK, "loaded-unknown", "cannot tell whether a capture kernel is loaded (kexec_crash_loaded was "
+            "not read)")
     if f.crash_loaded and cma and kmode == "load":
         add(AT_RISK, "cma-with-kexec-load", "CMA ranges are reserved but the kdump configuration loads the capture "
             "kernel with kexec_load (" + (getattr(f.tooling, "kexec_reason", None) or "-c") + "): only "
@@ -377,6 +379,12 @@ def assess(f: StatusFacts) -> Status:
             add(AT_RISK, "prediction-differs", f"crashplan predicts {_mib(p.classic)} for {p.params}, the kernel "
                 "reserved nothing: see the boot log")
 
+    for line in f.boot_lines or ():
+        words = line.lower()
+        if "fail" in words or "cannot" in words or "not supported" in words:
+            add(AT_RISK if (classic or cma) else NOT_READY, "boot-log-failure", f"the kernel logged: {line}")
+    # what stops kdump first, then what puts it at risk
+    reasons.sort(key=lambda r: r.level != NOT_READY)
     levels = {r.level for r in reasons}
     verdict = NOT_READY if NOT_READY in levels else AT_RISK if AT_RISK in levels else READY
     return Status(verdict=verdict, reasons=tuple(reasons), facts=f, reserved=classic, reserved_low=low,
@@ -390,6 +398,7 @@ def status_json(s: Status) -> dict[str, object]:
     p = f.prediction
     return {
         "schema": SCHEMA,
+        "source": {"kind": f.source, "path": f.source_path},
         "verdict": s.verdict,
         "exit_status": s.exit_status,
         "reasons": [r.as_dict() for r in s.reasons],

@@ -118,6 +118,7 @@ def test_ready_machine(tmp_path, run_cli):
     need = doc["sizing"]["needed"]
     assert 0 < need < 256 * M and doc["sizing"]["enough"] is True
     assert doc["sizing"]["ratio"] == round(256 * M / need, 3)
+    assert doc["source"] == {"kind": "root", "path": str(tmp_path)}
     # the prediction for crashkernel=256M is what the kernel did
     assert doc["prediction"]["params"] == "crashkernel=256M" and doc["prediction"]["replayed"]
     assert [r["size"] for r in doc["prediction"]["regions"]] == [256 * M]

@@ -228,6 +228,7 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
     needed = _needed(r, mach, tooling, kconfig, cma_ranges, notes)
     prediction = _prediction(cmdline, release, arch, mach, capability, notes)
     return StatusFacts(
+        source="host" if r.host else "root", source_path=None if r.host else str(root),
         release=release, arch=arch, cmdline=cmdline, capability=capability, crash_regions=crash_regions,
         cma_ranges=cma_ranges, kexec_crash_size=kexec_crash_size, crash_loaded=crash_loaded, boot_lines=boot_lines,
         services=services, tooling=tooling, tooling_sources=sources, prediction=prediction,
@@ -484,7 +485,7 @@ def _facts_from_machine_file(path: str, boot_log: str | None):  # type: ignore[n
     prediction = _prediction(mach.cmdline, mach.kernel, mach.arch, mach, capability, notes)
     unreadable = [("kexec_crash_loaded", "not recorded in a machine file")]
     return StatusFacts(
-        release=mach.kernel, arch=mach.arch, cmdline=mach.cmdline, capability=capability, crash_regions=crash,
+        source="machine file", source_path=name, release=mach.kernel, arch=mach.arch, cmdline=mach.cmdline, capability=capability, crash_regions=crash,
         cma_ranges=cma, kexec_crash_size=mach.kexec_crash_size, crash_loaded=None, boot_lines=boot_lines,
         prediction=prediction, unreadable=tuple(unreadable + r.unreadable), notes=tuple(notes), **needed,
     )
@@ -559,8 +560,10 @@ def render_status(s: Any, *, width: int | None = None) -> str:
         para("Service", "; ".join(f"{x.unit} {x.enabled or '?'}" + (f", {x.active}" if x.active else "")
                                   for x in f.services))
     else:
-        para("Service", "not known")
-    if t is None:
+        para("Service", "not known" + (" (a machine file does not record it)" if f.source == "machine file" else ""))
+    if t is None and f.source == "machine file":
+        para("Tooling", "not known (a machine file does not record it)")
+    elif t is None:
         para("Tooling", "no kdump configuration found (/etc/kdump.conf, /etc/sysconfig/kdump, "
              "/etc/default/kdump-tools)")
     else:
@@ -576,6 +579,12 @@ def render_status(s: Any, *, width: int | None = None) -> str:
         got = "; the kernel reserved " + (format_size(s.reserved + (s.reserved_low or 0))
                                           if s.reserved is not None else "an unknown size")
         para("Predicted", f"{p.params} → " + ", ".join(f"{k} {format_size(b - a)}" for k, a, b in p.regions) + got)
+        if p.replayed and f.crash_regions:
+            # the placement: where the simulator put it, where the kernel did (the bootloader's initrd and
+            # KASLR are not in /proc/iomem, so the two can differ while the sizes agree)
+            mine = ", ".join(f"{a:#x}" for k, a, _ in p.regions if k != "cma")
+            theirs = ", ".join(f"{a:#x}" for a, _ in f.crash_regions)
+            para("", f"placed at {mine} by crashplan, at {theirs} by the kernel")
     if f.needed is None:
         para("Enough?", "not known: the sizing model did not run")
     elif not s.reserved:

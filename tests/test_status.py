@@ -22,6 +22,7 @@ from crashplan.sizing.kconfig import parse_kernel_config
 ROOT = Path(__file__).parent.parent
 SCHEMA = json.loads((ROOT / "crashplan" / "data" / "schemas" / "status.json").read_text(encoding="utf-8"))
 MICROVM = ROOT / "examples" / "x86_64-microvm-24g.yaml"
+SIZING = ROOT / "tests" / "data" / "sizing"
 RELEASE = "6.12.0-test"
 M = 1 << 20
 
@@ -36,7 +37,8 @@ def validate(doc: dict) -> None:
 
 def make_tree(base: Path, *, config: str = CONFIG_KDUMP, crash_mb: int | None = 256, loaded: str | None = "1",
               cmdline: str = "BOOT_IMAGE=/vmlinuz root=/dev/vda1 crashkernel=256M", gz: bool = False,
-              hidden: bool = False, service: str = "enabled", makedump: str = "-c -d 31") -> Path:
+              hidden: bool = False, service: str = "enabled", makedump: str = "-c -d 31",
+              kdump_files: bool = True) -> Path:
     """A machine tree as crashplan status reads it: 8 GiB of x86_64 RAM, kdump-tools."""
     def w(rel: str, text: str | bytes) -> None:
         p = base / rel
@@ -72,6 +74,9 @@ def make_tree(base: Path, *, config: str = CONFIG_KDUMP, crash_mb: int | None = 
           f"[    0.010000] crashkernel reserved: 0x{crash_start:016x} - 0x{crash_start + crash_mb * M:016x} "
           f"({crash_mb} MB)\n")
     w("etc/default/kdump-tools", f'USE_KDUMP=1\nMAKEDUMP_ARGS="{makedump}"\n')
+    if kdump_files:  # Debian's kdump kernel and initrd: a real bzImage header, a real gzip'd cpio initrd
+        w(f"boot/vmlinuz-{RELEASE}", (SIZING / "bzImage-6.12.111+deb12-amd64.head24k").read_bytes())
+        w(f"var/lib/kdump/initrd.img-{RELEASE}", (SIZING / "initrd-early+gzip.img").read_bytes())
     w("lib/systemd/system/kdump-tools.service", "[Unit]\nDescription=Kernel crash dump capture service\n")
     if service == "enabled":
         wants = base / "etc/systemd/system/multi-user.target.wants"
@@ -125,6 +130,16 @@ def test_ready_machine(tmp_path, run_cli):
     first = text.splitlines()[0]
     assert first.startswith("kdump is READY: ") and "256M reserved" in first and "enough" in first
     assert f"needed: enough ({256 * M / need:.2f}×)" in text
+    # the kdump kernel and initrd were read, not assumed
+    assert not [a for a in doc["sizing"]["assumptions"] if "kernel image" in a or "initrd" in a]
+
+
+def test_needed_comes_from_the_installed_kdump_kernel_and_initrd(tmp_path, run_cli):
+    _, real, _ = status(run_cli, "--root", str(make_tree(tmp_path / "a")))
+    _, assumed, text = status(run_cli, "--root", str(make_tree(tmp_path / "b", kdump_files=False)))
+    assert real["sizing"]["needed"] < assumed["sizing"]["needed"]
+    assert any("no kdump initrd known" in a for a in assumed["sizing"]["assumptions"])
+    assert "Assumed   no kdump initrd known" in text
 
 
 def test_kernel_without_kexec_is_not_ready(tmp_path, run_cli):
@@ -335,3 +350,58 @@ def test_suggest_refuses_a_kernel_without_kdump(run_cli, tmp_path):
     rc, out, _ = run_cli("suggest", "--no-probe", "--arch", "x86_64", "--kernel", "6.12", "--ram", "16G",
                          "--kernel-config", str(cfg), "--format", "json")
     assert rc == 0 and json.loads(out)["plans"][0]["cmdline"]
+
+
+def test_kdump_tools_switched_off_is_not_ready(tmp_path, run_cli):
+    tree = make_tree(tmp_path)
+    (tree / "etc/default/kdump-tools").write_text('USE_KDUMP=0\nMAKEDUMP_ARGS="-c -d 31"\n')
+    rc, doc, _ = status(run_cli, "--root", str(tree))
+    assert (rc, keys(doc)) == (1, {"kdump-disabled"})
+    assert doc["service"]["tooling"]["enabled"] is False
+
+
+def test_fedora_tooling_cma_and_the_inferred_syscall(tmp_path, run_cli):
+    """kdump-utils: kdump.conf and sysconfig; a CMA reservation (6.19's crash_cma_ranges); kexec -c."""
+    tree = make_tree(tmp_path, cmdline="root=/dev/vda1 crashkernel=256M crashkernel=1G,cma")
+    (tree / "etc/default/kdump-tools").unlink()
+    (tree / "etc/kdump.conf").write_text("path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n")
+    (tree / "etc/sysconfig").mkdir()
+    sysconfig = tree / "etc/sysconfig/kdump"
+    sysconfig.write_text('KDUMP_COMMANDLINE_APPEND="irqpoll nr_cpus=1 reset_devices"\nKEXEC_ARGS="-s"\n')
+    (tree / "sys/kernel/kexec").mkdir()
+    (tree / "sys/kernel/kexec/crash_cma_ranges").write_text("100000000-13fffffff\n")
+    rc, doc, text = status(run_cli, "--root", str(tree))
+    assert doc["reservation"]["cma_ranges"] == [{"start": 1 << 32, "end": (1 << 32) + (1 << 30), "size": 1 << 30}]
+    assert doc["reservation"]["cma"] == 1 << 30
+    assert doc["service"]["tooling"]["flavour"] == "kdump-utils"
+    assert doc["loaded"]["syscall"] == "file"
+    assert doc["loaded"]["syscall_source"].startswith("inferred from the kdump configuration: kexec is given -s")
+    assert "syscall inferred from the kdump configuration: file" in flat(text)
+    assert doc["sizing"]["needed_cma"] and doc["sizing"]["needed_cma_classic"]
+    assert (rc, doc["verdict"]) == (0, READY) and doc["sizing"]["enough"] is True
+    # the same reservation loaded with kexec_load cannot use the CMA memory
+    sysconfig.write_text('KEXEC_ARGS="-c"\n')
+    rc, doc, _ = status(run_cli, "--root", str(tree))
+    assert (rc, keys(doc)) == (4, {"cma-with-kexec-load"})
+
+
+def test_boot_log_option_and_a_failed_reservation(tmp_path, run_cli):
+    tree = make_tree(tmp_path, crash_mb=0, loaded="0")
+    log = tmp_path / "dmesg.txt"
+    log.write_text("[    0.000000] Linux version 6.12.0-test (gcc) #1 SMP\n"
+                   "[    0.010000] crashkernel: memory value expected\n")
+    rc, doc, text = status(run_cli, "--root", str(tree), "--boot-log", str(log))
+    assert doc["reservation"]["boot_log"] == ["crashkernel: memory value expected"]
+    assert rc == 1 and "nothing-reserved" in keys(doc)
+    assert "Boot log  crashkernel: memory value expected" in text
+    rc, _, err = run_cli("status", "--root", str(tree), "--boot-log", str(tmp_path / "missing"))
+    assert rc == 2 and "missing: no such file" in err
+
+
+def test_masked_service_without_a_loaded_kernel_is_not_ready(tmp_path, run_cli):
+    tree = make_tree(tmp_path, service="disabled", loaded="0")
+    (tree / "etc/systemd/system").mkdir(parents=True, exist_ok=True)
+    (tree / "etc/systemd/system/kdump-tools.service").symlink_to("/dev/null")
+    rc, doc, _ = status(run_cli, "--root", str(tree))
+    assert rc == 1 and {"service-disabled", "not-loaded"} <= keys(doc)
+    assert doc["service"]["units"][1]["enabled"] == "masked"

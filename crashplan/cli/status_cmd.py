@@ -594,6 +594,8 @@ def render_status(s: Any, *, width: int | None = None) -> str:
         verdict = "enough" if s.enough else "too small"
         para("Enough?", f"{format_size(s.reserved)} reserved, {format_size(f.needed)} needed: {verdict} "
              f"({s.ratio:.2f}×)")
+    for a in f.needed_assumptions:
+        para("Assumed", a)
     for what, why in f.unreadable:
         para("Not read", f"{what}: {why}")
     for n in f.notes:

@@ -405,3 +405,30 @@ def test_masked_service_without_a_loaded_kernel_is_not_ready(tmp_path, run_cli):
     rc, doc, _ = status(run_cli, "--root", str(tree))
     assert rc == 1 and {"service-disabled", "not-loaded"} <= keys(doc)
     assert doc["service"]["units"][1]["enabled"] == "masked"
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_what_a_person_sees_in_tmux_at_80_columns(tmp_path):
+    """The real command in a real 80-column terminal: the verdict on the first line, nothing cut."""
+    tree = make_tree(tmp_path / "tree", crash_mb=64, cmdline="root=/dev/vda1 crashkernel=64M")
+    exe = shutil.which("crashplan", path=os.path.dirname(sys.executable))
+    cmd = f"{exe or sys.executable + ' -m crashplan'} status --root {tree}; echo EXIT=$?"
+    sock = f"crashplan-status-{os.getpid()}"
+    tmux = ["tmux", "-L", sock, "-f", "/dev/null"]
+    subprocess.run([*tmux, "new-session", "-d", "-x", "80", "-y", "60", "-s", "t", "sh", "-c", cmd + "; sleep 30"],
+                   check=True, cwd=ROOT)
+    try:
+        screen = ""
+        for _ in range(100):
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "t"], capture_output=True, text=True,
+                                    check=True).stdout
+            if "EXIT=" in screen:
+                break
+            subprocess.run(["sleep", "0.1"], check=True)
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
+    lines = screen.rstrip("\n").splitlines()
+    assert "EXIT=4" in screen, screen
+    assert lines[0].startswith("kdump is AT RISK: 64M reserved,"), screen
+    assert all(len(line) <= 80 for line in lines)
+    assert any(line.startswith("Enough?   64M reserved, ") and "too small" in line for line in lines), screen

@@ -432,8 +432,14 @@ def _needed(r: _Reader | None, mach: Any, tooling: Any, kconfig: Any, cma_ranges
         notes.append(f"the sizing model could not run: {e}")
         return {}
     budget = classic_budget(inputs)
+    import re
+
+    # suggest's wording names its own options; status has none of them
+    assumed = tuple(re.sub(r"\s*\(pass [^)]*\)$|; pass .*$", "", a) for a in inputs.assumptions)
+    if assumed:
+        notes.append("crashplan suggest --kernel-image/--initrd/--nr-cpus … replaces what is assumed here")
     out: dict[str, Any] = {"needed": budget.required, "recommended": budget.recommended,
-                           "needed_assumptions": tuple(inputs.assumptions)}
+                           "needed_assumptions": assumed}
     if cma_ranges:
         cb = cma_budget(inputs, cma_above_dma_limit=any(e > 1 << 32 for _, e in cma_ranges))
         out["needed_classic_cma"] = cb.classic_required

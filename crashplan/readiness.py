@@ -310,6 +310,8 @@ def assess(f: StatusFacts) -> Status:
         add(AT_RISK, "no-proc-vmcore", w)
 
     classic, low, cma = _reservation(f)
+    if classic is None and cap.reserves is False:
+        classic = 0  # the kernel has no crashkernel= parser: nothing can be reserved
     wants_cma = bool(f.prediction and f.prediction.cma)
     if classic == 0 and not cma:
         if cap.can_kdump is not False:  # already said why

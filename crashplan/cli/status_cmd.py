@@ -196,8 +196,6 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
             crash_loaded = False  # no kexec syscall: nothing can have been loaded (the file is absent too)
         else:
             r.unreadable.append((r.show("/sys/kernel/kexec_crash_loaded"), "no such file"))
-    if size_text is None and not r.exists("/sys/kernel/kexec_crash_size") and capability.can_kdump is False:
-        kexec_crash_size = 0 if crash_regions is None else kexec_crash_size  # no kexec: nothing is reserved
     cma_ranges: tuple[tuple[int, int], ...] | None = None
     cma_text = r.read("/sys/kernel/kexec/crash_cma_ranges", missing_ok=True)
     if cma_text is not None:

@@ -39,7 +39,7 @@ SCHEMA = "crashplan/status@1"
 READY, NOT_READY, AT_RISK = "ready", "not ready", "at risk"
 
 # the build options status looks at, without the CONFIG_ prefix
-OPTIONS = ("KEXEC", "KEXEC_FILE", "CRASH_DUMP", "CRASH_RESERVE", "PROC_VMCORE", "CMA")
+OPTIONS = ("KEXEC", "KEXEC_FILE", "CRASH_DUMP", "CRASH_RESERVE", "CRASH_CORE", "PROC_VMCORE", "CMA")
 
 
 def config_flags(config: Any) -> dict[str, bool | None]:
@@ -112,28 +112,45 @@ def kdump_capability(config: Any, *, source: str | None = None) -> Capability:
     loaders = tuple(n for n, v in (("kexec_load", kexec), ("kexec_file_load", kfile)) if v)
     if dump is None and kexec is False and kfile is False:
         dump = False  # CRASH_DUMP depends on KEXEC_CORE, which only KEXEC/KEXEC_FILE select
+    # does the kernel read crashkernel= at all?  The parser is CRASH_RESERVE from 6.9 (selected by
+    # CRASH_DUMP), CRASH_CORE before (selected by KEXEC_CORE); both need KEXEC_CORE, i.e. a loader.
+    # A whole .config leaves hidden options it does not select out, so absent there means off.
+    parser = (flags["CRASH_RESERVE"], flags["CRASH_CORE"])
+    reserves: bool | None
+    if kexec is False and kfile is False:
+        reserves = False
+    elif True in parser or dump:
+        reserves = True
+    elif dump is False and parser == (False, False):
+        reserves = False
+    else:
+        reserves = None
     reasons: list[str] = []
     warnings: list[str] = []
     if kexec is False and kfile is False:
         reasons.append(f"the kernel is built without CONFIG_KEXEC and CONFIG_KEXEC_FILE{where}: no capture "
                        "kernel can be loaded (neither kexec_load nor kexec_file_load exists)")
-    if dump is False:
-        reasons.append(f"the kernel is built without CONFIG_CRASH_DUMP{where}: it does not read crashkernel= "
-                       "(since 6.9 CONFIG_CRASH_DUMP selects CONFIG_CRASH_RESERVE, the parser) and cannot "
-                       "serve as a capture kernel")
+    if dump is False and reserves is True:
+        # before 6.9: the parser is there (CRASH_CORE), but this kernel has no /proc/vmcore
+        warnings.append(f"the kernel is built without CONFIG_CRASH_DUMP{where}: it reserves memory but cannot "
+                        "be its own capture kernel (no /proc/vmcore); the capture kernel must be another build")
+    elif dump is False:
+        reasons.append(f"the kernel is built without CONFIG_CRASH_DUMP{where}: from 6.9 it does not read "
+                       "crashkernel= (CONFIG_CRASH_DUMP selects CONFIG_CRASH_RESERVE, the parser), and it "
+                       "cannot serve as a capture kernel")
     if dump and flags["PROC_VMCORE"] is False:
         warnings.append(f"the kernel is built without CONFIG_PROC_VMCORE{where}: as a capture kernel it has no "
                         "/proc/vmcore to save; the capture kernel must be another build")
     if reasons:
         can: bool | None = False
-    elif (kexec or kfile) and dump:
-        can = True
+    elif kexec or kfile:
+        can = True if dump or reserves else None
     else:
         can = None
+    if can is None:
         unknown = [f"CONFIG_{k}" for k in ("KEXEC", "KEXEC_FILE", "CRASH_DUMP") if flags[k] is None]
         reasons.append("the kernel configuration does not say " + ", ".join(unknown) +
                        (f"{where}" if source else " (no kernel configuration was read)"))
-    reserves = None if dump is None and flags["CRASH_RESERVE"] is None else bool(dump or flags["CRASH_RESERVE"])
     return Capability(can_kdump=can, reasons=tuple(reasons), warnings=tuple(warnings), loaders=loaders,
                       reserves=reserves, cma=flags["CMA"], flags=flags, source=source)
 
@@ -307,7 +324,7 @@ def assess(f: StatusFacts) -> Status:
     elif cap.can_kdump is None:
         add(AT_RISK, "kernel-config-unknown", "cannot tell whether this kernel can kdump: " + "; ".join(cap.reasons))
     for w in cap.warnings:
-        add(AT_RISK, "no-proc-vmcore", w)
+        add(AT_RISK, "no-proc-vmcore" if "PROC_VMCORE" in w else "no-crash-dump", w)
 
     classic, low, cma = _reservation(f)
     if classic is None and cap.reserves is False:

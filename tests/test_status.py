@@ -288,15 +288,29 @@ def test_this_host_as_a_user_runs_it():
 @pytest.mark.parametrize(("config", "can", "loaders"), [
     (CONFIG_KDUMP, True, ("kexec_load", "kexec_file_load")),
     (CONFIG_NO_KEXEC, False, ()),
-    ("CONFIG_KEXEC=y\n# CONFIG_KEXEC_FILE is not set\nCONFIG_CRASH_DUMP=y\n", True, ("kexec_load",)),
+    ("CONFIG_KEXEC=y\n# CONFIG_KEXEC_FILE is not set\nCONFIG_CRASH_DUMP=y\nCONFIG_PROC_VMCORE=y\n", True,
+     ("kexec_load",)),
+    # 6.9+: CRASH_RESERVE (the crashkernel= parser) comes only with CRASH_DUMP
     ("CONFIG_KEXEC_FILE=y\n# CONFIG_CRASH_DUMP is not set\n", False, ("kexec_file_load",)),
+    # before 6.9 KEXEC_CORE selected CRASH_CORE, the parser: memory is reserved for another capture build
+    ("CONFIG_KEXEC=y\nCONFIG_KEXEC_CORE=y\nCONFIG_CRASH_CORE=y\n# CONFIG_CRASH_DUMP is not set\n", True,
+     ("kexec_load",)),
 ])
 def test_capability_from_a_kernel_config(config, can, loaders):
     cap = kdump_capability(parse_kernel_config(config, path="config"))
     assert (cap.can_kdump, cap.loaders) == (can, loaders)
+    assert cap.reserves is (can is True)
+    assert bool(cap.warnings) == ("CRASH_CORE" in config)  # a whole .config: PROC_VMCORE absent = off
     assert (cap.refusal() is None) == (can is not False)
     if can is False:
         assert all("(config)" in r for r in cap.reasons)
+
+
+def test_a_kernel_without_proc_vmcore_is_at_risk():
+    cap = kdump_capability(parse_kernel_config("CONFIG_KEXEC_FILE=y\nCONFIG_CRASH_DUMP=y\n"))
+    assert cap.can_kdump is True and "CONFIG_PROC_VMCORE" in cap.warnings[0]
+    s = assess(StatusFacts(capability=cap, kexec_crash_size=256 * M, crash_loaded=True))
+    assert (s.verdict, [r.key for r in s.reasons]) == (AT_RISK, ["no-proc-vmcore"])
 
 
 def test_capability_from_a_partial_machine_file_mapping():

@@ -544,7 +544,7 @@ def _boot_facts(doc: _Doc, node: Any) -> dict[str, object]:
 
 # the build options crashplan decides on (crashplan.readiness, crashplan.sizing): y or n only
 _BOOL_OPTIONS = frozenset({"CONFIG_CMA", "CONFIG_KEXEC", "CONFIG_KEXEC_FILE", "CONFIG_CRASH_DUMP",
-                           "CONFIG_CRASH_RESERVE", "CONFIG_PROC_VMCORE"})
+                           "CONFIG_CRASH_RESERVE", "CONFIG_CRASH_CORE", "CONFIG_PROC_VMCORE"})
 
 
 def _kernel_config(doc: _Doc, node: Any, what: str) -> dict[str, object]:

@@ -17,9 +17,12 @@ Kernel facts, read from torvalds/linux ``kernel/Kconfig.kexec`` (commit 00c010e1
 * ``CONFIG_CRASH_DUMP`` ("kernel crash dumps") ``depends on KEXEC_CORE`` and ``select``\\ s
   ``VMCORE_INFO`` and ``CRASH_RESERVE``.  ``CRASH_RESERVE`` (a hidden option, split out in 6.9) is
   the code that parses ``crashkernel=`` and reserves the memory: without ``CRASH_DUMP`` a 6.9+
-  kernel does not read ``crashkernel=`` at all.  Before 6.9 the parser was ``CRASH_CORE``, selected
-  by ``KEXEC_CORE``; ``CRASH_DUMP`` gave the capture kernel its ``/proc/vmcore``.  Either way kdump
-  with a distribution's usual setup (the running kernel is also the capture kernel) needs it.
+  kernel does not read ``crashkernel=`` at all.
+* Before 6.9 (``kernel/Kconfig.kexec`` at commit 6b93f350e55f, the 6.7/6.8 file) the parser was
+  ``CRASH_CORE``, selected by ``KEXEC_CORE``, and ``CRASH_DUMP`` selected ``KEXEC_CORE`` itself: a
+  kernel with ``KEXEC`` but without ``CRASH_DUMP`` reserves memory yet cannot be its own capture
+  kernel (a warning, not a refusal).  Either way kdump with a distribution's usual setup (the
+  running kernel is also the capture kernel) needs ``CRASH_DUMP``.
 * ``CONFIG_PROC_VMCORE`` (fs/proc/Kconfig, ``depends on CRASH_DUMP``, default y) is the capture
   kernel's ``/proc/vmcore``.
 * ``CONFIG_CMA`` is what ``crashkernel=…,cma`` reserves from (else "crashkernel CMA reservation not
@@ -110,17 +113,16 @@ def kdump_capability(config: Any, *, source: str | None = None) -> Capability:
     where = f" ({source})" if source else ""
     kexec, kfile, dump = flags["KEXEC"], flags["KEXEC_FILE"], flags["CRASH_DUMP"]
     loaders = tuple(n for n, v in (("kexec_load", kexec), ("kexec_file_load", kfile)) if v)
-    if dump is None and kexec is False and kfile is False:
-        dump = False  # CRASH_DUMP depends on KEXEC_CORE, which only KEXEC/KEXEC_FILE select
     # does the kernel read crashkernel= at all?  The parser is CRASH_RESERVE from 6.9 (selected by
-    # CRASH_DUMP), CRASH_CORE before (selected by KEXEC_CORE); both need KEXEC_CORE, i.e. a loader.
-    # A whole .config leaves hidden options it does not select out, so absent there means off.
+    # CRASH_DUMP, which depends on KEXEC_CORE, which only KEXEC/KEXEC_FILE select), CRASH_CORE before
+    # (selected by KEXEC_CORE, which CRASH_DUMP then selected itself).  A whole .config leaves out the
+    # hidden options it does not select, so absent there means off.
     parser = (flags["CRASH_RESERVE"], flags["CRASH_CORE"])
     reserves: bool | None
-    if kexec is False and kfile is False:
-        reserves = False
-    elif True in parser or dump:
+    if True in parser or dump:
         reserves = True
+    elif kexec is False and kfile is False and dump is False:
+        reserves = False
     elif dump is False and parser == (False, False):
         reserves = False
     else:

@@ -527,7 +527,8 @@ def render_status(s: Any, *, width: int | None = None) -> str:
     def yn(v: bool | None) -> str:
         return "?" if v is None else "y" if v else "n"
 
-    para("Kernel", f"{f.release or 'release not known'} {f.arch or ''}: KEXEC={yn(flags.get('KEXEC'))} "
+    who = " ".join(x for x in (f.release or "release not known", f.arch) if x)
+    para("Kernel", f"{who}: KEXEC={yn(flags.get('KEXEC'))} "
          f"KEXEC_FILE={yn(flags.get('KEXEC_FILE'))} CRASH_DUMP={yn(flags.get('CRASH_DUMP'))} "
          f"CMA={yn(flags.get('CMA'))} ({cap.source or 'no kernel configuration read'})")
     if s.reserved is None:

@@ -279,6 +279,9 @@ def test_this_host_as_a_user_runs_it():
         s = subprocess.run([*cmd, "suggest", "--format", "json"], capture_output=True, text=True, check=False)
         assert s.returncode == 1
         assert all(p["refused"] and p["cmdline"] is None for p in json.loads(s.stdout)["plans"])
+        c = subprocess.run([*cmd, "check", "crashkernel=256M", "--format", "json"], capture_output=True, text=True,
+                           check=False)
+        assert c.returncode == 1 and "CK130" in {d["code"] for d in json.loads(c.stdout)["diagnoses"]}
 
 
 # ---------------------------------------------------------------------------------------------

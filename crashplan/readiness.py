@@ -180,17 +180,19 @@ class Prediction:
 
     params: str  # the crashkernel= parameters of the command line ("" = none)
     accepted: bool
-    regions: tuple[tuple[str, int, int], ...] = ()  # (kind, start, end exclusive)
+    # (kind, start, end exclusive); start and end are None when only parsed (no memory map to place on)
+    regions: tuple[tuple[str, int | None, int | None], ...] = ()
+    sizes: tuple[tuple[str, int], ...] = ()  # (kind, size), placed or not
     replayed: bool = False
     note: str | None = None
 
     @property
     def classic(self) -> int:
-        return sum(e - s for k, s, e in self.regions if k != "cma")
+        return sum(z for k, z in self.sizes if k != "cma")
 
     @property
     def cma(self) -> int:
-        return sum(e - s for k, s, e in self.regions if k == "cma")
+        return sum(z for k, z in self.sizes if k == "cma")
 
 
 def predict(cmdline: str | None, *, kernel: str, arch: str, system_ram: int, machine: Any = None,
@@ -213,14 +215,17 @@ def predict(cmdline: str | None, *, kernel: str, arch: str, system_ram: int, mac
     if m is not None and getattr(m.memmap, "crash", ()):
         m = replace(m, memmap=replace(m.memmap, crash=()))
     report = build_report(params, kernel=kernel, arch=a, system_ram=system_ram, machine=m)
+    regions: tuple[tuple[str, int | None, int | None], ...]
     regions = tuple((r.kind, r.start, r.end) for r in report.regions)
+    sizes = tuple((r.kind, r.size) for r in report.regions)
     if report.reservation is None:
         # parsed only: sizes without places
         o = report.outcome
         if o.accepted:
-            regions = tuple((k, 0, z) for k, z in (("crashkernel", o.crash_size), ("crashkernel-low", o.low_size),
-                                                   ("cma", o.cma_size)) if z)
-    return Prediction(params=params, accepted=report.outcome.accepted, regions=regions,
+            sizes = tuple((k, z) for k, z in (("crashkernel", o.crash_size), ("crashkernel-low", o.low_size),
+                                              ("cma", o.cma_size)) if z)
+            regions = tuple((k, None, None) for k, _ in sizes)
+    return Prediction(params=params, accepted=report.outcome.accepted, regions=regions, sizes=sizes,
                       replayed=report.reservation is not None, note=report.map_note)
 
 
@@ -391,7 +396,7 @@ def assess(f: StatusFacts) -> Status:
                     f"kdump kernel and initrd: the capture kernel may run out of memory ({ratio:.2f}×)")
 
     p = f.prediction
-    if p is not None and p.accepted and p.regions and classic is not None and cap.can_kdump is not False:
+    if p is not None and p.accepted and p.sizes and classic is not None and cap.can_kdump is not False:
         if p.classic and classic and (p.classic != classic + (low or 0)) and (p.classic != classic):
             add(AT_RISK, "prediction-differs", f"crashplan predicts {_mib(p.classic)} for {p.params}, the kernel "
                 f"reserved {_mib(classic + (low or 0))}: the kernel may not be the release crashplan modelled "
@@ -448,7 +453,7 @@ def status_json(s: Status) -> dict[str, object]:
         },
         "prediction": None if p is None else {
             "params": p.params, "accepted": p.accepted, "replayed": p.replayed, "note": p.note,
-            "regions": [{"kind": k, "start": a, "end": b, "size": b - a} for k, a, b in p.regions],
+            "regions": [{"kind": k, "start": a, "end": b, "size": z} for (k, a, b), (_, z) in zip(p.regions, p.sizes)],
         },
         "sizing": {
             "needed": f.needed, "recommended": f.recommended, "needed_cma_classic": f.needed_classic_cma,

@@ -226,6 +226,9 @@ def test_unreadable_files_are_listed_not_fatal(run_cli):
         # what could be read still counts: kexec_crash_size gives the size without /proc/iomem
         assert doc["reservation"]["crash_regions"] is None and doc["reservation"]["classic"] == 256 * M
         assert doc["sizing"]["enough"] is True
+        # without root the prediction is parsed, not placed: sizes without addresses
+        assert doc["prediction"]["regions"] == [{"kind": "crashkernel", "start": None, "end": None, "size": 256 * M}]
+        assert not doc["prediction"]["replayed"]
     finally:
         for d, dirs, files in os.walk(base):
             for name in files:

@@ -202,7 +202,8 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
         from crashplan.cli.probe import _cma_ranges
 
         try:
-            cma_ranges = tuple((s.start, s.end) for s in _cma_ranges(cma_text, r.show("/sys/kernel/kexec/crash_cma_ranges")))
+            spans = _cma_ranges(cma_text, r.show("/sys/kernel/kexec/crash_cma_ranges"))
+            cma_ranges = tuple((s.start, s.end) for s in spans)
         except InputError as e:
             r.unreadable.append((r.show("/sys/kernel/kexec/crash_cma_ranges"), str(e)))
 
@@ -489,7 +490,8 @@ def _facts_from_machine_file(path: str, boot_log: str | None):  # type: ignore[n
     prediction = _prediction(mach.cmdline, mach.kernel, mach.arch, mach, capability, notes)
     unreadable = [("kexec_crash_loaded", "not recorded in a machine file")]
     return StatusFacts(
-        source="machine file", source_path=name, release=mach.kernel, arch=mach.arch, cmdline=mach.cmdline, capability=capability, crash_regions=crash,
+        source="machine file", source_path=name, release=mach.kernel, arch=mach.arch, cmdline=mach.cmdline,
+        capability=capability, crash_regions=crash,
         cma_ranges=cma, kexec_crash_size=mach.kexec_crash_size, crash_loaded=None, boot_lines=boot_lines,
         prediction=prediction, unreadable=tuple(unreadable + r.unreadable), notes=tuple(notes), **needed,
     )
@@ -578,16 +580,16 @@ def render_status(s: Any, *, width: int | None = None) -> str:
     p = f.prediction
     if p is None:
         para("Predicted", "nothing (see the notes)")
-    elif not p.regions:
+    elif not p.sizes:
         para("Predicted", f"nothing reserved: {p.note or 'the kernel rejects ' + p.params}")
     else:
         got = "; the kernel reserved " + (format_size(s.reserved + (s.reserved_low or 0))
                                           if s.reserved is not None else "an unknown size")
-        para("Predicted", f"{p.params} → " + ", ".join(f"{k} {format_size(b - a)}" for k, a, b in p.regions) + got)
+        para("Predicted", f"{p.params} → " + ", ".join(f"{k} {format_size(z)}" for k, z in p.sizes) + got)
         if p.replayed and f.crash_regions:
             # the placement: where the simulator put it, where the kernel did (the bootloader's initrd and
             # KASLR are not in /proc/iomem, so the two can differ while the sizes agree)
-            mine = ", ".join(f"{a:#x}" for k, a, _ in p.regions if k != "cma")
+            mine = ", ".join(f"{a:#x}" for k, a, _ in p.regions if k != "cma" and a is not None)
             theirs = ", ".join(f"{a:#x}" for a, _ in f.crash_regions)
             para("", f"placed at {mine} by crashplan, at {theirs} by the kernel")
     if f.needed is None:

@@ -456,3 +456,45 @@ def test_what_a_person_sees_in_tmux_at_80_columns(tmp_path):
     assert lines[0].startswith("kdump is AT RISK: 64M reserved,"), screen
     assert all(len(line) <= 80 for line in lines)
     assert any(line.startswith("Enough?   64M reserved, ") and "too small" in line for line in lines), screen
+
+
+def test_systemctl_answers_on_this_host(tmp_path):
+    """On the host, the service state is what `systemctl is-enabled/is-active` print. The machine the
+    tests run on may have no systemd running, so a `systemctl` first on PATH answers as systemd 252
+    does: the state on stdout (exit 0 or 1/3), or only an error on stderr for a unit without a file."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "systemctl"
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$1 $2" in\n'
+        '  "is-enabled kdump-tools.service") echo disabled; exit 1;;\n'
+        '  "is-active kdump-tools.service") echo failed; exit 3;;\n'
+        '  "is-enabled kdump.service") echo "Failed to get unit file state for kdump.service: No such file or '
+        'directory" >&2; exit 1;;\n'
+        '  "is-active kdump.service") echo inactive; exit 3;;\n'
+        "esac\nexit 1\n")
+    script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    r = subprocess.run([sys.executable, "-m", "crashplan", "status", "--format", "json"], capture_output=True,
+                       text=True, check=False, env=env, cwd=ROOT)
+    doc = json.loads(r.stdout)
+    validate(doc)
+    assert doc["service"]["units"] == [
+        {"unit": "kdump.service", "enabled": "not-found", "active": None, "source": "systemctl"},
+        {"unit": "kdump-tools.service", "enabled": "disabled", "active": "failed", "source": "systemctl"},
+    ]
+    if doc["kernel"]["capability"]["can_kdump"] is not False:
+        assert {"service-disabled", "service-failed"} <= keys(doc)
+
+
+def test_a_failed_service_is_not_ready_and_with_a_loaded_kernel_at_risk():
+    from crashplan.readiness import ServiceState
+
+    cap = kdump_capability(parse_kernel_config(CONFIG_KDUMP))
+    failed = (ServiceState(unit="kdump.service", enabled="enabled", active="failed"),)
+    s = assess(StatusFacts(capability=cap, kexec_crash_size=256 * M, crash_loaded=False, services=failed))
+    assert (s.verdict, {r.key for r in s.reasons}) == (NOT_READY, {"not-loaded", "service-failed"})
+    s = assess(StatusFacts(capability=cap, kexec_crash_size=256 * M, crash_loaded=True, services=failed))
+    assert (s.verdict, [r.key for r in s.reasons]) == (AT_RISK, ["service-failed"])
+    assert "journalctl -u kdump.service" in s.reasons[0].text

@@ -479,10 +479,9 @@ def _facts_from_machine_file(path: str, boot_log: str | None):  # type: ignore[n
                                   source=f"{name}: kdump.kernel_config" if kd.get("kernel_config") else None)
     notes: list[str] = [f"read from the machine file {name}: the service, the tooling and whether a capture "
                         "kernel is loaded are not known"]
+    # a map read from /proc/iomem or a boot log records the Crash kernel regions of that moment
     crash = tuple((s.start, s.end) for s in mach.memmap.crash if "CMA" not in s.name) if mach.memmap.layout_known \
         else None
-    if crash == () and mach.kexec_crash_size is None and not mach.memmap.crash:
-        crash = ()
     cma = tuple((s.start, s.end) for s in mach.crash_cma_ranges) or None
     r = _Reader("/")
     boot_lines = _boot_lines(r, boot_log) if boot_log else None

@@ -42,9 +42,12 @@ class CheckReport(NamedTuple):
     messages: tuple[Message, ...] = ()  # the kernel's log lines, parse stage then reservation stage
     map_note: str | None = None  # why no memory map was replayed
     notes: tuple[str, ...] = ()
+    ignored: bool = False  # the kernel is built without the crashkernel= parser (CK130)
 
     @property
     def reserves(self) -> bool:
+        if self.ignored:
+            return False
         if self.reservation is not None:
             return bool(self.regions)
         return self.outcome.accepted
@@ -150,14 +153,28 @@ def build_report(
     system_ram: int,
     machine: Machine | None = None,
     replay: bool = True,
+    build: tuple[tuple[str, bool], ...] = (),
 ) -> CheckReport:
-    """Evaluate ``params`` for the target and, when ``machine`` has a memory map, replay the reservation."""
+    """Evaluate ``params`` for the target and, when ``machine`` has a memory map, replay the reservation.
+
+    ``build`` holds the kernel's known build options (``Target.build``): a kernel without kexec or
+    crash dump support gets CK130, and one that does not read crashkernel= at all reserves nothing."""
     base = machine.cmdline if machine is not None else None
     cmdline = merge_cmdline(base, params)
     seen = kernel_view(cmdline, normalize_arch(arch))  # what the kernel keeps of it (COMMAND_LINE_SIZE)
     outcome = evaluate(seen, system_ram=system_ram, kernel=kernel, arch=arch)
-    target = Target(kernel, arch, system_ram)
+    target = Target(kernel, arch, system_ram, build)
     diags = list(diagnose(cmdline, [target]))
+    if build:
+        from crashplan.readiness import OPTIONS, kdump_capability
+
+        known = dict(build)
+        if kdump_capability({k: known.get(k) for k in OPTIONS}).reserves is False:
+            return CheckReport(
+                params=params, cmdline=cmdline, target=target, outcome=outcome, diagnoses=tuple(diags),
+                machine=machine, map_note="this kernel does not read crashkernel= (built without "
+                "CONFIG_CRASH_DUMP): nothing is reserved", ignored=True,
+                notes=outcome.notes + (tuple(machine.notes) if machine is not None else ()))
     reservation = None
     regions: tuple[Region, ...] = ()
     parse_msgs = outcome.messages + outcome.fadump_messages

@@ -46,6 +46,18 @@ class Target(NamedTuple):
     kernel: str
     arch: str
     system_ram: int
+    # build options known for this kernel, without the CONFIG_ prefix: (("KEXEC", False), …); empty when
+    # not known.  A kernel without kexec or crash dump support gets CK130 (crashplan.readiness).
+    build: tuple[tuple[str, bool], ...] = ()
+
+    @classmethod
+    def from_example(cls, t: dict[str, str]) -> Target:
+        """A documented example's target: ``{"kernel", "arch", "ram"}`` and an optional ``"config"``
+        such as ``"KEXEC=n KEXEC_FILE=n"``."""
+        from crashplan.units import parse_size
+
+        build = tuple((k, v == "y") for k, _, v in (w.partition("=") for w in t.get("config", "").split()))
+        return cls(t["kernel"], t["arch"], parse_size(t["ram"]), build)
 
     def label(self) -> str:
         from crashplan.units import format_size
@@ -161,6 +173,13 @@ _CODES: list[CodeInfo] = [
              "memparse() reads one unit letter; the `B` or `iB` after it is junk: rejected in simple syntax and in "
              "range bounds.",
              (("crashkernel=256MB", _x86(), ("CK120",)), ("crashkernel=256M", _x86(), ()))),
+    CodeInfo("CK130", "kernel-without-kdump", ERROR, "the kernel is built without kexec or crash dump support",
+             "Without CONFIG_KEXEC and CONFIG_KEXEC_FILE no capture kernel can be loaded; without CONFIG_CRASH_DUMP "
+             "a 6.9+ kernel does not even read crashkernel= (CONFIG_CRASH_DUMP selects CONFIG_CRASH_RESERVE, "
+             "kernel/Kconfig.kexec). Known from the kernel's configuration (/proc/config.gz, "
+             "/boot/config-<release>, a machine file's kdump.kernel_config): boot a kernel built with them.",
+             (("crashkernel=256M", {**_x86("6.18"), "config": "KEXEC=n KEXEC_FILE=n CRASH_DUMP=n"}, ("CK130",)),
+              ("crashkernel=256M", {**_x86("6.18"), "config": "KEXEC=y KEXEC_FILE=y CRASH_DUMP=y"}, ()))),
     CodeInfo("CK201", "duplicate-crashkernel", WARNING, "several crashkernel= tokens of one kind: only the last counts",
              "The kernel silently ignores every earlier token of the same kind (plain, ,high, ,low, ,cma).",
              (("crashkernel=128M crashkernel=256M", _x86(), ("CK201",)), ("crashkernel=256M", _x86(), ()))),
@@ -410,7 +429,19 @@ def diagnose(cmdline: str, targets: Sequence[Target]) -> list[Diagnosis]:
             _cut(cmdline, seen, t, arch, col)
         o = evaluate(seen, system_ram=t.system_ram, kernel=release, arch=arch)
         _per_target(seen, toks, t, release, arch, o, col, cut=cut)
+        if t.build:
+            _build(t, col)
     return col.result()
+
+
+def _build(t: Target, col: _Collector) -> None:
+    """CK130: the kernel's build options rule kdump out (crashplan.readiness.kdump_capability)."""
+    from crashplan.readiness import OPTIONS, kdump_capability
+
+    known = dict(t.build)
+    cap = kdump_capability({k: known.get(k) for k in OPTIONS})
+    if cap.can_kdump is False:
+        col.add("CK130", "kdump cannot work with this kernel: " + "; ".join(cap.reasons), t)
 
 
 def _cut(cmdline: str, seen: str, t: Target, arch: str, col: _Collector) -> None:

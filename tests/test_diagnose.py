@@ -26,7 +26,7 @@ def one(cmdline, code, kernel="7.2", arch="x86_64", ram="16G"):
 
 @pytest.mark.parametrize("cmdline,target,expected", EXAMPLES)
 def test_documented_examples(cmdline, target, expected):
-    assert codes(cmdline, target["kernel"], target["arch"], target["ram"]) == sorted(expected)
+    assert sorted({d.code for d in diagnose(cmdline, [Target.from_example(target)])}) == sorted(expected)
 
 
 def test_every_code_has_a_failing_and_a_passing_example():

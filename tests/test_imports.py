@@ -33,7 +33,8 @@ def test_importing_crashplan_imports_nothing_heavy():
 
 
 def test_core_modules_import_neither_click_nor_rich_nor_yaml():
-    for mod in ("crashplan.kernel", "crashplan.diagnose", "crashplan.check", "crashplan.cmdline", "crashplan.units"):
+    for mod in ("crashplan.kernel", "crashplan.diagnose", "crashplan.check", "crashplan.cmdline", "crashplan.units",
+                "crashplan.readiness"):
         r = subprocess.run([sys.executable, "-c", f"import sys, {mod}; "
                             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'yaml', 'click')))"],
                            capture_output=True, text=True, check=True)

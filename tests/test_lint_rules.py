@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from crashplan.cli import main
+from crashplan.diagnose import Target as DTarget
 from crashplan.lint.config import LintConfig
 from crashplan.lint.engine import Target, default_targets, lint
 from crashplan.lint.formats.docs import rules_markdown
 from crashplan.lint.rules import SEVERITIES, Example, Rule, all_rules, get_rule
 from crashplan.lint.sources import SourceFile
-from crashplan.units import parse_size
 
 ROOT = Path(__file__).parent.parent
 RULES = list(all_rules().values())
@@ -48,7 +48,7 @@ def _targets(e: Example) -> list[object] | None:
     t = dict(e.target)
     if not t:
         return None
-    return [Target(t["kernel"], t["arch"], parse_size(t["ram"]))]
+    return [DTarget.from_example(t)]
 
 
 EXAMPLES = [(r, i, e) for r in RULES for i, e in enumerate(r.examples)]

@@ -11,6 +11,7 @@ Exit codes (docs/exit-codes.md):
 1    the kernel would reserve nothing, or a problem was found
 2    usage or input error (bad option, unreadable or malformed file)
 3    internal error (a bug: please report it; ``--traceback`` shows it)
+4    ``status`` only: kdump is at risk (docs/status.md)
 130  interrupted
 ==== =====================================================================
 """
@@ -35,6 +36,7 @@ class ExitStatus(IntEnum):
     FINDINGS = 1
     USAGE = 2
     INTERNAL = 3
+    AT_RISK = 4  # crashplan status only: kdump may work, but something is off (docs/status.md)
     INTERRUPTED = 130
 
 
@@ -45,6 +47,7 @@ COMMANDS = {
     "lint": ("crashplan.cli.lint_cmd:lint", "Check boot-loader configurations for crashkernel= problems (CI)."),
     "rules": ("crashplan.cli.lint_cmd:rules", "List and explain the lint rules."),
     "snapshot": ("crashplan.cli.snapshot_cmd:snapshot", "Write this machine's description as a machine file."),
+    "status": ("crashplan.cli.status_cmd:status", "Say whether kdump is ready here and the reservation is enough."),
 }
 
 

@@ -87,7 +87,11 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         from crashplan.memmap.model import MemoryMap
 
         mach = replace(mach, memmap=MemoryMap(ram=()))
-    report = build_report(params, kernel=rel, arch=a, system_ram=system_ram, machine=mach)
+    from crashplan.readiness import build_options
+
+    # the running kernel's build options apply only to that kernel (CK130)
+    build = build_options(mach) if mach is not None and kernel in (None, mach.kernel) else ()
+    report = build_report(params, kernel=rel, arch=a, system_ram=system_ram, machine=mach, build=build)
     if map_error and report.map_note:
         report = report._replace(map_note=f"{report.map_note} ({map_error})")
     if fmt == "json":

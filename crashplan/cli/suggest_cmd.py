@@ -162,6 +162,7 @@ def suggest(**opts: object) -> int:
                              boundaries=o["ranges"])  # type: ignore[arg-type]
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    result = _refuse_without_kdump(result, sources, machine)
     host = _probe_host() if probe_host else None
     applies = _applies(result, machine, host, facts)
     current = shrink = None
@@ -187,6 +188,24 @@ def suggest(**opts: object) -> int:
 
         render_suggest(report, width=o["width"], verbosity=int(o["verbose"]), color=str(o["color"]))  # type: ignore[arg-type]
     return ExitStatus.OK if report.exit_status == 0 else ExitStatus.FINDINGS
+
+
+def _refuse_without_kdump(result, sources, machine):  # type: ignore[no-untyped-def]
+    """Every plan refused when the kernel's build options rule kdump out (crashplan.readiness)."""
+    from crashplan.readiness import kdump_capability
+
+    kd = getattr(machine, "kdump", None) or {}
+    if sources.kconfig is not None:
+        cap = kdump_capability(sources.kconfig)
+    elif kd.get("kernel_config"):
+        cap = kdump_capability(kd["kernel_config"], source="machine file kdump.kernel_config")
+    else:
+        return result
+    why = cap.refusal()
+    if why is None:
+        return result
+    plans = tuple(replace(p, cmdline=None, refused="kdump cannot work with this kernel: " + why) for p in result.plans)
+    return replace(result, plans=plans, portable=None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -542,6 +542,11 @@ def _boot_facts(doc: _Doc, node: Any) -> dict[str, object]:
     return out
 
 
+# the build options crashplan decides on (crashplan.readiness, crashplan.sizing): y or n only
+_BOOL_OPTIONS = frozenset({"CONFIG_CMA", "CONFIG_KEXEC", "CONFIG_KEXEC_FILE", "CONFIG_CRASH_DUMP",
+                           "CONFIG_CRASH_RESERVE", "CONFIG_CRASH_CORE", "CONFIG_PROC_VMCORE"})
+
+
 def _kernel_config(doc: _Doc, node: Any, what: str) -> dict[str, object]:
     out: dict[str, object] = {}
     for key, (knode, vnode) in doc.mapping(node, what).items():
@@ -555,7 +560,7 @@ def _kernel_config(doc: _Doc, node: Any, what: str) -> dict[str, object]:
             value = value == "y"
         if not isinstance(value, (bool, int, str)):
             raise doc.error(vnode, f"expected y, m, n, true, false or a value for {key}")
-        if key in ("CONFIG_CMA", "CONFIG_KEXEC_FILE", "CONFIG_CRASH_DUMP") and not isinstance(value, bool):
+        if key in _BOOL_OPTIONS and not isinstance(value, bool):
             raise doc.error(vnode, f"expected y or n (true or false) for {key}, found {value!r}")
         out[key] = value
     return out

@@ -57,7 +57,9 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     con.print()
 
     con.print(_heading("What it reserves"))
-    if o.fadump:
+    if report.ignored:  # CK130: the kernel has no crashkernel= parser
+        con.print(Text("  NOTHING is reserved: this kernel does not read crashkernel=", style="bold red"))
+    elif o.fadump:
         con.print(Text(f"  fadump boot memory: {format_size(o.fadump_size or 0)} (fadump=on)"))
     elif o.accepted:
         where = "at " + hex(o.crash_base) if o.crash_base else ("high (above the low limit)" if o.high else
@@ -79,9 +81,9 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
                            + (f"; keeps using {format_size(report.cma)} of CMA until a crash" if report.cma else "")))
         else:
             con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
-    elif not o.accepted and not o.fadump:
+    elif not o.accepted and not o.fadump and not report.ignored:
         con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
-    if report.map_note:
+    if report.map_note and not report.ignored:
         con.print(Text(f"  ({report.map_note})", style="dim"))
     con.print()
 

@@ -19,7 +19,8 @@ def _target(e: Example) -> str:
     t = dict(e.target)
     if not t:
         return ""
-    return f" — target: Linux {t.get('kernel', '?')}, {t.get('arch', '?')}, {t.get('ram', '?')} RAM"
+    build = f", built with {t['config']}" if t.get("config") else ""
+    return f" — target: Linux {t.get('kernel', '?')}, {t.get('arch', '?')}, {t.get('ram', '?')} RAM{build}"
 
 
 def _fence(text: str) -> str:

@@ -303,6 +303,11 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
         report = result.report
     else:
         report = run_lint(files, config=config)
+    if any(f.fix is not None for f in report.findings):
+        from crashplan.lint.fix import fixable_only
+
+        # announce only the fixes --fix can make (a fix it must refuse is not marked [*])
+        report = fixable_only(files, report, config=config)
 
     from crashplan.lint.formats import render
 

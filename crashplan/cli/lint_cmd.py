@@ -67,12 +67,58 @@ def _read_stdin() -> str:
     return buffer.read().decode("utf-8", "surrogateescape")
 
 
-def _walk(root: str) -> list[str]:
+class _Progress:
+    """``scanned N files …`` on stderr, rewritten in place, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.on = sys.stderr.isatty() and not os.environ.get("CRASHPLAN_NO_PROGRESS")
+        self.last = time.monotonic()
+        self.shown = False
+        try:  # seconds between updates (tests set 0)
+            self.interval = float(os.environ.get("CRASHPLAN_PROGRESS_INTERVAL", "0.25"))
+        except ValueError:
+            self.interval = 0.25
+
+    def tick(self, scanned: int, found: int, where: str) -> None:
+        if not self.on:
+            return
+        now = time.monotonic()
+        if now - self.last < self.interval:
+            return
+        self.last = now
+        line = f"crashplan lint: {scanned} files scanned, {found} boot-loader files: {where}"
+        cols = shutil_columns()
+        sys.stderr.write("\r" + line[: cols - 1].ljust(cols - 1))
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * (shutil_columns() - 1) + "\r")
+            sys.stderr.flush()
+
+
+def shutil_columns() -> int:
+    import shutil
+
+    return max(20, shutil.get_terminal_size((80, 24)).columns)
+
+
+def _walk(root: str, progress: _Progress | None = None) -> list[str]:
+    """The boot-loader files under ``root`` (by name and path: ``sources.walk_candidate``), sorted."""
+    from crashplan.lint.sources import walk_candidate
+
     out = []
+    scanned = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         for name in sorted(filenames):
-            out.append(os.path.join(dirpath, name))
+            scanned += 1
+            path = os.path.join(dirpath, name)
+            if walk_candidate(path):
+                out.append(path)
+        if progress is not None:
+            progress.tick(scanned, len(out), dirpath)
     return out
 
 
@@ -95,13 +141,17 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # typ
 
     files = []
     seen: set[str] = set()
+    progress = _Progress()
 
     def add(path: str, explicit: bool) -> None:
         key = os.path.normpath(path)
         if key in seen:
             return
         seen.add(key)
-        files.append(_read(path, explicit))
+        f = _read(path, explicit)
+        if not explicit and f.text is not None and "\0" in f.text[:8192]:
+            return  # a binary file that happens to carry a boot-loader name (found by walking): not ours
+        files.append(f)
 
     for path in paths:
         if path == "-":
@@ -109,10 +159,11 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # typ
             files.append(SourceFile("-", text, None, True, kind="cmdline"))
             continue
         if os.path.isdir(path):
-            for p in _walk(path):
+            for p in _walk(path, progress):
                 add(p, False)
             continue
         add(path, True)
+    progress.done()
     for f in list(files):
         if f.path != "-" and f.text is not None:
             for c in _companions(f.path):
@@ -276,6 +327,9 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
         if not paths:
             raise click.UsageError("no boot-loader configuration found on this machine; name the files to lint")
     files = read_sources(paths)
+    # a file that cannot be read (missing, permissions, binary) is a finding (CK001) and an input error:
+    # the report still lists everything, the exit status is 2 and --fix writes nothing
+    unreadable = [f for f in files if f.path != "-" and (f.text is None or (f.explicit and "\0" in f.text))]
     if fmt == "auto":
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
@@ -297,9 +351,13 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
                                                     fromfile=f"a/{f.path}", tofile=f"b/{f.path}"))
             text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
             _emit(text, output)
+            if unreadable:
+                _unreadable(unreadable)
+                return 2
             return 1 if changes else 0
-        atomic_write_all(changes)
-        fixed = result.applied
+        if not unreadable:
+            atomic_write_all(changes)
+        fixed = result.applied if not unreadable else 0
         report = result.report
     else:
         report = run_lint(files, config=config)
@@ -314,7 +372,16 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
     use_color = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
                                       and not os.environ.get("NO_COLOR"))
     _emit(render(fmt, report, color=use_color, verbose=verbose, fixed=fixed), output, color=use_color)
+    if unreadable:
+        _unreadable(unreadable)
+        return 2
     return 1 if report.failed(config.fail_level) else 0
+
+
+def _unreadable(files) -> None:  # type: ignore[no-untyped-def]
+    for f in files:
+        why = f.error or "binary content (a NUL byte): not a text file"
+        click.echo(f"crashplan: error: {f.path}: cannot read the file: {why}", err=True)
 
 
 def _emit(text: str, output: str | None, *, color: bool = False) -> None:

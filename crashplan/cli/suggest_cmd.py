@@ -140,7 +140,8 @@ def suggest(**opts: object) -> int:
                              boundaries=o["ranges"])  # type: ignore[arg-type]
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    applies = _applies(result, machine, on_host, facts)
+    applies = _applies(result, machine, on_host, facts,
+                       auto_reset=sources.kdump.auto_reset_crashkernel if sources.kdump is not None else None)
     extra = tuple(notes) + ((map_note,) if map_note else ())
     report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra)
     if o["fmt"] == "json":
@@ -230,6 +231,8 @@ def _gather(o: dict[str, object], machine: object | None, on_host: bool):  # typ
         if path:
             confs.append(parser(_text(str(path)), path=str(path)))
     kdump = merge_configs(*confs) if confs else None
+    for w in kdump.warnings if kdump is not None else ():
+        click.echo(f"crashplan: warning: {w}", err=True)
 
     kc_path = o["kernel_config"]
     kconfig = None
@@ -289,10 +292,10 @@ def _host_facts(arch: str | None, machine: object | None):  # type: ignore[no-un
         pass
     auto_reset = None
     try:
+        from crashplan.sizing.kdumpconf import auto_reset_crashkernel
+
         with open("/etc/kdump.conf", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.strip().startswith("auto_reset_crashkernel"):
-                    auto_reset = line.split()[1:2] != ["no"]
+            auto_reset = auto_reset_crashkernel(f.read())  # as kdumpctl reads it: quotes, comments, last wins
     except OSError:
         pass
     return SystemFacts(
@@ -312,12 +315,16 @@ def _current(machine: object | None) -> tuple[str, ...]:
     return tuple(cmdline[p.start:p.end] for p in split_params(cmdline) if p.name == "crashkernel")
 
 
-def _applies(result, machine, on_host: bool, facts):  # type: ignore[no-untyped-def]
+def _applies(result, machine, on_host: bool, facts, auto_reset: bool | None = None):  # type: ignore[no-untyped-def]
+    from dataclasses import replace as dc_replace
+
     from crashplan.sizing.apply import apply_plan, facts_from_release, kdump_utils_default
 
     arch = result.inputs.arch
     sysf = _host_facts(arch, machine) if on_host else facts_from_release(
         getattr(machine, "kernel", None), arch, _current(machine))
+    if auto_reset is not None:  # the kdump.conf read (--kdump-conf, or this host's) says it
+        sysf = dc_replace(sysf, auto_reset_crashkernel=auto_reset)
     out = {}
     for p in result.plans:
         if p.refused is None and p.cmdline:

@@ -76,6 +76,12 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         # the parameters the kernel reads: those within the COMMAND_LINE_SIZE it keeps
         toks = [t.text for t in crash_tokens(kernel_view(base, a)) if not t.embedded]
         params = " ".join(toks)
+    if ram is not None:
+        from crashplan.kernel.arch import ram_limit_error
+
+        why = ram_limit_error(ram, a)
+        if why:
+            raise click.BadParameter(why, param_hint="--ram")
     system_ram = ram if ram is not None else (mach.ram_size() if mach else None)
     if not system_ram:
         raise click.UsageError("cannot tell the RAM size: pass --ram (e.g. --ram 16G) or a memory map")

@@ -135,6 +135,12 @@ def suggest(**opts: object) -> int:
         inputs, facts, release, notes = build_inputs(machine=machine, sources=sources, overrides=overrides)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    if o["ram"] is not None:
+        from crashplan.kernel.arch import ram_limit_error
+
+        why = ram_limit_error(int(o["ram"]), inputs.arch)  # type: ignore[call-overload]
+        if why:
+            raise click.BadParameter(why, param_hint="--ram")
     try:
         result = run_suggest(inputs, release=release, facts=facts, machine=machine, portable=bool(o["portable"]),
                              boundaries=o["ranges"])  # type: ignore[arg-type]

@@ -8,12 +8,12 @@ import sys
 import click
 
 from crashplan.cli import ExitStatus
-from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options
+from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
 
 
 @click.command()
 @click.argument("params", required=False)
-@click.option("--kernel", "kernel", type=KernelType(), metavar="REL",
+@click.option("--kernel", "kernel", type=KernelType(), metavar="RELEASE",
               help="Kernel release (6.12, 6.12.107, or a uname -r string). Default: the machine's, else this one's.")
 @click.option("--arch", type=ArchType(), metavar="ARCH",
               help="Architecture (x86_64/amd64, arm64/aarch64, riscv64, loongarch64, ppc64le, s390x).")
@@ -22,6 +22,7 @@ from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source
 @machine_source_options
 @click.option("--no-map", is_flag=True, help="Only parse: do not read or replay a memory map.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def check(params: str | None, kernel: str | None, arch: str | None, ram: int | None, iomem: str | None,
           boot_log: str | None, machine: str | None, fallback_machine: str | None, no_map: bool, fmt: str,

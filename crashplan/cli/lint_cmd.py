@@ -297,14 +297,15 @@ def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:
               help="Exit 1 when a finding at or above this severity remains (default error).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "text", "json", "sarif", "github"]), default="auto",
               show_default=True, help="auto: github under GitHub Actions, text otherwise.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the report to this file instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE", default=None,
+              help="Write the report to FILE instead of stdout.")
 @click.option("--fix", is_flag=True, help="Apply the fixes that are safe, in place (atomically).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (default: .crashplan.yaml or pyproject.toml found upward).")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text report (auto: on a terminal, unless NO_COLOR is set).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the targets each finding applies to.")
 def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ...], rams: tuple[str, ...],
          select: tuple[str, ...], ignore: tuple[str, ...], fail_level: str | None, fmt: str, output: str | None,
@@ -313,7 +314,8 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
 
     PATH is a file or a directory (walked); - reads a command line from stdin.  Without PATH the
     running system's files are read (/etc/default/grub, grub.cfg, BLS entries, /proc/cmdline …).
-    Exit status: 0 clean, 1 findings at or above --fail-level, 2 usage or configuration error.
+    Exit status: 0 clean, 1 findings at or above --fail-level, 2 usage, configuration or input error
+    (a file that cannot be read).
     """
     from crashplan.lint.engine import lint as run_lint
 
@@ -403,9 +405,11 @@ def _emit(text: str, output: str | None, *, color: bool = False) -> None:
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("codes", nargs=-1, metavar="[CODE|NAME]...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE", default=None,
               help="Write to this file instead of stdout (docs/rules.md).")
-def rules(codes: tuple[str, ...], fmt: str, output: str | None) -> int:
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text list (auto: on a terminal, unless NO_COLOR is set).")
+def rules(codes: tuple[str, ...], fmt: str, output: str | None, color: str = "auto") -> int:
     """List the lint rules, or explain the named ones (CK103, cma-typo, CK1 …)."""
     from crashplan.lint.rules import all_rules, get_rule
 
@@ -437,6 +441,10 @@ def rules(codes: tuple[str, ...], fmt: str, output: str | None) -> int:
     else:
         from crashplan.lint.formats.text import render_rules
 
-        text = render_rules(chosen, color=output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        use = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
+                                    and not os.environ.get("NO_COLOR"))
+        text = render_rules(chosen, color=use)
+        _emit(text, output, color=use)
+        return 0
     _emit(text, output)
     return 0

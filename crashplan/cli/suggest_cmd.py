@@ -15,7 +15,7 @@ from dataclasses import replace
 import click
 
 from crashplan.cli import ExitStatus
-from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options
+from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
 
 
 class _Ranges(click.ParamType):
@@ -37,7 +37,7 @@ class _Ranges(click.ParamType):
 
 @click.command()
 @machine_source_options
-@click.option("--kernel", type=KernelType(), metavar="REL", help="Kernel release of the production and capture kernel.")
+@click.option("--kernel", type=KernelType(), metavar="RELEASE", help="Kernel release of the production and capture kernel.")
 @click.option("--arch", type=ArchType(), metavar="ARCH", help="Architecture (x86_64, arm64, ppc64le, s390x …).")
 @click.option("--ram", type=SizeType(), metavar="SIZE", help="System RAM as the kernel counts it (e.g. 16G).")
 @click.option("--kernel-image", type=click.Path(dir_okay=False), metavar="FILE",
@@ -74,6 +74,7 @@ class _Ranges(click.ParamType):
 @click.option("--ranges", type=_Ranges(), default="2G,4G,64G", show_default=True, metavar="SIZES",
               help="Range boundaries for --portable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def suggest(**opts: object) -> int:
     """Recommend crashkernel= sizes for a machine: a classic plan and a CMA plan side by side.

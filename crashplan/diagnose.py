@@ -493,6 +493,11 @@ _SIZE_START = re.compile(r"(0[xX][0-9a-fA-F]|\d)")
 
 def misspellings(cmdline: str) -> list[Misspelt]:
     """Parameters the kernel ignores that were probably meant as ``crashkernel=``."""
+    return list(_misspellings(cmdline))
+
+
+@functools.lru_cache(maxsize=1024)
+def _misspellings(cmdline: str) -> tuple[Misspelt, ...]:
     out: list[Misspelt] = []
     params = split_params(cmdline)
     for k, p in enumerate(params):
@@ -518,12 +523,12 @@ def misspellings(cmdline: str) -> list[Misspelt]:
             continue  # the kernel finds crashkernel= inside it anyway (CK205)
         out.append(Misspelt(p.start, p.end, cmdline[p.start:p.end],
                             f"{_NAME}={value}" if value is not None else None))
-    return out
+    return tuple(out)
 
 
 def _misspelt(cmdline: str, toks: list[CrashToken], t: Target, release: KernelRelease, col: _Collector) -> bool:
     """CK121/CK220; True when a misspelt parameter stands in for a missing crashkernel=."""
-    found = misspellings(cmdline)
+    found = _misspellings(cmdline)
     if not found:
         return False
     real = [tok for tok in toks if not tok.embedded]

@@ -4,7 +4,7 @@ Only click and the standard library are imported here.  Each subcommand lives in
 and is imported when it runs; rich and yaml are imported only by code that renders text or reads
 YAML, so ``--format json`` paths never pay for them.
 
-Exit codes (docs/exit-codes.md):
+Exit codes (docs/cli.md):
 
 ==== =====================================================================
 0    fine

@@ -130,3 +130,34 @@ def test_man_page_builds_and_lists_every_command(tmp_path: Path) -> None:
         m = subprocess.run(["man", "-l", str(out)], capture_output=True, text=True, env={**os.environ, "MANWIDTH": "80"})
         assert m.returncode == 0 and "crashplan lint" in m.stdout
         assert max(len(ln) for ln in m.stdout.splitlines()) <= 80
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_lint_in_a_real_80_column_terminal(tmp_path: Path) -> None:
+    """tmux at 80 columns: the progress line is erased, the report is what is left, and --help shows examples."""
+    import time
+
+    for i in range(200):
+        d = tmp_path / "tree" / f"m{i}" / "etc" / "kernel"
+        d.mkdir(parents=True)
+        (d / "cmdline").write_text("root=/dev/sda1 crashkenel=256M\n" if i == 7 else "crashkernel=256M\n",
+                                   encoding="utf-8")
+    sock = str(tmp_path / "tmux.sock")
+    done = tmp_path / "done"
+    cmd = (f"cd {tmp_path} && CRASHPLAN_PROGRESS_INTERVAL=0 PYTHONPATH={ROOT} {sys.executable} -m crashplan lint "
+           f"--isolated tree; echo rc=$? > {done}; sleep 30")
+    subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "80", "-y", "50", cmd], check=True)
+    try:
+        for _ in range(300):
+            if done.exists():
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+        screen = subprocess.run(["tmux", "-S", sock, "capture-pane", "-p", "-J"], capture_output=True, text=True,
+                                check=True).stdout
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+    assert done.read_text().strip() == "rc=1"
+    assert "files scanned" not in screen  # the progress line was erased
+    assert "tree/m7/etc/kernel/cmdline:1:16: CK121 [error]" in screen
+    assert "1 error in 200 files checked" in screen

@@ -257,20 +257,37 @@ def fixable_only(files: Sequence[SourceFile], report: Report, *, targets: Sequen
     if targets is None:
         targets = default_targets(config)
     out = list(report.findings)
+    by_path: dict[str, list[int]] = {}
+    for k, f in enumerate(out):
+        if f.fix is not None:
+            by_path.setdefault(f.location.path, []).append(k)
+    # a fleet repeats itself: machines whose files are the same text at the same place in their tree give
+    # the same answer, so each distinct tree is tried once
+    cache: dict[tuple[object, ...], set[tuple[object, ...]]] = {}
     for members in _groups(files):
         sub = [files[i] for i in members]
-        paths = {f.path for f in sub}
-        idx = [k for k, f in enumerate(out) if f.fix is not None and f.location.path in paths]
+        idx = [k for f in sub for k in by_path.get(f.path, ())]
         if not idx:
             continue
-        cur = [f.text for f in sub]
-        run = _Run(list(sub), targets, config)
-        raw = run.run()
-        ok = {(f.code, f.location, f.fix) for f in raw.findings
-              if f.fix is not None and f.cmdline_key is not None and _try(run, f, sub, cur, targets, config) is not None}
+        root = group_root(sub[0].path)
+        cut = len(root) if root is not None else 0
+
+        def rel(path: str) -> str:
+            return path[cut:]
+
+        key = tuple((rel(f.path), f.text, f.kind) for f in sub)
+        ok = cache.get(key)
+        if ok is None:
+            cur = [f.text for f in sub]
+            run = _Run(list(sub), targets, config)
+            raw = run.run()
+            ok = {(f.code, rel(f.location.path), f.location[1:], f.fix) for f in raw.findings
+                  if f.fix is not None and f.cmdline_key is not None
+                  and _try(run, f, sub, cur, targets, config) is not None}
+            cache[key] = ok
         for k in idx:
             f = out[k]
-            if (f.code, f.location, f.fix) not in ok:
+            if (f.code, rel(f.location.path), f.location[1:], f.fix) not in ok:
                 out[k] = f._replace(fix=None)
     return Report(findings=out, files=report.files, targets=report.targets)
 

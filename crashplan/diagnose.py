@@ -170,13 +170,17 @@ _CODES: list[CodeInfo] = [
              "The kernel looks for exactly `crashkernel=` (lower case, no `_` or `-`, with `=`): `crashkernal=`, "
              "`crashkenel=`, `crash_kernel=`, `CrashKernel=`, `crashkernel:256M` or `crashkernel 256M` reserve "
              "nothing. The fix renames the parameter, when the corrected one is accepted by the same kernel.",
-             (("crashkenel=256M", _x86(), ("CK121",)), ("crashkernel=256M crash_kexec_post_notifiers", _x86(), ()))),
+             (("crashkenel=256M", _x86(), ("CK121",)), ("crash_kernel=256M", _x86(), ("CK121",)),
+              ("CrashKernel=256M", _x86(), ("CK121",)), ("quiet crashkernel 256M", _x86(), ("CK121",)),
+              ("crashkernal=auto", _x86(), ("CK121",)),
+              ("crashkernel=256M crash_kexec_post_notifiers", _x86(), ()))),
     CodeInfo("CK122", "xen-syntax", ERROR, "Xen hypervisor crashkernel= syntax on a Linux command line",
              "Xen's `crashkernel=<size>[{@,<}<offset>]` accepts `<4G` (\\< in GRUB) and `,below=4G` as an upper "
              "bound (xen.git docs/misc/xen-command-line.pandoc; `<` from commit cd42ccb27f4e, `below=` from "
              "90288044a67a). Linux does not: it prints `unrecognized char` and reserves nothing. Put it on the "
              "hypervisor's line (GRUB_CMDLINE_XEN / multiboot2 `xen.gz`), or give Linux a plain size.",
-             (("crashkernel=128M\\<4G", _x86(), ("CK122",)), ("crashkernel=128M", _x86(), ()))),
+             (("crashkernel=128M\\<4G", _x86(), ("CK122",)), ("crashkernel=512M,below=4G", _x86(), ("CK122",)),
+              ("crashkernel=128M", _x86(), ()))),
     CodeInfo("CK201", "duplicate-crashkernel", WARNING, "several crashkernel= tokens of one kind: only the last counts",
              "The kernel silently ignores every earlier token of the same kind (plain, ,high, ,low, ,cma).",
              (("crashkernel=128M crashkernel=256M", _x86(), ("CK201",)), ("crashkernel=256M", _x86(), ()))),

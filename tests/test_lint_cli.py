@@ -370,3 +370,21 @@ def test_fix_writes_nothing_when_a_file_cannot_be_read(capsys: pytest.CaptureFix
     rc, _, err = run(capsys, "--fix", str(good), str(tmp_path / "missing"))
     assert rc == 2 and "missing: cannot read the file" in err
     assert good.read_text(encoding="utf-8") == "crashkernel=128M crashkernel=256M\n"
+
+
+def test_reserving_nothing_is_an_error_only_on_declared_ram_sizes(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    p = tmp_path / "cmdline"
+    p.write_text("crashkernel=2G-16G:256M\n", encoding="utf-8")
+    # the built-in profile's 64G only probes the range: a warning, exit 0 at the default fail level
+    rc, out, _ = run(capsys, "--format", "json", str(p))
+    (f,) = [f for f in json.loads(out)["findings"] if f["code"] == "CK109"]
+    assert f["severity"] == "warning" and rc == 0
+    # a RAM size the user declares: an error
+    rc, out, _ = run(capsys, "--format", "json", "--ram", "64G", str(p))
+    (f,) = [f for f in json.loads(out)["findings"] if f["code"] == "CK109"]
+    assert f["severity"] == "error" and rc == 1
+    (tmp_path / ".crashplan.yaml").write_text("ram: [1G]\n", encoding="utf-8")
+    rc = main(["lint", "--config", str(tmp_path / ".crashplan.yaml"), "--format", "json", str(p)])
+    out, _ = capsys.readouterr()
+    assert rc == 1 and [f["severity"] for f in json.loads(out)["findings"] if f["code"] == "CK109"] == ["error"]

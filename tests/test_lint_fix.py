@@ -192,3 +192,14 @@ def test_every_announced_fix_is_made(run_cli, tmp_path, case) -> None:
     rc, out, _ = run_cli("lint", "--isolated", "--fix", "--format", "json", str(dst))
     # after --fix, nothing is still announced as fixable: every announced fix was made
     assert all(f["fix"] is None for f in json.loads(out)["findings"]), case
+
+
+def test_fix_joins_crashkernel_and_its_value_across_the_file_s_blank(run_cli, tmp_path) -> None:
+    p = tmp_path / "etc" / "default" / "grub"
+    p.parent.mkdir(parents=True)
+    p.write_text('GRUB_CMDLINE_LINUX="quiet crashkernel  256M"\n# crashkenel=1G in a comment stays\n',
+                 encoding="utf-8")
+    rc, out, _ = run_cli("lint", "--isolated", "--fix", str(p))
+    assert rc == 0, out
+    assert p.read_text(encoding="utf-8") == ('GRUB_CMDLINE_LINUX="quiet crashkernel=256M"\n'
+                                              "# crashkenel=1G in a comment stays\n")

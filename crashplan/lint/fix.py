@@ -109,8 +109,14 @@ def edits_for(cl: CmdlineDef, new: str, texts: Sequence[str | None]) -> list[Edi
                 if repl.strip(" "):
                     return None
                 continue  # only joining spaces removed: the separator stays, the tokens are the same
-            if any(b - a != 1 for (_, a), (_, b) in zip(real, real[1:])):
-                return None
+            for (_, a), (_, b) in zip(real, real[1:]):
+                if b - a == 1:
+                    continue
+                # a blank the boot loader joins words with stands for the file's own blanks between them
+                (fa, oa), (fb, ob) = unpack(a), unpack(b)
+                gap = (texts[fa] or "")[oa + 1:ob] if fa == fb and ob > oa else "\n"
+                if not gap or gap.strip(" \t"):
+                    return None
             first, last = real[0][1], real[-1][1]
             fid, start = unpack(first)
             end = unpack(last)[1] + 1

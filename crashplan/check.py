@@ -191,6 +191,7 @@ def build_report(
             # x86 <= 6.6 parses ,low only when the region landed above 4 GiB
             parse_msgs = tuple(m for m in parse_msgs if m not in outcome.low_messages)
         messages = parse_msgs + tuple(Message(*m) for m in reservation.messages)
+        diags = [_replayed_fix(d, outcome, machine, kernel=kernel, arch=arch, system_ram=system_ram) for d in diags]
         have = {d.code for d in diags}
         same = {"CK309": "CK107", "CK306": "CK215"}  # the simulator's word for what diagnose already said
         for p in reservation.problems:
@@ -203,6 +204,22 @@ def build_report(
         reservation=reservation, regions=regions, messages=messages, map_note=map_note,
         notes=outcome.notes + (tuple(machine.notes) if machine is not None else ()),
     )
+
+
+def _replayed_fix(d: Diagnosis, outcome: Outcome, machine: Machine, *, kernel: str, arch: str,
+                  system_ram: int) -> Diagnosis:
+    """``d`` with its fix kept only when the fix, replayed on this machine's map, reserves memory."""
+    if not d.fix:
+        return d
+    from crashplan import simulate
+
+    seen = kernel_view(d.fix, normalize_arch(arch))
+    o = evaluate(seen, system_ram=system_ram, kernel=kernel, arch=arch)
+    if o.accepted and any(r.kind != "cma" for r in simulate.reserve(o, machine, cmdline=seen).regions):
+        return d
+    msg = d.message + (f" (no automatic fix: `{d.fix}` would not be reserved on this machine's memory map either)"
+                       if d.severity == "error" else "")
+    return d._replace(fix=None, message=msg)
 
 
 # names of the simulator's placement codes (crashplan.simulate, docs/simulator.md)

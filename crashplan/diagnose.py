@@ -15,6 +15,7 @@ where one safe correction exists, the whole corrected command line (``fix``).
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -49,6 +50,9 @@ class Target(NamedTuple):
     # build options known for this kernel, without the CONFIG_ prefix: (("KEXEC", False), …); empty when
     # not known.  A kernel without kexec or crash dump support gets CK130 (crashplan.readiness).
     build: tuple[tuple[str, bool], ...] = ()
+    # the user named this target (``--ram``, a lint profile, the machine's own RAM); False only for lint's
+    # built-in default profile.  A reservation that is nothing on a declared target is an error.
+    declared: bool = True
 
     @classmethod
     def from_example(cls, t: dict[str, str]) -> Target:
@@ -127,9 +131,10 @@ _CODES: list[CodeInfo] = [
              "otherwise `crashkernel: invalid size` and the whole parameter is rejected.",
              (("crashkernel=0-4G:192M,4G-8G:8G", _x86(ram="6G"), ("CK108",)),
               ("crashkernel=0-4G:192M,4G-8G:512M", _x86(ram="6G"), ()))),
-    CodeInfo("CK109", "no-range-matches", WARNING, "no range entry matches this RAM size: nothing is reserved",
+    CodeInfo("CK109", "no-range-matches", ERROR, "no range entry matches this RAM size: nothing is reserved",
              "`crashkernel size resulted in zero bytes`: RAM (rounded up to 128M on 6.0+) is outside every "
-             "`start-end` entry (start inclusive, end exclusive).",
+             "`start-end` entry (start inclusive, end exclusive). An error for a RAM size you declared (`--ram`, "
+             "a lint profile, the machine's own); a warning for the RAM sizes of lint's built-in default profile.",
              (("crashkernel=2G-64G:256M", _x86(ram="1G"), ("CK109",)), ("crashkernel=1G-64G:256M", _x86(ram="1G"), ()))),
     CodeInfo("CK110", "zero-size", ERROR, "crashkernel=0 reserves nothing",
              "A zero size disables the reservation.",
@@ -180,6 +185,21 @@ _CODES: list[CodeInfo] = [
              "/boot/config-<release>, a machine file's kdump.kernel_config): boot a kernel built with them.",
              (("crashkernel=256M", {**_x86("6.18"), "config": "KEXEC=n KEXEC_FILE=n CRASH_DUMP=n"}, ("CK130",)),
               ("crashkernel=256M", {**_x86("6.18"), "config": "KEXEC=y KEXEC_FILE=y CRASH_DUMP=y"}, ()))),
+    CodeInfo("CK121", "misspelt-crashkernel", ERROR, "a misspelt crashkernel parameter: the kernel ignores it",
+             "The kernel looks for exactly `crashkernel=` (lower case, no `_` or `-`, with `=`): `crashkernal=`, "
+             "`crashkenel=`, `crash_kernel=`, `CrashKernel=`, `crashkernel:256M` or `crashkernel 256M` reserve "
+             "nothing. The fix renames the parameter, when the corrected one is accepted by the same kernel.",
+             (("crashkenel=256M", _x86(), ("CK121",)), ("crash_kernel=256M", _x86(), ("CK121",)),
+              ("CrashKernel=256M", _x86(), ("CK121",)), ("quiet crashkernel 256M", _x86(), ("CK121",)),
+              ("crashkernal=auto", _x86(), ("CK121",)),
+              ("crashkernel=256M crash_kexec_post_notifiers", _x86(), ()))),
+    CodeInfo("CK122", "xen-syntax", ERROR, "Xen hypervisor crashkernel= syntax on a Linux command line",
+             "Xen's `crashkernel=<size>[{@,<}<offset>]` accepts `<4G` (\\< in GRUB) and `,below=4G` as an upper "
+             "bound (xen.git docs/misc/xen-command-line.pandoc; `<` from commit cd42ccb27f4e, `below=` from "
+             "90288044a67a). Linux does not: it prints `unrecognized char` and reserves nothing. Put it on the "
+             "hypervisor's line (GRUB_CMDLINE_XEN / multiboot2 `xen.gz`), or give Linux a plain size.",
+             (("crashkernel=128M\\<4G", _x86(), ("CK122",)), ("crashkernel=512M,below=4G", _x86(), ("CK122",)),
+              ("crashkernel=128M", _x86(), ()))),
     CodeInfo("CK201", "duplicate-crashkernel", WARNING, "several crashkernel= tokens of one kind: only the last counts",
              "The kernel silently ignores every earlier token of the same kind (plain, ,high, ,low, ,cma).",
              (("crashkernel=128M crashkernel=256M", _x86(), ("CK201",)), ("crashkernel=256M", _x86(), ()))),
@@ -207,7 +227,7 @@ _CODES: list[CodeInfo] = [
               ("crashkernel=512M,high crashkernel=128M,low", _x86(), ()))),
     CodeInfo("CK208", "suffix-ignored-arch", WARNING, ",high/,low are silently ignored on this architecture",
              "powerpc, s390 and arm64 before 5.19 read only plain and range syntax; the suffixed tokens are "
-             "skipped.",
+             "skipped. When that leaves nothing reserved on a declared target it is an error.",
              (("crashkernel=512M,high", {"kernel": "6.12", "arch": "ppc64le", "ram": "16G"}, ("CK208",)),
               ("crashkernel=512M", {"kernel": "6.12", "arch": "ppc64le", "ram": "16G"}, ()))),
     CodeInfo("CK209", "cma-ignored", WARNING, "crashkernel=,cma is silently ignored by this kernel",
@@ -250,8 +270,17 @@ _CODES: list[CodeInfo] = [
              (("x" * 2100 + " crashkernel=256M", _x86(), ("CK217",)), ("crashkernel=256M", _x86(), ()))),
     CodeInfo("CK218", "range-list-cut", ERROR, "junk in a range entry ends the list before later entries",
              "Without a match, the first character that is not `,` ends the list silently: a later entry meant "
-             "for this RAM size is never read.",
-             (("crashkernel=512M-2G:64MB,2G-:256M", _x86(), ("CK218",)), ("crashkernel=512M-2G:64M,2G-:256M", _x86(), ()))),
+             "for this RAM size is never read. An `@offset` is such a character: the kernel reads it only after "
+             "the last entry (`crashkernel=384M-2G:64M@16M,2G-:128M@16M` reserves nothing above 2 GiB).",
+             (("crashkernel=512M-2G:64MB,2G-:256M", _x86(), ("CK218",)),
+              ("crashkernel=384M-2G:64M@16M,2G-:128M@16M", _x86(), ("CK218",)),
+              ("crashkernel=384M-2G:64M,2G-:128M@16M", _x86(), ("CK213",)),
+              ("crashkernel=512M-2G:64M,2G-:256M", _x86(), ()))),
+    CodeInfo("CK220", "misspelt-crashkernel-ignored", WARNING,
+             "a misspelt crashkernel parameter next to a real one: the kernel ignores it",
+             "A parameter that looks like a misspelt `crashkernel=` is ignored; the real `crashkernel=` is the one "
+             "read. Remove the misspelt one so nobody edits it by mistake.",
+             (("crashkernel=256M crashkernal=512M", _x86(), ("CK220",)), ("crashkernel=256M", _x86(), ()))),
     CodeInfo("CK219", "kernel-note", INFO, "this kernel differs from mainline or is uncertain here",
              "Distribution kernels (RHEL) carry patches that change crashkernel= handling.",
              (("crashkernel=256M", _x86("6.12.0-55.el10.x86_64"), ("CK219",)), ("crashkernel=256M", _x86(), ()))),
@@ -314,16 +343,31 @@ class _Collector:
         self.order: list[tuple[str, tuple[int, int] | None]] = []
 
     def add(self, code: str, message: str, target: Target, *, span: tuple[int, int] | None = None,
-            fix: str | None = None, detail: str = "") -> None:
+            fix: str | None = None, detail: str = "", severity: str | None = None) -> None:
         key = (code, span)
         info = CODES[code]
+        sev = severity or info.severity
+        if fix is not None and not fix_accepted(fix, target):
+            # a fix is offered only when the same kernel accepts it: say why there is none
+            if sev == ERROR:
+                message += (f" (no automatic fix: `{_crash_part(fix)}` would not be reserved by Linux "
+                            f"{parse_release(target.kernel).label} on {format_ram(target.system_ram)} either)")
+            fix = None
         if key in self.items:
             d = self.items[key]
+            targets = d.targets + (target,)
             fix_all = d.fix if d.fix == fix else None
-            self.items[key] = Diagnosis(d.code, d.name, d.severity, d.message, d.span, fix_all, d.detail,
-                                        d.targets + (target,))
+            message = d.message
+            if d.fix != fix and d.fix is not None and fix is not None:
+                # targets want different fixes: keep one that every target accepts, and say that one
+                fix_all = next((c for c in (d.fix, fix) if all(fix_accepted(c, x) for x in targets)), None)
+                if fix_all is not None and fix_all != d.fix:
+                    message = message.replace(f"`{_crash_part(d.fix)}`", f"`{_crash_part(fix_all)}`")
+            rank = {ERROR: 0, WARNING: 1, INFO: 2}
+            worst = sev if rank[sev] < rank[d.severity] else d.severity
+            self.items[key] = Diagnosis(d.code, d.name, worst, message, d.span, fix_all, d.detail, targets)
         else:
-            self.items[key] = Diagnosis(code, info.name, info.severity, message, span, fix, detail or info.description,
+            self.items[key] = Diagnosis(code, info.name, sev, message, span, fix, detail or info.description,
                                         (target,))
             self.order.append(key)
 
@@ -331,6 +375,34 @@ class _Collector:
         rank = {ERROR: 0, WARNING: 1, INFO: 2}
         ds = [self.items[k] for k in self.order]
         return sorted(ds, key=lambda d: (rank[d.severity], d.span[0] if d.span else -1, d.code))
+
+
+def format_ram(size: int) -> str:
+    from crashplan.units import format_size
+
+    return format_size(size)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fix_accepted(fix: str, kernel: str, arch: str, system_ram: int) -> bool:
+    a = normalize_arch(arch)
+    o = evaluate(kernel_view(fix, a), system_ram=system_ram, kernel=kernel, arch=a)
+    return o.accepted and (o.crash_size > 0 or bool(o.fadump_size))
+
+
+def fix_accepted(fix: str, target: Target) -> bool:
+    """Whether the kernel of ``target`` accepts the corrected command line ``fix`` and reserves memory.
+
+    Every fix a diagnosis offers goes through this (``crashplan.kernel.evaluate``, the same parser port
+    the diagnosis came from): a fix that the same kernel would reject is never offered.
+    """
+    return _fix_accepted(fix, target.kernel, target.arch, target.system_ram)
+
+
+def _crash_part(cmdline: str) -> str:
+    """The crashkernel= parameters of a command line, for messages (the whole line when it has none)."""
+    toks = [p for p in cmdline.split(" ") if "crashkernel=" in p]
+    return " ".join(toks) if toks else cmdline
 
 
 def _replace(cmdline: str, start: int, end: int, new: str) -> str:
@@ -390,6 +462,122 @@ def _fraction(value: str) -> int:
             return i - 1
         i = value.find(".", i + 1)
     return -1
+
+
+# --------------------------------------------------------------------------------------------
+# misspelt parameter names
+
+_NAME = "crashkernel"
+# real parameters that a loose match must never take for a misspelt crashkernel (Documentation/admin-guide/
+# kernel-parameters.txt): none is within the distance below today; listed so that a new one stays out
+_REAL_NEAR = frozenset({"crash_kexec_post_notifiers", "crashkernel_low", "kexec_load_disabled"})
+_MAX_DISTANCE = 2  # edits (insert, delete, substitute, swap two neighbours) from "crashkernel"
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance of ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def looks_like_crashkernel(name: str) -> bool:
+    """``crashkernal``, ``crashkenel``, ``crash_kernel``, ``CrashKernel`` … but not ``crashkernel`` itself."""
+    low = name.lower()
+    if name == _NAME or low in _REAL_NEAR or "." in low or not low.startswith(("cr", "kr", "ck")) and \
+            "kern" not in low:
+        return False
+    if low.replace("_", "").replace("-", "") == _NAME:
+        return True
+    return len(low) >= 8 and _distance(low, _NAME, _MAX_DISTANCE) <= _MAX_DISTANCE
+
+
+class Misspelt(NamedTuple):
+    start: int
+    end: int  # the parameter (and, for ``crashkernel 256M``, the value after it)
+    text: str
+    corrected: str | None  # ``crashkernel=VALUE``, or None when there is no value to keep
+
+
+_SIZE_START = re.compile(r"(0[xX][0-9a-fA-F]|\d)")
+
+
+def misspellings(cmdline: str) -> list[Misspelt]:
+    """Parameters the kernel ignores that were probably meant as ``crashkernel=``."""
+    return list(_misspellings(cmdline))
+
+
+@functools.lru_cache(maxsize=1024)
+def _misspellings(cmdline: str) -> tuple[Misspelt, ...]:
+    out: list[Misspelt] = []
+    params = split_params(cmdline)
+    for k, p in enumerate(params):
+        if p.after_dashdash or cmdline[p.start] == '"':
+            continue
+        name, value = p.name, p.value
+        if value is None:
+            m = re.match(r"([A-Za-z_-]+)[:]([^:].*)$", name)
+            if m:  # crashkernel:256M
+                name, value = m.group(1), m.group(2)
+        if name == _NAME and value is None:
+            nxt = params[k + 1] if k + 1 < len(params) else None
+            if nxt is not None and nxt.value is None and _SIZE_START.match(nxt.name) and not nxt.after_dashdash:
+                # crashkernel 256M
+                out.append(Misspelt(p.start, nxt.end, cmdline[p.start:nxt.end], f"{_NAME}={nxt.name}"))
+            else:
+                out.append(Misspelt(p.start, p.end, cmdline[p.start:p.end], None))
+            continue
+        if name == _NAME and p.name != _NAME:  # crashkernel:256M
+            out.append(Misspelt(p.start, p.end, cmdline[p.start:p.end], f"{_NAME}={value}"))
+            continue
+        if "crashkernel=" in cmdline[p.start:p.end] or not looks_like_crashkernel(name):
+            continue  # the kernel finds crashkernel= inside it anyway (CK205)
+        out.append(Misspelt(p.start, p.end, cmdline[p.start:p.end],
+                            f"{_NAME}={value}" if value is not None else None))
+    return tuple(out)
+
+
+def _misspelt(cmdline: str, toks: list[CrashToken], t: Target, release: KernelRelease, col: _Collector) -> bool:
+    """CK121/CK220; True when a misspelt parameter stands in for a missing crashkernel=."""
+    found = _misspellings(cmdline)
+    if not found:
+        return False
+    real = [tok for tok in toks if not tok.embedded]
+    for m in found:
+        if real:
+            e = m.end
+            while e < len(cmdline) and cmdline[e] == " ":
+                e += 1
+            s = m.start
+            if e == len(cmdline):
+                while s > 0 and cmdline[s - 1] == " ":
+                    s -= 1
+            col.add("CK220", f"`{m.text}` looks like a misspelt crashkernel= and is ignored; `{real[-1].text}` is "
+                    "the one the kernel reads", t, span=(m.start, m.end), fix=cmdline[:s] + cmdline[e:])
+            continue
+        if m.corrected is None:
+            col.add("CK121", f"`{m.text}` looks like a misspelt crashkernel=SIZE: the kernel ignores it and reserves "
+                    "nothing for kdump", t, span=(m.start, m.end))
+            continue
+        fix = _replace(cmdline, m.start, m.end, m.corrected)
+        ok = fix_accepted(fix, t)
+        col.add("CK121", f"`{m.text}` looks like a misspelt `{m.corrected}`: the kernel ignores it and reserves "
+                "nothing for kdump" + ("" if ok else f"; even spelt right, Linux {release.label} would not reserve "
+                                       f"`{m.corrected}` (run `crashplan check '{m.corrected}'`)"),
+                t, span=(m.start, m.end), fix=fix if ok else None)
+    return not real
 
 
 def kernel_view(cmdline: str, arch: str) -> str:
@@ -474,8 +662,9 @@ def _per_target(cmdline: str, toks: list[CrashToken], t: Target, release: Kernel
         col.add("CK119", f"Linux {release.label} on {arch} has no crashkernel= support (loongarch from 6.3)", t)
         return
 
+    stand_in = _misspelt(cmdline, toks, t, release, col)
     if not toks:
-        if not cut:  # else CK217 already says where the parameter went
+        if not cut and not stand_in:  # else CK217/CK121 already say where the parameter went
             col.add("CK116", "no crashkernel= parameter: nothing is reserved for kdump", t)
         return
 
@@ -556,14 +745,28 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
         m = re.match(r"^([^ ,]+),cma=(\S+)$", v)
         if m:
             a, b = m.group(1), m.group(2)
-            fix = _replace(cmdline, plain.start, plain.end, f"crashkernel={a} crashkernel={b},cma")
-            portable = _replace(cmdline, plain.start, plain.end, f"crashkernel={b},cma crashkernel={a}")
+            # the plain token last: every release reads it (before 6.17 the ,cma token counts as a plain
+            # candidate, and the last one wins), and releases with ,cma read both
+            two = f"crashkernel={a} crashkernel={b},cma" if cma_ok else f"crashkernel={b},cma crashkernel={a}"
+            cma_note = (" (,cma needs Linux 6.17+ on x86_64, 6.19+ on ppc64le, 7.3+ on arm64)" if cma_ok else
+                        f"; Linux {release.label} on {arch} ignores the ,cma part"
+                        + (f" (CMA crash memory from {first_cma})" if first_cma else ""))
             col.add("CK102", f"`{plain.text}` is one token: the kernel rejects all of it{kmsg}; kdump is disabled, "
-                    f"no CMA is reserved and cma= is not set. Write `crashkernel={a} crashkernel={b},cma` "
-                    "(,cma needs Linux 6.17+ on x86_64, 6.19+ on ppc64le, 7.3+ on arm64)", t, span=span,
-                    fix=fix if cma_ok else portable,
-                    detail=f"On kernels without ,cma keep the plain token last: `crashkernel={b},cma crashkernel={a}` "
-                    "reserves the plain size everywhere and the CMA part where supported.")
+                    f"no CMA is reserved and cma= is not set. Write `{two}`{cma_note}", t, span=span,
+                    fix=_replace(cmdline, plain.start, plain.end, two),
+                    detail="Keep the plain token last: before 6.17 `,cma` is not a suffix, so the last plain-looking "
+                    "token wins. `crashkernel=Y,cma crashkernel=X` reserves X everywhere and the CMA part where "
+                    "supported (x86_64 6.17+, ppc64le 6.19+, arm64 and riscv64 7.3+).")
+            return
+        if re.search(r"\\?[<>]|,below=", v):
+            xm = re.match(r"([^\\<>,]*)", v)
+            size = xm.group(1) if xm else ""
+            plain_fix = _replace(cmdline, plain.start, plain.end, f"crashkernel={size}") if size else None
+            col.add("CK122", f"`{plain.text}` is Xen hypervisor syntax (an upper bound for the region): Linux "
+                    f"rejects it{kmsg} and reserves nothing. If it is meant for Xen, put it on the hypervisor's line "
+                    "(GRUB_CMDLINE_XEN); for Linux write a plain size"
+                    + (f" (`crashkernel={size}` is placed below 4 GiB when it fits)" if size else ""),
+                    t, span=span, fix=plain_fix)
             return
         if plain.suffix == "cma" and not SWITCHES["cma_suffix"].on(release):
             others = [tok for tok in kinds["plain"] if tok is not plain and tok.suffix != "cma"]
@@ -592,9 +795,12 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
                     fix=re.sub(r"[\t\n\r\v\f]", " ", cmdline))
             return
         if v.strip() == "auto" or v.startswith("auto"):
+            example = next((c for c in ("crashkernel=2G-64G:256M,64G-:512M", "crashkernel=1G-64G:256M,64G-:512M",
+                                        "crashkernel=256M", "crashkernel=128M")
+                            if fix_accepted(_replace(cmdline, plain.start, plain.end, c), t)), None)
             col.add("CK106", f"`{plain.text}` is a RHEL-only patch; Linux {release.label} rejects it{kmsg} and "
-                    "reserves nothing. Use a size or a range (e.g. `crashkernel=2G-64G:256M,64G-:512M`, or run "
-                    "`crashplan suggest`)", t, span=span)
+                    "reserves nothing. Use a size or a range ("
+                    + (f"e.g. `{example}`, or " if example else "") + "run `crashplan suggest`)", t, span=span)
             return
         if re.match(r"^[^ :]*[@]\S*,(high|low|cma)$", v) or (":" in v and re.search(r",(high|low)$", v)):
             col.add("CK112", f"`{plain.text}`{kmsg}: @offset and ranges cannot be combined with a suffix", t, span=span)
@@ -660,15 +866,17 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
     if kinds["high"] and not high_low_supported(arch, release):
         h = kinds["high"][-1]
         col.add("CK208", f"Linux {release.label} on {arch} ignores `{h.text}`: nothing is reserved", t,
-                span=(h.start, h.end))
+                span=(h.start, h.end), severity=ERROR if t.declared else WARNING)
         return
     if cma is not None:
         if arch == "ppc64le" and o.cma_size:
             col.add("CK111", f"only `{cma.text}`: powerpc reserves the CMA part but no standard region for the "
                     "capture kernel and initrd; add a plain crashkernel= for them", t, span=(cma.start, cma.end))
         else:
+            add = _replace(cmdline, cma.start, cma.end, f"{cma.text} crashkernel=256M")
             col.add("CK111", f"only `{cma.text}`: without a plain crashkernel= the kernel never reads ,cma and "
-                    "reserves nothing; add one (e.g. `crashkernel=256M " + cma.text + "`)", t,
+                    "reserves nothing; add one"
+                    + (f" (e.g. `{cma.text} crashkernel=256M`)" if fix_accepted(add, t) else ""), t,
                     span=(cma.start, cma.end))
         return
     if kinds["low"]:
@@ -684,8 +892,26 @@ def _range_miss(cmdline: str, plain: CrashToken, t: Target, release: KernelRelea
 
     ram = t.system_ram
     rounded = -(-ram // (128 << 20)) * (128 << 20) if SWITCHES["roundup_128m"].on(release) else ram
-    # did junk in a non-matching entry cut the list short?
     v = plain.value
+    # an @offset after an entry that is not the last one: parse_crashkernel_mem() (kernel/crash_reserve.c)
+    # reads the list with `} while (*cur++ == ',');`, so the `@` after a size that did not match ends the
+    # list; only after a matching entry does it scan on to the `@` and read the offset
+    at = re.search(r"@((?:0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?)(?=,)", v)
+    if at and ":" in v[:at.start()]:
+        before = v[:at.start()].split(",")[-1]
+        rest = v[at.end() + 1:]
+        offs = re.findall(r"@((?:0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?)", v)
+        moved = None
+        if len(set(offs)) == 1:  # one offset written after several entries: it belongs after the last one
+            moved = "crashkernel=" + re.sub(r"@((?:0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?)", "", v) + "@" + offs[0]
+        col.add("CK218", f"`@{at.group(1)}` after `{before}` ends the range list: the kernel reads an @offset only "
+                f"after the last entry, so `{rest}` is never read and nothing is reserved on {format_size(ram)}"
+                + (f". Write `{moved}`" if moved and fix_accepted(_replace(cmdline, plain.start, plain.end, moved), t)
+                   else ""),
+                t, span=(plain.start, plain.end),
+                fix=_replace(cmdline, plain.start, plain.end, moved) if moved else None)
+        return
+    # did junk in a non-matching entry cut the list short?
     entries = v.split("@")[0].split(",")
     for i, ent in enumerate(entries[:-1]):
         if not re.fullmatch(r"\s*(0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?-((0[xX][0-9a-fA-F]+|\d+)[kKmMgGtTpPeE]?)?:"
@@ -697,7 +923,7 @@ def _range_miss(cmdline: str, plain: CrashToken, t: Target, release: KernelRelea
     col.add("CK109", f"no entry of `{plain.text}` matches {format_size(ram)} of RAM"
             + (f" (rounded up to {format_size(rounded)})" if rounded != ram else "")
             + ": the kernel reserves nothing (“crashkernel size resulted in zero bytes”)", t,
-            span=(plain.start, plain.end))
+            span=(plain.start, plain.end), severity=ERROR if t.declared else WARNING)
 
 
 def _accepted(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashToken]], t: Target,

@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
 
 BASE = ("--kernel", "7.2", "--arch", "x86_64", "--ram", "16G", "--no-map")
 
@@ -137,3 +142,26 @@ def test_fallback_machine_is_used_only_when_this_host_cannot_be_read():
     assert m.memmap.layout_known and "cannot be read" in m.notes[-1] and example in m.notes[-1]
     m = resolve_machine(root=hosts / "x86_64-root", fallback_machine=example)
     assert "cannot be read" not in " ".join(m.notes)
+
+
+@pytest.mark.parametrize(("arch", "ok", "too_much"), [
+    ("x86_64", "4P", "5P"), ("arm64", "4P", "5P"), ("loongarch64", "256T", "257T"), ("ppc64le", "2P", "3P"),
+    ("s390x", "8P", "9P"), ("riscv64", "64P", "65P"),
+])
+def test_ram_beyond_the_architecture_s_physical_limit_is_an_input_error(run_cli, arch, ok, too_much):
+    rc, _, _ = run_cli("check", "crashkernel=256M", "--kernel", "7.2", "--arch", arch, "--ram", ok, "--no-map")
+    assert rc in (0, 1)
+    rc, out, err = run_cli("check", "crashkernel=256M", "--kernel", "7.2", "--arch", arch, "--ram", too_much, "--no-map")
+    assert rc == 2 and out == ""
+    assert f"Invalid value for --ram: {too_much} is more RAM than {arch} can address (MAX_PHYSMEM_BITS" in err
+
+
+def test_ram_limit_in_suggest_and_lint(run_cli, tmp_path):
+    rc, _, err = run_cli("suggest", "--machine", str(ROOT / "examples" / "x86_64-server-16g.yaml"), "--ram", "8P")
+    assert rc == 2 and "8P is more RAM than x86_64 can address" in err
+    (tmp_path / "cmdline").write_text("crashkernel=256M\n", encoding="utf-8")
+    rc, _, err = run_cli("lint", "--isolated", "--ram", "16E", str(tmp_path / "cmdline"))
+    assert rc == 2 and "16E is more RAM than x86_64 can address" in err
+    (tmp_path / ".crashplan.yaml").write_text("arch: [loongarch64]\nram: [1P]\n", encoding="utf-8")
+    rc, _, err = run_cli("lint", "--config", str(tmp_path / ".crashplan.yaml"), str(tmp_path / "cmdline"))
+    assert rc == 2 and "1P is more RAM than loongarch64 can address" in err

@@ -40,7 +40,8 @@ def test_cma_typo_says_rejected_disabled_and_offers_two_tokens():
     d = one("crashkernel=256M,cma=1G", "CK102")
     assert "unrecognized char: ," in d.message and "kdump is disabled" in d.message
     assert d.fix == "crashkernel=256M crashkernel=1G,cma"
-    assert "6.17+ on x86_64" in d.message and "6.19+ on ppc64le" in d.message
+    assert f"Write `{d.fix}`" in d.message  # the message offers exactly the fix
+    assert "x86_64 6.17+" in d.detail and "ppc64le 6.19+" in d.detail
     assert d.span == (0, len("crashkernel=256M,cma=1G"))
 
 
@@ -112,3 +113,81 @@ def test_hostile_lines_stay_linear():
     for line in ("crashkernel=" * 200_000, "crashkernel=1G " * 100_000):
         ds = diagnose(line, [Target("7.2", "x86_64", 16 << 30)])
         assert "CK217" in {d.code for d in ds}
+
+
+# ------------------------------------------------------------------------------------------------
+# misspelt names, Xen syntax, @offset in a range list, declared targets, validated fixes
+
+@pytest.mark.parametrize(("cmdline", "fix"), [
+    ("crashkernal=256M", "crashkernel=256M"), ("crashkenel=256M@16M", "crashkernel=256M@16M"),
+    ("crash_kernel=256M", "crashkernel=256M"), ("crash-kernel=256M", "crashkernel=256M"),
+    ("CRASHKERNEL=256M", "crashkernel=256M"), ("CrashKernel=1G-:256M", "crashkernel=1G-:256M"),
+    ("crashkerenl=256M", "crashkernel=256M"), ("crashkernel:256M", "crashkernel=256M"),
+    ("quiet crashkernel 256M ro", "quiet crashkernel=256M ro"), ("crashkernl=256M", "crashkernel=256M"),
+])
+def test_misspelt_names_are_errors_with_the_renamed_fix(cmdline, fix):
+    d = one(cmdline, "CK121")
+    assert d.severity == "error" and d.fix == fix
+    assert "CK116" not in codes(cmdline)
+
+
+def test_a_misspelling_whose_value_the_kernel_rejects_gets_no_fix_but_says_why():
+    d = one("crashkernal=auto", "CK121")
+    assert d.fix is None and "even spelt right, Linux 7.2 would not reserve `crashkernel=auto`" in d.message
+    d = one("crashkernel", "CK121")
+    assert d.fix is None
+
+
+@pytest.mark.parametrize("cmdline", [
+    "crash_kexec_post_notifiers", "kexec_load_disabled=1", "crashkernel=256M", "nokaslr", "kernelcore=4G",
+    "rd.kdump.crashkernel=64M crashkernel=256M", "cgroup_enable=memory", "crashlog=1", "kernel=x",
+    "init=/bin/sh -- crashkernal=1", "console=ttyS0,115200", "crypt_kernel=1x", "crashdump=1",
+])
+def test_real_parameters_are_not_taken_for_misspellings(cmdline):
+    assert not {"CK121", "CK220"} & set(codes(cmdline))
+
+
+def test_a_misspelling_beside_a_real_crashkernel_is_a_warning_that_removes_it():
+    d = one("crashkernel=256M crashkernal=512M quiet", "CK220")
+    assert d.severity == "warning" and d.fix == "crashkernel=256M quiet"
+
+
+def test_an_offset_inside_a_range_list_ends_it():
+    line = "crashkernel=384M-2G:64M@16M,2G-:128M@16M"
+    d = one(line, "CK218")
+    assert "`@16M` after `384M-2G:64M` ends the range list" in d.message and "`2G-:128M@16M` is never read" in d.message
+    assert d.fix == "crashkernel=384M-2G:64M,2G-:128M@16M" and f"Write `{d.fix}`" in d.message
+    assert "CK109" not in codes(line)
+    assert "CK218" not in codes(line, ram="1G")  # below 2 GiB the first entry matches: 64M at 16M
+    # two different offsets: no single place for one @offset, so no fix
+    assert one("crashkernel=384M-2G:64M@16M,2G-:128M@32M", "CK218").fix is None
+
+
+@pytest.mark.parametrize("value", ["128M\\<4G", "128M<4G", "256M>4G", "512M,below=4G"])
+def test_xen_syntax_is_named_as_xen(value):
+    d = one(f"crashkernel={value}", "CK122")
+    assert "Xen hypervisor syntax" in d.message and "GRUB_CMDLINE_XEN" in d.message
+    assert d.fix == "crashkernel=" + value.split("\\")[0].split("<")[0].split(">")[0].split(",")[0]
+
+
+def test_reserving_nothing_on_a_declared_target_is_an_error():
+    t = Target("7.2", "x86_64", parse_size("1G"))
+    (d,) = [d for d in diagnose("crashkernel=2G-64G:256M", [t]) if d.code == "CK109"]
+    assert d.severity == "error"
+    probe = Target("7.2", "x86_64", parse_size("1G"), declared=False)
+    (d,) = [d for d in diagnose("crashkernel=2G-64G:256M", [probe]) if d.code == "CK109"]
+    assert d.severity == "warning"
+    (d,) = [d for d in diagnose("crashkernel=2G-64G:256M", [probe, t]) if d.code == "CK109"]
+    assert d.severity == "error"  # the worst over the targets
+
+
+def test_a_fix_the_kernel_would_reject_is_not_offered():
+    # CK106's example and CK111's suggestion are replayed too: on 1 GiB the usual range reserves nothing
+    d = one("crashkernel=auto", "CK106", ram="1G")
+    assert "crashkernel=2G-64G:256M,64G-:512M" not in d.message and "crashkernel=1G-64G:256M,64G-:512M" in d.message
+
+
+def test_targets_that_want_different_fixes_share_one_every_target_accepts():
+    ts = [Target("6.1", "x86_64", 16 << 30), Target("7.2", "x86_64", 16 << 30)]
+    (d,) = [d for d in diagnose("crashkernel=256M,cma=1G", ts) if d.code == "CK102"]
+    assert d.fix == "crashkernel=1G,cma crashkernel=256M" and f"`{d.fix}`" in d.message

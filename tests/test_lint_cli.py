@@ -156,11 +156,13 @@ def test_bad_files_are_findings_not_crashes(capsys: pytest.CaptureFixture[str], 
     (tmp_path / "walked").mkdir()
     (tmp_path / "walked" / "README").write_text("not a boot file\n", encoding="utf-8")
     (tmp_path / "cmdline").write_text("crashkernel=auto\n", encoding="utf-8")
-    rc, out, _ = run(capsys, *PROFILE, "--format", "json", str(tmp_path / "missing"), str(tmp_path / "notes.txt"),
-                     str(tmp_path / "grub.cfg"), str(tmp_path / "walked"), str(tmp_path / "cmdline"))
+    rc, out, err = run(capsys, *PROFILE, "--format", "json", str(tmp_path / "missing"), str(tmp_path / "notes.txt"),
+                       str(tmp_path / "grub.cfg"), str(tmp_path / "walked"), str(tmp_path / "cmdline"))
     doc = json.loads(out)
     got = [(f["code"], os.path.basename(f["path"]), f["line"]) for f in doc["findings"]]
-    assert rc == 1
+    assert rc == 2  # an unreadable or missing file is an input error, as in every command
+    assert f"{tmp_path / 'missing'}: cannot read the file: No such file or directory" in err
+    assert f"{tmp_path / 'grub.cfg'}: cannot read the file: binary content" in err
     assert got == [("CK106", "cmdline", 1), ("CK001", "grub.cfg", 1), ("CK001", "missing", 1), ("CK003", "notes.txt", 1)]
     assert doc["findings"][2]["message"] == "cannot read the file: No such file or directory"
 
@@ -307,3 +309,82 @@ def test_help_works(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", "--help"]) == 0
     assert "--fail-level" in capsys.readouterr().out
     assert main(["rules", "--help"]) == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# walking directories: boot-loader files only, progress on a terminal
+
+
+def test_walking_reads_boot_loader_files_only(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "etc" / "default").mkdir(parents=True)
+    (tmp_path / "etc" / "default" / "grub").write_text('GRUB_CMDLINE_LINUX="crashkernel=auto"\n', encoding="utf-8")
+    (tmp_path / "etc" / "ld.so.cache").write_bytes(b"\x00\x01binary\x00" * 100)
+    (tmp_path / "etc" / "motd").write_text("GRUB_CMDLINE_LINUX=\"crashkernel=auto\"\n", encoding="utf-8")
+    (tmp_path / "boot" / "loader" / "entries").mkdir(parents=True)
+    (tmp_path / "boot" / "loader" / "entries" / "a.conf").write_text(
+        "title A\nlinux /vmlinuz\noptions crashkernel=auto\n", encoding="utf-8")
+    (tmp_path / "boot" / "grub2").mkdir()
+    (tmp_path / "boot" / "grub2" / "grub.cfg").write_bytes(b"\x7fELF\x00\x00 not text")  # a binary with our name
+    (tmp_path / "ks").mkdir()
+    (tmp_path / "ks" / "server.ks").write_text('bootloader --append="crashkernel=auto"\n', encoding="utf-8")
+    rc, out, err = run(capsys, *PROFILE, "--format", "json", str(tmp_path))
+    doc = json.loads(out)
+    assert sorted(os.path.relpath(f["path"], tmp_path) for f in doc["files"]) == [
+        "boot/loader/entries/a.conf", "etc/default/grub", "ks/server.ks"]
+    assert {f["code"] for f in doc["findings"]} == {"CK106"}  # the same value everywhere: no CK402
+    assert rc == 1 and err == ""
+
+
+def test_walking_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    for i in range(30):
+        (tmp_path / f"d{i}").mkdir()
+        (tmp_path / f"d{i}" / "cmdline").write_text("quiet crashkernel=256M\n", encoding="utf-8")
+    env = dict(os.environ, CRASHPLAN_PROGRESS_INTERVAL="0")
+    cmd = [sys.executable, "-m", "crashplan", "lint", "--isolated", "--format", "json", str(tmp_path)]
+    # stderr a terminal: the progress line is written there, and cleared at the end
+    master, slave = pty.openpty()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=60)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert p.returncode == 0 and json.loads(p.stdout)["summary"]
+    assert b"files scanned" in seen and b"boot-loader files" in seen
+    # stderr not a terminal: nothing at all
+    p = subprocess.run(cmd, capture_output=True, env=env, timeout=60)
+    assert p.returncode == 0 and p.stderr == b""
+
+
+def test_fix_writes_nothing_when_a_file_cannot_be_read(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    good = tmp_path / "cmdline"
+    good.write_text("crashkernel=128M crashkernel=256M\n", encoding="utf-8")
+    rc, _, err = run(capsys, "--fix", str(good), str(tmp_path / "missing"))
+    assert rc == 2 and "missing: cannot read the file" in err
+    assert good.read_text(encoding="utf-8") == "crashkernel=128M crashkernel=256M\n"
+
+
+def test_reserving_nothing_is_an_error_only_on_declared_ram_sizes(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    p = tmp_path / "cmdline"
+    p.write_text("crashkernel=2G-16G:256M\n", encoding="utf-8")
+    # the built-in profile's 64G only probes the range: a warning, exit 0 at the default fail level
+    rc, out, _ = run(capsys, "--format", "json", str(p))
+    (f,) = [f for f in json.loads(out)["findings"] if f["code"] == "CK109"]
+    assert f["severity"] == "warning" and rc == 0
+    # a RAM size the user declares: an error
+    rc, out, _ = run(capsys, "--format", "json", "--ram", "64G", str(p))
+    (f,) = [f for f in json.loads(out)["findings"] if f["code"] == "CK109"]
+    assert f["severity"] == "error" and rc == 1
+    (tmp_path / ".crashplan.yaml").write_text("ram: [1G]\n", encoding="utf-8")
+    rc = main(["lint", "--config", str(tmp_path / ".crashplan.yaml"), "--format", "json", str(p)])
+    out, _ = capsys.readouterr()
+    assert rc == 1 and [f["severity"] for f in json.loads(out)["findings"] if f["code"] == "CK109"] == ["error"]

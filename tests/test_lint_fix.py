@@ -163,3 +163,43 @@ def test_grubenv_keeps_its_block_size() -> None:
     res = fix_files([SourceFile("boot/grub2/grubenv", tight)], config=LintConfig(kernels=("6.17",), rams=("16G",)))
     assert res.texts == {}
     assert [f.code for f in res.report.findings] == ["CK102"]
+
+
+def test_a_fix_that_cannot_be_made_is_not_announced(run_cli, tmp_path) -> None:
+    # removing crashkernel=256M from GRUB_CMDLINE_LINUX would leave the recovery entries without one:
+    # --fix refuses, so the plain run must not mark CK201 as fixable either
+    p = tmp_path / "etc" / "default" / "grub"
+    p.parent.mkdir(parents=True)
+    text = 'GRUB_CMDLINE_LINUX="crashkernel=256M"\nGRUB_CMDLINE_LINUX_DEFAULT="quiet crashkernel=512M"\n'
+    p.write_text(text, encoding="utf-8")
+    rc, out, _ = run_cli("lint", "--isolated", "--format", "json", str(p))
+    (f,) = [f for f in json.loads(out)["findings"] if f["code"] == "CK201"]
+    assert f["fix"] is None
+    rc, out, _ = run_cli("lint", "--isolated", "--format", "text", str(p))
+    assert "CK201" in out and "[*]" not in out and "--fix" not in out
+    run_cli("lint", "--isolated", "--fix", str(p))
+    assert p.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in (Path(__file__).parent / "data" / "lint").iterdir()
+                                        if p.is_dir() and p.name != "schema"))
+def test_every_announced_fix_is_made(run_cli, tmp_path, case) -> None:
+    import shutil
+
+    src = Path(__file__).parent / "data" / "lint" / case
+    dst = tmp_path / case
+    shutil.copytree(src, dst)
+    rc, out, _ = run_cli("lint", "--isolated", "--fix", "--format", "json", str(dst))
+    # after --fix, nothing is still announced as fixable: every announced fix was made
+    assert all(f["fix"] is None for f in json.loads(out)["findings"]), case
+
+
+def test_fix_joins_crashkernel_and_its_value_across_the_file_s_blank(run_cli, tmp_path) -> None:
+    p = tmp_path / "etc" / "default" / "grub"
+    p.parent.mkdir(parents=True)
+    p.write_text('GRUB_CMDLINE_LINUX="quiet crashkernel  256M"\n# crashkenel=1G in a comment stays\n',
+                 encoding="utf-8")
+    rc, out, _ = run_cli("lint", "--isolated", "--fix", str(p))
+    assert rc == 0, out
+    assert p.read_text(encoding="utf-8") == ('GRUB_CMDLINE_LINUX="quiet crashkernel=256M"\n'
+                                              "# crashkenel=1G in a comment stays\n")

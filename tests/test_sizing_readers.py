@@ -276,7 +276,48 @@ def test_fedora_kdump_conf_errors_name_the_line():
         parse_kdump_conf("path /var/crash\ncore_collector\n", path="kdump.conf")
     assert str(e.value) == "kdump.conf:2:15: core_collector needs a value"
     c = parse_kdump_conf("frobnicate 1\n", path="k.conf")
-    assert c.notes[0] == "k.conf:1: unknown directive 'frobnicate' (kdumpctl rejects it: \"Invalid kdump config option\")"
+    assert c.warnings == ("k.conf:1: unknown directive 'frobnicate': kdumpctl refuses to start "
+                          "(\"Invalid kdump config option frobnicate\")",)
+
+
+def test_kdump_conf_typos_and_deprecated_directives_are_warned_about_as_kdumpctl_does():
+    c = parse_kdump_conf("core_colector makedumpfile -d 31\npath /var/crash\nlink_delay 10\ndefault shell\n",
+                         path="k.conf")
+    assert c.warnings[0] == ("k.conf:1: unknown directive 'core_colector' (did you mean 'core_collector'?): "
+                             "kdumpctl refuses to start (\"Invalid kdump config option core_colector\")")
+    assert c.warnings[1].startswith("k.conf:3: 'link_delay' is deprecated: kdumpctl refuses to start")
+    assert "renamed 'failure_action'" in c.warnings[2]
+    # the real file of kdump-utils has none
+    assert parse_kdump_conf(text("fedora-kdump.conf")).warnings == ()
+
+
+@pytest.mark.parametrize(("line", "expect"), [
+    ("auto_reset_crashkernel no", False), ("auto_reset_crashkernel yes", True),
+    ('auto_reset_crashkernel "no"', False), ("auto_reset_crashkernel no  # keep mine", False),
+    ("auto_reset_crashkernel\tno", False), ("#auto_reset_crashkernel no", None), ("path /var/crash", None),
+    ("auto_reset_crashkernel No", True),  # kdumpctl compares with exactly "no"
+])
+def test_auto_reset_crashkernel_is_read_as_written(line, expect):
+    from crashplan.sizing.kdumpconf import auto_reset_crashkernel
+
+    assert auto_reset_crashkernel(line + "\n") is expect
+    assert parse_kdump_conf(line + "\n").auto_reset_crashkernel is expect
+    # the last line wins, as kdump_get_conf_val returns the last match
+    assert auto_reset_crashkernel("auto_reset_crashkernel yes\n" + line + "\n") is (True if expect is None else expect)
+
+
+def test_shell_file_typos_are_warned_about():
+    c = parse_kdump_tools('USE_KDUMP=1\nMAKEDUMP_ARG="-c -d 31"\n', path="kt")
+    assert c.warnings == ("kt:2: MAKEDUMP_ARG is not a kdump-tools variable (did you mean MAKEDUMP_ARGS?): it is "
+                          "ignored",)
+    c = parse_sysconfig_kdump('KDUMP_COMANDLINE_APPEND="nr_cpus=1"\n', path="sc")
+    assert c.warnings and "did you mean KDUMP_COMMANDLINE_APPEND?" in c.warnings[0]
+    c = parse_sysconfig_kdump('KDUMP_DUMPLEVEL=31\nKDUMP_DUMPFORMT=lzo\n', path="suse")
+    assert c.flavour == "suse" and "did you mean KDUMP_DUMPFORMAT?" in c.warnings[0]
+    for name in ("debian-kdump-tools.default", "fedora-sysconfig-kdump.x86_64", "suse-sysconfig-kdump.x86_64",
+                 "suse-sysconfig-kdump.ppc64le"):
+        parse = parse_kdump_tools if name.startswith("debian") else parse_sysconfig_kdump
+        assert parse(text(name)).warnings == (), name
 
 
 def test_fedora_sysconfig():

@@ -196,3 +196,26 @@ def test_module_entry_point_runs():
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and r.stderr == ""
     assert "crashkernel=112M" in r.stdout
+
+
+@pytest.mark.parametrize(("line", "noted"), [("auto_reset_crashkernel no", False), ('auto_reset_crashkernel "no"', False),
+                                             ("auto_reset_crashkernel yes", True), ("path /var/crash", True)])
+def test_auto_reset_crashkernel_is_read_from_the_kdump_conf_as_written(run_cli, tmp_path, line, noted):
+    conf = tmp_path / "kdump.conf"
+    conf.write_text(line + "\n", encoding="utf-8")
+    rc, out, err = run_cli("suggest", "--machine", str(ROOT / "examples" / "x86_64-host-1t.yaml"),
+                           "--kdump-conf", str(conf), "--format", "json")
+    assert err == ""
+    notes = [n for a in json.loads(out)["apply"].values() for n in a["notes"] if "auto_reset_crashkernel" in n]
+    assert bool(notes) is noted
+
+
+def test_a_kdump_conf_typo_is_warned_about(run_cli, tmp_path):
+    conf = tmp_path / "kdump.conf"
+    conf.write_text("core_colector makedumpfile -l -d 31\n", encoding="utf-8")
+    rc, out, err = run_cli("suggest", "--machine", str(ROOT / "examples" / "x86_64-server-16g.yaml"),
+                           "--kdump-conf", str(conf), "--format", "json")
+    assert rc == 0
+    assert err == (f"crashplan: warning: {conf}:1: unknown directive 'core_colector' (did you mean "
+                   "'core_collector'?): kdumpctl refuses to start (\"Invalid kdump config option core_colector\")\n")
+    assert any("core_colector" in n for n in json.loads(out)["notes"])

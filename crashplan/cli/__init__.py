@@ -4,7 +4,7 @@ Only click and the standard library are imported here.  Each subcommand lives in
 and is imported when it runs; rich and yaml are imported only by code that renders text or reads
 YAML, so ``--format json`` paths never pay for them.
 
-Exit codes (docs/exit-codes.md):
+Exit codes (docs/cli.md):
 
 ==== =====================================================================
 0    fine
@@ -27,6 +27,7 @@ from typing import Any
 import click
 
 from crashplan import __version__
+from crashplan.cli.examples import epilog as _epilog
 
 __all__ = ["main", "ExitStatus", "cli"]
 
@@ -70,6 +71,10 @@ class LazyGroup(click.Group):
             raise
         cmd = getattr(module, attr)
         assert isinstance(cmd, click.Command)
+        if cmd.epilog is None:
+            from crashplan.cli.examples import epilog
+
+            cmd.epilog = epilog(cmd_name)
         return cmd
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -78,7 +83,9 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=(_epilog("") or "") + "\n\nShell completion: eval \"$(_CRASHPLAN_COMPLETE=bash_source crashplan)\" "
+                    "(zsh_source, fish_source); see docs/cli.md.")
 @click.version_option(__version__, "--version", prog_name="crashplan")
 @click.option("--traceback", is_flag=True, hidden=True, help="Show the Python traceback of internal errors.")
 @click.pass_context

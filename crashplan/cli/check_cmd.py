@@ -8,12 +8,12 @@ import sys
 import click
 
 from crashplan.cli import ExitStatus
-from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options
+from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
 
 
 @click.command()
 @click.argument("params", required=False)
-@click.option("--kernel", "kernel", type=KernelType(), metavar="REL",
+@click.option("--kernel", "kernel", type=KernelType(), metavar="RELEASE",
               help="Kernel release (6.12, 6.12.107, or a uname -r string). Default: the machine's, else this one's.")
 @click.option("--arch", type=ArchType(), metavar="ARCH",
               help="Architecture (x86_64/amd64, arm64/aarch64, riscv64, loongarch64, ppc64le, s390x).")
@@ -24,6 +24,7 @@ from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
+@output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def check(params: str | None, kernel: str | None, arch: str | None, ram: int | None, iomem: str | None,
           boot_log: str | None, machine: str | None, fallback_machine: str | None, no_map: bool, fmt: str,
@@ -78,6 +79,12 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         # the parameters the kernel reads: those within the COMMAND_LINE_SIZE it keeps
         toks = [t.text for t in crash_tokens(kernel_view(base, a)) if not t.embedded]
         params = " ".join(toks)
+    if ram is not None:
+        from crashplan.kernel.arch import ram_limit_error
+
+        why = ram_limit_error(ram, a)
+        if why:
+            raise click.BadParameter(why, param_hint="--ram")
     system_ram = ram if ram is not None else (mach.ram_size() if mach else None)
     if not system_ram:
         raise click.UsageError("cannot tell the RAM size: pass --ram (e.g. --ram 16G) or a memory map")

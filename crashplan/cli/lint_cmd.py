@@ -67,12 +67,58 @@ def _read_stdin() -> str:
     return buffer.read().decode("utf-8", "surrogateescape")
 
 
-def _walk(root: str) -> list[str]:
+class _Progress:
+    """``scanned N files …`` on stderr, rewritten in place, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.on = sys.stderr.isatty() and not os.environ.get("CRASHPLAN_NO_PROGRESS")
+        self.last = time.monotonic()
+        self.shown = False
+        try:  # seconds between updates (tests set 0)
+            self.interval = float(os.environ.get("CRASHPLAN_PROGRESS_INTERVAL", "0.25"))
+        except ValueError:
+            self.interval = 0.25
+
+    def tick(self, scanned: int, found: int, where: str) -> None:
+        if not self.on:
+            return
+        now = time.monotonic()
+        if now - self.last < self.interval:
+            return
+        self.last = now
+        line = f"crashplan lint: {scanned} files scanned, {found} boot-loader files: {where}"
+        cols = shutil_columns()
+        sys.stderr.write("\r" + line[: cols - 1].ljust(cols - 1))
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * (shutil_columns() - 1) + "\r")
+            sys.stderr.flush()
+
+
+def shutil_columns() -> int:
+    import shutil
+
+    return max(20, shutil.get_terminal_size((80, 24)).columns)
+
+
+def _walk(root: str, progress: _Progress | None = None) -> list[str]:
+    """The boot-loader files under ``root`` (by name and path: ``sources.walk_candidate``), sorted."""
+    from crashplan.lint.sources import walk_candidate
+
     out = []
+    scanned = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         for name in sorted(filenames):
-            out.append(os.path.join(dirpath, name))
+            scanned += 1
+            path = os.path.join(dirpath, name)
+            if walk_candidate(path):
+                out.append(path)
+        if progress is not None:
+            progress.tick(scanned, len(out), dirpath)
     return out
 
 
@@ -95,13 +141,17 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # typ
 
     files = []
     seen: set[str] = set()
+    progress = _Progress()
 
     def add(path: str, explicit: bool) -> None:
         key = os.path.normpath(path)
         if key in seen:
             return
         seen.add(key)
-        files.append(_read(path, explicit))
+        f = _read(path, explicit)
+        if not explicit and f.text is not None and "\0" in f.text[:8192]:
+            return  # a binary file that happens to carry a boot-loader name (found by walking): not ours
+        files.append(f)
 
     for path in paths:
         if path == "-":
@@ -109,10 +159,11 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # typ
             files.append(SourceFile("-", text, None, True, kind="cmdline"))
             continue
         if os.path.isdir(path):
-            for p in _walk(path):
+            for p in _walk(path, progress):
                 add(p, False)
             continue
         add(path, True)
+    progress.done()
     for f in list(files):
         if f.path != "-" and f.text is not None:
             for c in _companions(f.path):
@@ -246,14 +297,15 @@ def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:
               help="Exit 1 when a finding at or above this severity remains (default error).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "text", "json", "sarif", "github"]), default="auto",
               show_default=True, help="auto: github under GitHub Actions, text otherwise.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the report to this file instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE", default=None,
+              help="Write the report to FILE instead of stdout.")
 @click.option("--fix", is_flag=True, help="Apply the fixes that are safe, in place (atomically).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (default: .crashplan.yaml or pyproject.toml found upward).")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text report (auto: on a terminal, unless NO_COLOR is set).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the targets each finding applies to.")
 def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ...], rams: tuple[str, ...],
          select: tuple[str, ...], ignore: tuple[str, ...], fail_level: str | None, fmt: str, output: str | None,
@@ -262,7 +314,8 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
 
     PATH is a file or a directory (walked); - reads a command line from stdin.  Without PATH the
     running system's files are read (/etc/default/grub, grub.cfg, BLS entries, /proc/cmdline …).
-    Exit status: 0 clean, 1 findings at or above --fail-level, 2 usage or configuration error.
+    Exit status: 0 clean, 1 findings at or above --fail-level, 2 usage, configuration or input error
+    (a file that cannot be read).
     """
     from crashplan.lint.engine import lint as run_lint
 
@@ -276,6 +329,9 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
         if not paths:
             raise click.UsageError("no boot-loader configuration found on this machine; name the files to lint")
     files = read_sources(paths)
+    # a file that cannot be read (missing, permissions, binary) is a finding (CK001) and an input error:
+    # the report still lists everything, the exit status is 2 and --fix writes nothing
+    unreadable = [f for f in files if f.path != "-" and (f.text is None or (f.explicit and "\0" in f.text))]
     if fmt == "auto":
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
@@ -297,19 +353,37 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
                                                     fromfile=f"a/{f.path}", tofile=f"b/{f.path}"))
             text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
             _emit(text, output)
+            if unreadable:
+                _unreadable(unreadable)
+                return 2
             return 1 if changes else 0
-        atomic_write_all(changes)
-        fixed = result.applied
+        if not unreadable:
+            atomic_write_all(changes)
+        fixed = result.applied if not unreadable else 0
         report = result.report
     else:
         report = run_lint(files, config=config)
+    if any(f.fix is not None for f in report.findings):
+        from crashplan.lint.fix import fixable_only
+
+        # announce only the fixes --fix can make (a fix it must refuse is not marked [*])
+        report = fixable_only(files, report, config=config)
 
     from crashplan.lint.formats import render
 
     use_color = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
                                       and not os.environ.get("NO_COLOR"))
     _emit(render(fmt, report, color=use_color, verbose=verbose, fixed=fixed), output, color=use_color)
+    if unreadable:
+        _unreadable(unreadable)
+        return 2
     return 1 if report.failed(config.fail_level) else 0
+
+
+def _unreadable(files) -> None:  # type: ignore[no-untyped-def]
+    for f in files:
+        why = f.error or "binary content (a NUL byte): not a text file"
+        click.echo(f"crashplan: error: {f.path}: cannot read the file: {why}", err=True)
 
 
 def _emit(text: str, output: str | None, *, color: bool = False) -> None:
@@ -331,9 +405,11 @@ def _emit(text: str, output: str | None, *, color: bool = False) -> None:
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("codes", nargs=-1, metavar="[CODE|NAME]...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE", default=None,
               help="Write to this file instead of stdout (docs/rules.md).")
-def rules(codes: tuple[str, ...], fmt: str, output: str | None) -> int:
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text list (auto: on a terminal, unless NO_COLOR is set).")
+def rules(codes: tuple[str, ...], fmt: str, output: str | None, color: str = "auto") -> int:
     """List the lint rules, or explain the named ones (CK103, cma-typo, CK1 …)."""
     from crashplan.lint.rules import all_rules, get_rule
 
@@ -365,6 +441,10 @@ def rules(codes: tuple[str, ...], fmt: str, output: str | None) -> int:
     else:
         from crashplan.lint.formats.text import render_rules
 
-        text = render_rules(chosen, color=output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        use = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
+                                    and not os.environ.get("NO_COLOR"))
+        text = render_rules(chosen, color=use)
+        _emit(text, output, color=use)
+        return 0
     _emit(text, output)
     return 0

@@ -64,3 +64,48 @@ def machine_source_options(f):  # type: ignore[no-untyped-def]
     )):
         f = opt(f)
     return f
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
+    import os
+    import tempfile
+
+    from crashplan.errors import InputError
+
+    d = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".crashplan", dir=d)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError as e:
+        raise InputError(f"cannot write the report: {e.strerror or e}", path=path) from None
+
+
+def output_option(f):  # type: ignore[no-untyped-def]
+    """``-o/--output FILE``: what the command prints goes to FILE (written atomically, only on success)."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args, output: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        if output is None or output == "-":
+            return f(*args, **kwargs)
+        import contextlib
+        import io
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            rv = f(*args, **kwargs)
+        write_atomically(output, buf.getvalue())
+        return rv
+
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+                        default=None, help="Write the report to FILE instead of stdout (atomically).")(wrapper)

@@ -39,6 +39,7 @@ from typing import Any
 import click
 
 from crashplan.cli import ExitStatus
+from crashplan.cli.options import output_option
 
 __all__ = ["status"]
 
@@ -53,6 +54,7 @@ KDUMP_UNITS = ("kdump.service", "kdump-tools.service")  # kdump-utils and SUSE k
 @click.option("--boot-log", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
               help="Read the kernel's crashkernel lines from this boot log instead of journalctl/dmesg.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str, width: int | None) -> int:
     """Say whether kdump is ready on this machine: one verdict first, then the detail.
@@ -64,16 +66,10 @@ def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str
     Nothing is started or changed; what could not be read (e.g. /proc/iomem without root) is listed.
 
     \b
-    Examples:
-      crashplan status
-      crashplan status --format json
-      crashplan status --root /srv/captures/web01
-      crashplan status --machine examples/x86_64-microvm-24g.yaml
-
-    \b
-    Exit status: 0 ready; 1 not ready (kdump cannot capture a crash now); 4 at risk (it may, but the
-    reservation is smaller than needed, the service will not load it at the next boot, or a deciding
-    fact could not be read); 2 usage or input error.
+    Exit status: 0 ready; 1 not ready (kdump cannot capture a crash now);
+    4 at risk (it may, but the reservation is smaller than needed, the service
+    will not load it at the next boot, or a deciding fact could not be read);
+    2 usage or input error.
     """
     from crashplan.readiness import assess, status_json
 

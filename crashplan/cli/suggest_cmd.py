@@ -15,7 +15,7 @@ from dataclasses import replace
 import click
 
 from crashplan.cli import ExitStatus
-from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options
+from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
 
 
 class _Ranges(click.ParamType):
@@ -37,7 +37,7 @@ class _Ranges(click.ParamType):
 
 @click.command()
 @machine_source_options
-@click.option("--kernel", type=KernelType(), metavar="REL", help="Kernel release of the production and capture kernel.")
+@click.option("--kernel", type=KernelType(), metavar="RELEASE", help="Kernel release of the production and capture kernel.")
 @click.option("--arch", type=ArchType(), metavar="ARCH", help="Architecture (x86_64, arm64, ppc64le, s390x …).")
 @click.option("--ram", type=SizeType(), metavar="SIZE", help="System RAM as the kernel counts it (e.g. 16G).")
 @click.option("--kernel-image", type=click.Path(dir_okay=False), metavar="FILE",
@@ -80,6 +80,7 @@ class _Ranges(click.ParamType):
               help="-v adds the budget term by term and the replayed layout; -vv why each term is there.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
+@output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def suggest(**opts: object) -> int:
     """Recommend crashkernel= sizes for a machine: a classic plan and a CMA plan side by side.
@@ -157,6 +158,12 @@ def suggest(**opts: object) -> int:
         inputs, facts, release, notes = build_inputs(machine=machine, sources=sources, overrides=overrides)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    if o["ram"] is not None:
+        from crashplan.kernel.arch import ram_limit_error
+
+        why = ram_limit_error(int(o["ram"]), inputs.arch)  # type: ignore[call-overload]
+        if why:
+            raise click.BadParameter(why, param_hint="--ram")
     try:
         result = run_suggest(inputs, release=release, facts=facts, machine=machine, portable=bool(o["portable"]),
                              boundaries=o["ranges"])  # type: ignore[arg-type]
@@ -164,7 +171,8 @@ def suggest(**opts: object) -> int:
         raise click.UsageError(str(e)) from None
     result = _refuse_without_kdump(result, sources, machine)
     host = _probe_host() if probe_host else None
-    applies = _applies(result, machine, host, facts)
+    applies = _applies(result, machine, host, facts,
+                       auto_reset=sources.kdump.auto_reset_crashkernel if sources.kdump is not None else None)
     current = shrink = None
     if fallback_used is None:  # the fallback's command line is the example's, not this machine's
         from crashplan.sizing.answer import assess_current
@@ -286,6 +294,8 @@ def _gather(o: dict[str, object], machine: object | None, on_host: bool):  # typ
         if path:
             confs.append(parser(_text(str(path)), path=str(path)))
     kdump = merge_configs(*confs) if confs else None
+    for w in kdump.warnings if kdump is not None else ():
+        click.echo(f"crashplan: warning: {w}", err=True)
 
     kc_path = o["kernel_config"]
     kconfig = None
@@ -347,11 +357,10 @@ def _probe_host() -> dict[str, object]:
         pass
     auto_reset = None
     try:
+        from crashplan.sizing.kdumpconf import auto_reset_crashkernel
+
         with open("/etc/kdump.conf", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                words = line.split("#", 1)[0].split()
-                if words[:1] == ["auto_reset_crashkernel"]:
-                    auto_reset = words[1:2] != ["no"]
+            auto_reset = auto_reset_crashkernel(f.read())  # as kdumpctl reads it: quotes, comments, last wins
     except OSError:
         pass
     crash_size: int | None = None
@@ -422,12 +431,16 @@ def _shrink(result, current, host, facts):  # type: ignore[no-untyped-def]
                        kdump_flavour=facts.kdump_flavour, page_size=result.inputs.page_size)
 
 
-def _applies(result, machine, host, facts):  # type: ignore[no-untyped-def]
+def _applies(result, machine, host, facts, auto_reset: bool | None = None):  # type: ignore[no-untyped-def]
+    from dataclasses import replace as dc_replace
+
     from crashplan.sizing.apply import apply_plan, facts_from_release, kdump_utils_default
 
     arch = result.inputs.arch
     sysf = _host_facts(arch, machine, host) if host is not None else facts_from_release(
         getattr(machine, "kernel", None), arch, _current(machine))
+    if auto_reset is not None:  # the kdump.conf read (--kdump-conf, or this host's) says it
+        sysf = dc_replace(sysf, auto_reset_crashkernel=auto_reset)
     out = {}
     for p in result.plans:
         if p.refused is None and p.cmdline:

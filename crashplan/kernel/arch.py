@@ -9,7 +9,7 @@ are resolved by the simulator from the memory map.
 
 from __future__ import annotations
 
-__all__ = ["ARCHES", "normalize_arch", "COMMAND_LINE_SIZE", "DISPLAY"]
+__all__ = ["ARCHES", "normalize_arch", "COMMAND_LINE_SIZE", "DISPLAY", "MAX_PHYSMEM_BITS", "ram_limit_error"]
 
 ARCHES = ("x86_64", "arm64", "riscv64", "loongarch64", "ppc64le", "s390x", "arm", "mips")
 
@@ -51,3 +51,31 @@ def normalize_arch(name: str) -> str:
             f"unknown architecture {name!r} (expected one of x86_64/amd64, arm64/aarch64, riscv64, "
             "loongarch64, ppc64le/ppc64el, s390x)"
         ) from None
+
+
+# The most physical memory an architecture's kernel can address: MAX_PHYSMEM_BITS at its largest
+# configuration (crashplan is permissive: a RAM size beyond this cannot exist on any build of the arch).
+#   x86_64       arch/x86/include/asm/sparsemem.h: ``(pgtable_l5_enabled() ? 52 : 46)`` (5-level paging: 4 PiB)
+#   arm64        arch/arm64/include/asm/sparsemem.h: ``CONFIG_ARM64_PA_BITS``, at most 52
+#   riscv64      arch/riscv/include/asm/sparsemem.h: ``CONFIG_PA_BITS`` (56 on 64-bit: arch/riscv/Kconfig;
+#                the Kconfig value is inferred, not read)
+#   loongarch64  arch/loongarch/include/asm/sparsemem.h: 48
+#   ppc64le      arch/powerpc/include/asm/book3s/64/radix.h: ``R_MAX_PHYSMEM_BITS`` 51 (SPARSEMEM_VMEMMAP and
+#                SPARSEMEM_EXTREME; "51 bits is the max physical real address on POWER9")
+#   s390x        arch/s390/Kconfig: ``MAX_PHYSMEM_BITS`` "(42-53)", range 42 53
+#   arm, mips    40 (ARM LPAE) and 48 (64-bit MIPS): inferred from their sparsemem.h, not read for this table
+MAX_PHYSMEM_BITS = {
+    "x86_64": 52, "arm64": 52, "riscv64": 56, "loongarch64": 48, "ppc64le": 51, "s390x": 53, "arm": 40, "mips": 48,
+}
+
+
+def ram_limit_error(system_ram: int, arch: str) -> str | None:
+    """Why ``system_ram`` cannot be a machine of ``arch`` (more than its kernels can address), or None."""
+    from crashplan.units import format_size
+
+    bits = MAX_PHYSMEM_BITS.get(normalize_arch(arch))
+    if bits is None or system_ram <= 1 << bits:
+        return None
+    return (f"{format_size(system_ram)} is more RAM than {normalize_arch(arch)} can address "
+            f"(MAX_PHYSMEM_BITS {bits}: at most {format_size(1 << bits)})")
+

@@ -158,10 +158,21 @@ def validate_profile(kernels: Iterable[str], arches: Iterable[str], rams: Iterab
             normalize_arch(a)
         except ValueError as e:
             errors.append(f'invalid config: arch "{a}": {e}')
+    from crashplan.kernel.arch import ram_limit_error
+
+    targets_arches = []
+    for a in arches or ("x86_64",):
+        try:
+            targets_arches.append(normalize_arch(a))
+        except ValueError:
+            pass
     for r in rams:
         try:
             if parse_size(r) <= 0:
                 raise ValueError("must be positive")
+            why = next((w for w in (ram_limit_error(parse_size(r), a) for a in targets_arches) if w), None)
+            if why:
+                raise ValueError(why)
         except ValueError as e:
             errors.append(f'invalid config: ram "{r}": {e}')
     return errors

@@ -105,10 +105,10 @@ class Report:
 # targets
 
 
-def Target(kernel: str, arch: str, system_ram: int):  # type: ignore[no-untyped-def]  # noqa: N802
+def Target(kernel: str, arch: str, system_ram: int, declared: bool = True):  # type: ignore[no-untyped-def]  # noqa: N802
     from crashplan.diagnose import Target as T
 
-    return T(kernel, arch, system_ram)
+    return T(kernel, arch, system_ram, declared=declared)
 
 
 def default_targets(config: LintConfig) -> list[object]:
@@ -118,7 +118,10 @@ def default_targets(config: LintConfig) -> list[object]:
     kernels = config.kernels or DEFAULT_KERNELS
     arches = config.arches or DEFAULT_ARCHES
     rams = config.rams or DEFAULT_RAMS
-    return [Target(k, a, parse_size(r)) for k in kernels for a in arches for r in rams]
+    # RAM sizes the user named (--ram, the configuration) are declared targets: reserving nothing there
+    # is an error; the built-in sizes only probe the ranges
+    declared = bool(config.rams)
+    return [Target(k, a, parse_size(r), declared) for k in kernels for a in arches for r in rams]
 
 
 @functools.lru_cache(maxsize=4096)

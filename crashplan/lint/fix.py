@@ -24,7 +24,7 @@ from crashplan.lint.engine import Report, _diagnose, _Run, crash_values, default
 from crashplan.lint.located import SYNTH, unpack
 from crashplan.lint.sources import CmdlineDef, SourceFile, group_root
 
-__all__ = ["Edit", "FixResult", "edits_for", "fix_files"]
+__all__ = ["Edit", "FixResult", "edits_for", "fix_files", "fixable_only"]
 
 _UNSAFE = set("\"'\\$`;#\n\r")
 
@@ -109,8 +109,14 @@ def edits_for(cl: CmdlineDef, new: str, texts: Sequence[str | None]) -> list[Edi
                 if repl.strip(" "):
                     return None
                 continue  # only joining spaces removed: the separator stays, the tokens are the same
-            if any(b - a != 1 for (_, a), (_, b) in zip(real, real[1:])):
-                return None
+            for (_, a), (_, b) in zip(real, real[1:]):
+                if b - a == 1:
+                    continue
+                # a blank the boot loader joins words with stands for the file's own blanks between them
+                (fa, oa), (fb, ob) = unpack(a), unpack(b)
+                gap = (texts[fa] or "")[oa + 1:ob] if fa == fb and ob > oa else "\n"
+                if not gap or gap.strip(" \t"):
+                    return None
             first, last = real[0][1], real[-1][1]
             fid, start = unpack(first)
             end = unpack(last)[1] + 1
@@ -218,6 +224,80 @@ def _groups(files: Sequence[SourceFile]) -> list[list[int]]:
     return list(groups.values())
 
 
+def _try(run: _Run, f, sub: list[SourceFile], cur: list[str | None], targets: Sequence[object],  # type: ignore[no-untyped-def]
+         config: LintConfig) -> list[str | None] | None:
+    """The texts after applying finding ``f``'s fix, or None when it cannot be made safely."""
+    cl = run.defs.get(f.cmdline_key)
+    if cl is None or (crash_values(cl.text.text) and not crash_values(f.fix)):
+        return None  # a fix never removes every crashkernel= (overlapping tokens)
+    edits = edits_for(cl, f.fix, cur)
+    if not edits:
+        return None
+    new = _apply(edits, cur)
+    if new is not None:
+        new = _keep_grubenv_size(new, cur, [x.kind for x in run.files])
+    if new is None:
+        return None
+    check = _Run([s._replace(text=t) for s, t in zip(sub, new)], targets, config)
+    check.run()
+    cl2 = check.defs.get(f.cmdline_key)
+    if cl2 is None or _tokens(cl2.text.text) != _tokens(f.fix):
+        return None
+    if _worsens(run, check, f.cmdline_key, targets):
+        return None  # e.g. removing a token from GRUB_CMDLINE_LINUX that recovery entries need
+    return new
+
+
+def fixable_only(files: Sequence[SourceFile], report: Report, *, targets: Sequence[object] | None = None,
+                 config: LintConfig | None = None) -> Report:
+    """``report`` with ``fix`` cleared on every finding ``--fix`` could not make.
+
+    A finding is marked fixable (``[*]``, ``fix`` in JSON/SARIF) only when ``fix_files`` would apply it: the
+    edit maps onto the file's own characters, re-reading gives the corrected line, and no other command line
+    sharing the edited text gets worse (removing a duplicate from GRUB_CMDLINE_LINUX that the recovery
+    entries need, for example).
+    """
+    if not any(f.fix is not None for f in report.findings):
+        return report
+    config = config or LintConfig()
+    if targets is None:
+        targets = default_targets(config)
+    out = list(report.findings)
+    by_path: dict[str, list[int]] = {}
+    for k, f in enumerate(out):
+        if f.fix is not None:
+            by_path.setdefault(f.location.path, []).append(k)
+    # a fleet repeats itself: machines whose files are the same text at the same place in their tree give
+    # the same answer, so each distinct tree is tried once
+    cache: dict[tuple[object, ...], set[tuple[object, ...]]] = {}
+    for members in _groups(files):
+        sub = [files[i] for i in members]
+        idx = [k for f in sub for k in by_path.get(f.path, ())]
+        if not idx:
+            continue
+        root = group_root(sub[0].path)
+        cut = len(root) if root is not None else 0
+
+        def rel(path: str) -> str:
+            return path[cut:]
+
+        key = tuple((rel(f.path), f.text, f.kind) for f in sub)
+        ok = cache.get(key)
+        if ok is None:
+            cur = [f.text for f in sub]
+            run = _Run(list(sub), targets, config)
+            raw = run.run()
+            ok = {(f.code, rel(f.location.path), f.location[1:], f.fix) for f in raw.findings
+                  if f.fix is not None and f.cmdline_key is not None
+                  and _try(run, f, sub, cur, targets, config) is not None}
+            cache[key] = ok
+        for k in idx:
+            f = out[k]
+            if (f.code, rel(f.location.path), f.location[1:], f.fix) not in ok:
+                out[k] = f._replace(fix=None)
+    return Report(findings=out, files=report.files, targets=report.targets)
+
+
 def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None = None,
               config: LintConfig | None = None, max_rounds: int = 50) -> FixResult:
     """Apply every safe fix, one at a time, re-reading the files after each; returns the new texts."""
@@ -243,24 +323,9 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None =
                 if key in tried:
                     continue
                 tried.add(key)
-                cl = run.defs.get(f.cmdline_key)
-                if cl is None or (crash_values(cl.text.text) and not crash_values(f.fix)):
-                    continue  # a fix never removes every crashkernel= (overlapping tokens)
-                edits = edits_for(cl, f.fix, cur)
-                if not edits:
-                    continue
-                new = _apply(edits, cur)
-                if new is not None:
-                    new = _keep_grubenv_size(new, cur, [f.kind for f in run.files])
+                new = _try(run, f, sub, cur, targets, config)
                 if new is None:
                     continue
-                check = _Run([s._replace(text=t) for s, t in zip(sub, new)], targets, config)
-                check.run()
-                cl2 = check.defs.get(f.cmdline_key)
-                if cl2 is None or _tokens(cl2.text.text) != _tokens(f.fix):
-                    continue
-                if _worsens(run, check, f.cmdline_key, targets):
-                    continue  # e.g. removing a token from GRUB_CMDLINE_LINUX that recovery entries need
                 cur = new
                 applied += 1
                 progress = True

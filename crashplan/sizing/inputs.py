@@ -223,6 +223,8 @@ def build_inputs(
 
     # the kdump configuration
     cfg = sources.kdump
+    if cfg is not None:
+        notes.extend(cfg.warnings)
     collector = overrides.collector or (None if cfg is None else None)
     mdf: MakedumpfileArgs | None = cfg.makedumpfile if cfg is not None else None
     coll_name = cfg.collector if cfg is not None else None

@@ -40,18 +40,85 @@ __all__ = [
     "parse_shell_assignments",
     "capture_cpus",
     "merge_configs",
+    "conf_value",
+    "auto_reset_crashkernel",
 ]
 
 # makedumpfile(8) -d bits
 DL_ZERO, DL_CACHE, DL_CACHE_PRIVATE, DL_USER, DL_FREE = 1, 2, 4, 8, 16
 
 _FEDORA_FS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "minix", "virtiofs"})
+# the directives kdumpctl's parse_config() accepts (rhkdump/kdump-utils kdumpctl @ 63f248c94a4a); any other
+# word makes it fail with "Invalid kdump config option …", a deprecated one with "Deprecated kdump config
+# option: …", and `default` is accepted with a warning (renamed failure_action)
 _FEDORA_KNOWN = _FEDORA_FS | {
-    "raw", "nfs", "nfs4", "ssh", "sshkey", "path", "core_collector", "kdump_post", "kdump_pre", "extra_bins",
-    "extra_modules", "failure_action", "default", "final_action", "force_rebuild", "force_no_rebuild",
-    "dracut_args", "fence_kdump_args", "fence_kdump_nodes", "auto_reset_crashkernel", "options", "link_delay",
-    "disk_timeout", "blacklist", "kdump_post_shell",
+    "raw", "nfs", "ssh", "sshkey", "path", "core_collector", "kdump_post", "kdump_pre", "kdump_emergency",
+    "extra_bins", "extra_modules", "failure_action", "default", "final_action", "force_rebuild",
+    "force_no_rebuild", "dracut_args", "fence_kdump_args", "fence_kdump_nodes", "auto_reset_crashkernel",
 }
+_FEDORA_DEPRECATED = frozenset({"net", "options", "link_delay", "disk_timeout", "debug_mem_level", "blacklist"})
+# variables of the shell-sourced files, from the files the packages install (tests/data/sizing/PROVENANCE.md):
+# kdump-utils gen-kdump-sysconfig.sh (+ what kdumpctl reads), openSUSE kdump sysconfig.kdump.in, Debian
+# kdump-tools.conf; a name close to one of these but not equal is a typo the tool silently ignores
+_FEDORA_SYSCONFIG_VARS = frozenset({
+    "KDUMP_KERNELVER", "KDUMP_COMMANDLINE", "KDUMP_COMMANDLINE_REMOVE", "KDUMP_COMMANDLINE_APPEND", "KEXEC_ARGS",
+    "KDUMP_BOOTDIR", "KDUMP_IMG", "KDUMP_IMG_EXT", "FADUMP_COMMANDLINE_APPEND", "VMCORE_CREATION_NOTIFICATION",
+    "KDUMP_KMSGLOGLVL", "KDUMP_STDLOGLVL", "KDUMP_SYSLOGLVL", "MKDUMPRD_ARGS",
+})
+_SUSE_VARS = frozenset({
+    "KDUMP_AUTO_RESIZE", "KDUMP_COMMANDLINE", "KDUMP_COMMANDLINE_APPEND", "KDUMP_CONTINUE_ON_ERROR", "KDUMP_CPUS",
+    "KDUMP_DUMPFORMAT", "KDUMP_DUMPLEVEL", "KDUMP_FADUMP", "KDUMP_FADUMP_SHELL", "KDUMP_FREE_DISK_SIZE",
+    "KDUMP_HOST_KEY", "KDUMP_IMMEDIATE_REBOOT", "KDUMP_KEEP_OLD_DUMPS", "KDUMP_KERNELVER", "KDUMP_NETCONFIG",
+    "KDUMP_NET_TIMEOUT", "KDUMP_NOTIFICATION_CC", "KDUMP_NOTIFICATION_TO", "KDUMP_POSTSCRIPT", "KDUMP_PRESCRIPT",
+    "KDUMP_REQUIRED_PROGRAMS", "KDUMP_SAVEDIR", "KDUMP_SMTP_PASSWORD", "KDUMP_SMTP_SERVER", "KDUMP_SMTP_USER",
+    "KDUMP_SSH_IDENTITY", "KDUMP_TRANSFER", "KDUMP_VERBOSE", "KEXEC_OPTIONS", "KDUMPTOOL_FLAGS",
+})
+_KDUMP_TOOLS_VARS = frozenset({
+    "USE_KDUMP", "KDUMP_KERNEL", "KDUMP_INITRD", "KDUMP_COREDIR", "KDUMP_FAIL_CMD", "KDUMP_DUMP_DMESG",
+    "KDUMP_NUM_DUMPS", "KDUMP_COMPRESSION", "KDUMP_CMDLINE", "KDUMP_CMDLINE_APPEND", "KDUMP_KEXEC_ARGS",
+    "MAKEDUMP_ARGS", "NFS", "NFS_TIMEO", "NFS_RETRANS", "SSH", "SSH_KEY", "HOSTTAG", "FTP", "FTP_USER",
+    "FTP_PASSWORD", "FTP_PORT", "KDUMP_SYSCTL",
+})
+
+
+def _close(word: str, known: frozenset[str] | set[str]) -> str | None:
+    import difflib
+
+    m = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
+    return m[0] if m else None
+
+
+def conf_value(text: str, name: str) -> str | None:
+    """The value of directive ``name`` in a kdump.conf text as kdump-utils reads it, or None when absent.
+
+    kdump_get_conf_val() (kdump-lib-initramfs.sh @ 63f248c94a4a): comment and blank lines are skipped, each
+    line is ``read -r opt val`` (so the value is everything after the first word, blanks trimmed), a
+    trailing ``# comment`` is cut from the value, one pair of surrounding double quotes is removed, and the
+    last line of the name wins.
+    """
+    found: str | None = None
+    for raw in split_lines(text):
+        st = raw.strip()
+        if not st or st.startswith("#"):
+            continue
+        opt, _, val = st.replace("\t", " ").partition(" ")
+        val = val.strip()
+        if "#" in val:
+            val = val.split("#", 1)[0].rstrip()
+        if len(val) >= 2 and val[0] == '"' and val[-1] == '"':
+            val = val[1:-1]
+        if opt == name:
+            found = val
+    return found
+
+
+def auto_reset_crashkernel(text: str) -> bool | None:
+    """kdumpctl's ``[[ $(kdump_get_conf_val auto_reset_crashkernel) != no ]]``: only ``no`` turns it off.
+
+    None when the directive is absent (kdump-utils' default, yes, applies).
+    """
+    v = conf_value(text, "auto_reset_crashkernel")
+    return None if v is None else v != "no"
 _NETWORK_TARGETS = frozenset({"nfs", "ssh", "ftp", "sftp", "cifs", "smb", "scp", "nfs4"})
 
 
@@ -93,8 +160,11 @@ class KdumpConfig:
     path: str | None = None
     fadump: bool | None = None
     dracut_args: str | None = None
+    auto_reset_crashkernel: bool | None = None  # kdump.conf; None = not said (kdump-utils' default: yes)
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # an unknown or deprecated directive, a misspelt variable: what the tool would reject or silently ignore
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def network(self) -> bool | None:
@@ -293,16 +363,33 @@ def parse_kdump_conf(text: str, *, path: str | None = "/etc/kdump.conf") -> Kdum
     collector_line: tuple[str, int] | None = None
     dracut = None
     notes: list[str] = []
+    warnings: list[str] = []
+    auto_reset: bool | None = None
     for lineno, raw in enumerate(split_lines(text), 1):
         s = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         if not s:
             continue
-        word, _, rest = s.partition(" ")
+        word, _, rest = s.replace("\t", " ").partition(" ")
         rest = rest.strip()
         w = word.strip()
-        if w not in _FEDORA_KNOWN:
-            notes.append(f"{path}:{lineno}: unknown directive {w!r} (kdumpctl rejects it: \"Invalid kdump config option\")")
+        if w in _FEDORA_DEPRECATED:
+            warnings.append(f"{path}:{lineno}: {w!r} is deprecated: kdumpctl refuses to start "
+                            f"(\"Deprecated kdump config option: {w}\")")
             continue
+        if w not in _FEDORA_KNOWN:
+            near = _close(w, _FEDORA_KNOWN)
+            warnings.append(f"{path}:{lineno}: unknown directive {w!r}"
+                            + (f" (did you mean {near!r}?)" if near else "")
+                            + f": kdumpctl refuses to start (\"Invalid kdump config option {w}\")")
+            continue
+        if w == "default":
+            warnings.append(f"{path}:{lineno}: 'default' was renamed 'failure_action' (kdumpctl warns)")
+        if w == "auto_reset_crashkernel":
+            val = rest[1:-1] if len(rest) >= 2 and rest[0] == rest[-1] == '"' else rest
+            auto_reset = val != "no"
+            if val not in ("yes", "no"):
+                warnings.append(f"{path}:{lineno}: auto_reset_crashkernel {rest!r}: kdumpctl turns it off only for "
+                                "exactly 'no'; this value counts as yes")
         needs_value = w not in ("force_rebuild", "force_no_rebuild")
         if needs_value and not rest:
             raise _err(f"{w} needs a value", path, lineno, len(raw) - len(raw.lstrip()) + len(w) + 1)
@@ -339,7 +426,7 @@ def parse_kdump_conf(text: str, *, path: str | None = "/etc/kdump.conf") -> Kdum
         flavour="kdump-utils", collector=collector, makedumpfile=mdf,
         dump_format=("elf" if mdf and mdf.elf else "flattened" if mdf and mdf.flattened else None),
         target=target or "local", path=tpath or "/var/crash", dracut_args=dracut, sources=(path or "kdump.conf",),
-        notes=tuple(notes),
+        notes=tuple(notes), warnings=tuple(warnings), auto_reset_crashkernel=auto_reset,
     )
 
 
@@ -348,8 +435,20 @@ def parse_sysconfig_kdump(text: str, *, path: str | None = "/etc/sysconfig/kdump
     env = parse_shell_assignments(text, path=path)
     suse_keys = {"KDUMP_DUMPLEVEL", "KDUMP_DUMPFORMAT", "KDUMP_SAVEDIR", "KEXEC_OPTIONS", "KDUMP_CPUS"}
     if suse_keys & env.keys():
-        return _suse(env, path)
-    return _fedora_sysconfig(env, path)
+        return replace(_suse(env, path), warnings=_typos(env, _SUSE_VARS, path, "SUSE kdump"))
+    return replace(_fedora_sysconfig(env, path), warnings=_typos(env, _FEDORA_SYSCONFIG_VARS, path, "kdump-utils"))
+
+
+def _typos(env: dict[str, tuple[str, int]], known: frozenset[str], path: str | None, tool: str) -> tuple[str, ...]:
+    """Variables close to a known one but not equal: the tool never reads them."""
+    out = []
+    for name, (_, line) in sorted(env.items(), key=lambda kv: kv[1][1]):
+        if name in known:
+            continue
+        near = _close(name, known)
+        if near is not None:
+            out.append(f"{path}:{line}: {name} is not a {tool} variable (did you mean {near}?): it is ignored")
+    return tuple(out)
 
 
 def _get(env: dict[str, tuple[str, int]], key: str) -> str | None:
@@ -467,7 +566,7 @@ def parse_kdump_tools(text: str, *, path: str | None = "/etc/default/kdump-tools
         flavour="kdump-tools", enabled=enabled, collector="makedumpfile", makedumpfile=mdf,
         capture_cmdline=_get(env, "KDUMP_CMDLINE") or None, capture_append=append, nr_cpus=capture_cpus(append),
         kexec_mode=mode, kexec_reason=why, target=target, path=_get(env, "KDUMP_COREDIR") or "/var/crash",
-        sources=(path or "kdump-tools",), notes=tuple(notes),
+        sources=(path or "kdump-tools",), notes=tuple(notes), warnings=_typos(env, _KDUMP_TOOLS_VARS, path, "kdump-tools"),
     )
 
 
@@ -479,12 +578,13 @@ def merge_configs(*configs: KdumpConfig | None) -> KdumpConfig:
             continue
         changes: dict[str, object] = {}
         for name in KdumpConfig.__dataclass_fields__:
-            if name in ("sources", "notes"):
+            if name in ("sources", "notes", "warnings"):
                 continue
             v = getattr(c, name)
             if v is not None:
                 changes[name] = v
         if c.makedumpfile is not None and c.collector is None:
             changes["collector"] = "makedumpfile"
-        out = replace(out, **changes, sources=out.sources + c.sources, notes=out.notes + c.notes)  # type: ignore[arg-type]
+        out = replace(out, **changes, sources=out.sources + c.sources, notes=out.notes + c.notes,  # type: ignore[arg-type]
+                      warnings=out.warnings + c.warnings)
     return out

@@ -37,6 +37,7 @@ __all__ = [
     "Problem",
     "detect",
     "group_root",
+    "walk_candidate",
 ]
 
 KINDS = {
@@ -149,6 +150,36 @@ def detect(path: str, text: str) -> str | None:
     if name == "loader.conf" and parent == "loader":
         return None  # systemd-boot's loader.conf carries no command line
     return detect_content(name, text)
+
+
+# names and paths of boot-loader configuration, for files found by walking a directory (``walk_candidate``)
+_WALK_NAMES = frozenset({"grub.cfg", "grub2.cfg", "grub-efi.cfg", "user.cfg", "grubenv", "menu.lst", "grub.conf",
+                         "zipl.conf", "ks.cfg", "anaconda-ks.cfg", "kickstart.cfg"})
+
+
+def walk_candidate(path: str) -> bool:
+    """Whether a file found by walking a directory is boot-loader configuration crashplan reads, by its path.
+
+    ``/etc/default/grub`` and ``grub.d/*.cfg``, ``grub.cfg`` (and ``grub2.cfg``, ``grub-efi.cfg``, ``user.cfg``),
+    ``grubenv``, ``menu.lst``/``grub.conf``, ``loader/entries/*.conf``, ``cmdline`` (``/etc/kernel/cmdline``,
+    ``/proc/cmdline``), ``zipl.conf`` and kickstart files (``*.ks``, ``ks.cfg``, ``anaconda-ks.cfg``,
+    ``*-ks.cfg``).  Everything else under a directory is skipped unread; a file named explicitly is always read.
+    """
+    parts = _parts(path)
+    if not parts:
+        return False
+    name = parts[-1]
+    parent = parts[-2] if len(parts) > 1 else ""
+    grand = parts[-3] if len(parts) > 2 else ""
+    if name in _WALK_NAMES or name == "cmdline":
+        return True
+    if name == "grub" and parent == "default":
+        return True
+    if parent == "grub.d" and grand == "default" and name.endswith(".cfg"):
+        return True
+    if parent == "entries" and grand == "loader" and name.endswith(".conf"):
+        return True
+    return name.endswith((".ks", "-ks.cfg"))
 
 
 def _looks_like_grub_default(text: str) -> bool:

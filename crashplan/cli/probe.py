@@ -143,7 +143,7 @@ def probe_host(
     tree = _Tree(root)
     notes: list[str] = []
     release, machine_arch = _uname(tree, uname)
-    arch = _arch(machine_arch)
+    arch = arch_or_none(machine_arch)
     if page_size is None:
         page_size = os.sysconf("SC_PAGE_SIZE") if tree.is_host else 4096
     cmdline = tree.read("/proc/cmdline")
@@ -230,7 +230,8 @@ def _uname(tree: _Tree, uname: tuple[str, str] | None) -> tuple[str | None, str 
     return release, machine
 
 
-def _arch(name: str | None) -> str | None:
+def arch_or_none(name: str | None) -> str | None:
+    """The canonical architecture for ``name`` (uname -m, Debian or kernel spelling); None when unknown."""
     if not name:
         return None
     from crashplan.kernel.arch import normalize_arch

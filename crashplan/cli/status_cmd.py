@@ -161,7 +161,9 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
         u = os.uname()
         release = release or u.release
         arch_name = arch_name or u.machine
-    arch = _arch(arch_name)
+    from crashplan.cli.probe import arch_or_none
+
+    arch = arch_or_none(arch_name)
     cmdline = r.read("/proc/cmdline")
     if cmdline is not None:
         cmdline = cmdline.rstrip("\n")
@@ -229,17 +231,6 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
         services=services, tooling=tooling, tooling_sources=sources, prediction=prediction,
         unreadable=tuple(r.unreadable), notes=tuple(notes), **needed,
     )
-
-
-def _arch(name: str | None) -> str | None:
-    if not name:
-        return None
-    from crashplan.kernel import normalize_arch
-
-    try:
-        return normalize_arch(name)
-    except ValueError:
-        return None
 
 
 def _kernel_config(r: _Reader, release: str | None):  # type: ignore[no-untyped-def]

@@ -122,12 +122,12 @@ def flow_for(arch: str, release: KernelRelease) -> str:
     """Which architecture code decides, for this release (kernel-semantics §4.4, §5.4–§5.6).
 
     ``generic``      parse_crashkernel() with the pointers the architecture passes (6.7+)
-    ``x86-legacy``   arch/x86/kernel/setup.c reserve_crashkernel(), 5.15 … 6.6
+    ``x86-legacy``   arch/x86/kernel/setup.c reserve_crashkernel(), 4.14 … 6.6
     ``arm64-legacy`` arch/arm64/mm/init.c reserve_crashkernel(), 5.19 … 6.6 (riscv 6.6 likewise)
     ``plain``        parse_crashkernel() for crashkernel=X[@Y] and ranges only; reserve when ret == 0
-                     and size > 0 (arm64 5.15–5.18, riscv ≤ 6.5, loongarch 6.3–6.7, powerpc ≤ 6.14,
+                     and size > 0 (arm64 4.14–5.18, riscv 5.13–6.5, loongarch 6.3–6.7, powerpc ≤ 6.14,
                      s390, arm, mips)
-    ``none``         no crashkernel support (loongarch before 6.3)
+    ``none``         no crashkernel support (loongarch before 6.3, riscv before 5.13)
     """
     s = release.series
     if arch == "x86_64":
@@ -137,6 +137,8 @@ def flow_for(arch: str, release: KernelRelease) -> str:
             return "generic"
         return "arm64-legacy" if SWITCHES["arm64_high_low"].on(release) else "plain"
     if arch == "riscv64":
+        if not SWITCHES["riscv_kdump"].on(release):
+            return "none"
         if SWITCHES["generic_x86_arm64_riscv"].on(release):
             return "generic"
         return "arm64-legacy" if SWITCHES["riscv_high_low"].on(release) else "plain"
@@ -369,11 +371,13 @@ def evaluate(
 
 
 def _x86_legacy(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-def]
-    """arch/x86/kernel/setup.c:reserve_crashkernel(), 5.15 … 6.6 (its parse decisions).
+    """arch/x86/kernel/setup.c:reserve_crashkernel(), 4.14 … 6.6 (its parse decisions).
 
     An invalid or zero plain token still falls through to ``,high``.  When ``high``,
     ``low_size`` is what reserve_crashkernel_low() would use: the parsed ``,low``, or
-    ``max(swiotlb + 8M, 256M)`` when that parse fails.
+    ``max(swiotlb + 8M, 256M)`` when that parse fails.  The RAM figure passed to that parse
+    (``min(RAM, 4 GiB)`` from 5.10, the RAM below 4 GiB before) is never read by a suffix parse;
+    only the log line shows it (``crashplan.simulate``).
     """
     out = cr.Result()
     high = False

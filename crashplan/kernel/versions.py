@@ -24,13 +24,15 @@ __all__ = [
     "SUPPORTED_SERIES",
 ]
 
-OLDEST = (5, 15)
+OLDEST = (4, 14)
 NEWEST = (7, 3)
 
-_SERIES_5 = [(5, n) for n in range(15, 20)]
+# 4.20 was the last 4.x release (5.0 followed it, March 2019); 5.19 the last 5.x, 6.19 the last 6.x.
+_SERIES_4 = [(4, n) for n in range(14, 21)]
+_SERIES_5 = [(5, n) for n in range(0, 20)]
 _SERIES_6 = [(6, n) for n in range(0, 20)]
 _SERIES_7 = [(7, n) for n in range(0, 4)]
-SUPPORTED_SERIES: tuple[tuple[int, int], ...] = tuple(_SERIES_5 + _SERIES_6 + _SERIES_7)
+SUPPORTED_SERIES: tuple[tuple[int, int], ...] = tuple(_SERIES_4 + _SERIES_5 + _SERIES_6 + _SERIES_7)
 
 
 
@@ -79,7 +81,7 @@ def parse_release(text: str) -> KernelRelease:
     """Parse ``6.12``, ``6.12.107``, ``7.2.13+deb14-amd64``, ``6.12.0-55.el10.x86_64``.
 
     Raises ``ValueError`` naming what was expected, and when the series is outside the releases
-    crashplan models (5.15 … 7.3).
+    crashplan models (4.14 … 7.3).
     """
     t = text.strip()
     body = t[1:] if t[:1] == "v" else t
@@ -132,6 +134,30 @@ def _sw(name: str, since: tuple[int, int], what: str, certainty: str = "verified
 SWITCHES: dict[str, Switch] = {
     s.name: s
     for s in (
+        # 4.14 … 5.14 (docs/kernel-fidelity.md, "Releases before 5.15").  "verified" there means read in
+        # the source named; stable branches carry backports, so a series behaves as its late stable
+        # releases (what distributions ship) do.
+        _sw("x86_low_4g", (5, 2), "x86 crashkernel=X is placed below 4 GiB (CRASH_ADDR_LOW_MAX was 896 MiB)",
+            "commit 9ca5c8e632ce, x86-kdump pull for v5.2 (read in the pull's diff)"),
+        _sw("x86_high_fallback", (5, 2), "x86 crashkernel=X falls back above 4 GiB when nothing fits below",
+            "commit b9ac3849af41, x86-kdump pull for v5.2 (read in the pull's diff)"),
+        _sw("x86_low_ram_limit", (5, 10),
+            "x86 reserve_crashkernel_low() passes and logs min(RAM, 4 GiB) as 'low RAM limit' (was: the RAM "
+            "below 4 GiB, 'System low RAM'); the ,low suffix parse never reads it",
+            "commit 6120cdc01ef6 (x86/setup: simplify reserve_crashkernel()); present in 5.10.262 (Debian 11 "
+            "source); the 5.10 merge inferred from the series"),
+        _sw("arm64_dma_zone_limit", (5, 10),
+            "arm64 places crashkernel= below the ZONE_DMA limit read from DT/IORT, after the zones are sized "
+            "(before: below the 32-bit window, from arm64_memblock_init)",
+            "mainline 5.11 (0a30c53573b0, 8424ecdde7df); read in 5.10.262 (Debian 11 source), where stable "
+            "carries them; 5.9 and earlier inferred from the mainline history"),
+        _sw("arm64_fixed_alloc", (5, 15),
+            "arm64 @offset is reserved with memblock_phys_alloc_range (before: three checks with their own "
+            "messages)",
+            "commit a7259df76702 (memblock: make memblock_find_in_range method private), 5.15 inferred; the "
+            "checks read in 5.10.262 (Debian 11 source)"),
+        _sw("riscv_kdump", (5, 13), "riscv reserves crashkernel=", "e53d28180d4d (RISC-V: Add kdump support), "
+            "5.13 inferred from the merge window"),
         _sw("enoent", (5, 19), "a missing crashkernel= token returns -ENOENT instead of -EINVAL (arm64 ,high series)",
             "5.19 inferred from the arm64 series; 5.15 and 6.1 verified"),
         _sw("roundup_128m", (6, 0), "range syntax rounds system RAM up to a multiple of 128 MiB",

@@ -560,6 +560,20 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
                     f"is part of the value (only a space ends it){kmsg}; kdump is disabled", t, span=(pos, pos + 1),
                     fix=re.sub(r"[\t\n\r\v\f]", " ", cmdline))
             return
+        if (v.strip() == "auto" or v.startswith("auto")) and release.profile is not None:
+            from crashplan.kernel.distros import get
+
+            prof = get(release.profile)
+            if prof.auto_removed or prof.family == "rhel":
+                from crashplan.sizing.distro_defaults import distribution_default
+
+                dd = distribution_default(t.kernel, arch, t.system_ram)
+                new = dd.cmdline if dd is not None and dd.cmdline else "crashkernel=2G-64G:256M,64G-:512M"
+                col.add("CK106", f"`{plain.text}`: {prof.name} no longer has crashkernel=auto (RHEL 8 only); it "
+                        f"rejects it{kmsg} and reserves nothing. A RHEL 8 line kept across an upgrade does this: "
+                        f"use the RHEL default `{new}` (what `kdumpctl reset-crashkernel` writes)", t, span=span,
+                        fix=_replace(cmdline, plain.start, plain.end, new))
+                return
         if v.strip() == "auto" or v.startswith("auto"):
             col.add("CK106", f"`{plain.text}` is a RHEL-only patch; Linux {release.label} rejects it{kmsg} and "
                     "reserves nothing. Use a size or a range (e.g. `crashkernel=2G-64G:256M,64G-:512M`, or run "

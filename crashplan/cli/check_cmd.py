@@ -67,6 +67,7 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
             src = iomem or boot_log or machine or "this machine"
             raise click.UsageError(f"the kernel release of {src} ({rel}) cannot be used: {e}; "
                                    "pass --kernel with the mainline release it behaves as") from None
+    own_line = params is None
     if params is None:
         from crashplan.diagnose import crash_tokens, kernel_view
 
@@ -86,6 +87,10 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
 
         mach = replace(mach, memmap=MemoryMap(ram=()))
     report = build_report(params, kernel=rel, arch=a, system_ram=system_ram, machine=mach)
+    if own_line:
+        from crashplan.check import with_distribution_default
+
+        report = with_distribution_default(report)
     if map_error and report.map_note:
         report = report._replace(map_note=f"{report.map_note} ({map_error})")
     if fmt == "json":

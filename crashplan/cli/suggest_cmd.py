@@ -142,7 +142,8 @@ def suggest(**opts: object) -> int:
         raise click.UsageError(str(e)) from None
     applies = _applies(result, machine, on_host, facts)
     extra = tuple(notes) + ((map_note,) if map_note else ())
-    report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra)
+    report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra,
+                           distribution_default=_distribution_default(result, facts))
     if o["fmt"] == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
     else:
@@ -310,6 +311,22 @@ def _current(machine: object | None) -> tuple[str, ...]:
     from crashplan.cmdline import split_params
 
     return tuple(cmdline[p.start:p.end] for p in split_params(cmdline) if p.name == "crashkernel")
+
+
+def _distribution_default(result, facts):  # type: ignore[no-untyped-def]
+    """What the distribution's kdump tool would set for this machine (None for mainline releases)."""
+    from crashplan.sizing.distro_defaults import MachineFacts, distribution_default
+
+    i = result.inputs
+    try:
+        classic = result.plan("classic")
+    except StopIteration:
+        classic = None
+    need = classic.crashkernel if classic is not None and classic.refused is None else None
+    mf = MachineFacts(sme_sev=i.mem_encrypt in ("sev", "sme"), page_64k=i.page_size == 65536, smmu=bool(i.smmu),
+                      mlx5=bool(i.mlx5), fadump=bool(getattr(facts, "fadump", False)),
+                      capture_cpus=i.nr_cpus or 1)
+    return distribution_default(result.release, i.arch, i.system_ram, need=need, facts=mf)
 
 
 def _applies(result, machine, on_host: bool, facts):  # type: ignore[no-untyped-def]

@@ -94,8 +94,12 @@ class Outcome(NamedTuple):
         return {0: "0", cr.ENOENT: "-ENOENT", cr.EINVAL: "-EINVAL"}.get(self.ret, str(self.ret))
 
 
-def dialect_for(release: KernelRelease) -> cr.Dialect:
-    """The parser's release-dependent details (suffix table, round-up, number rules, message texts)."""
+def dialect_for(release: KernelRelease, arch: str | None = None) -> cr.Dialect:
+    """The parser's release-dependent details (suffix table, round-up, number rules, message texts).
+
+    ``arch`` matters only for a distribution kernel with ``crashkernel=auto`` (RHEL 8): its table is
+    per architecture.
+    """
     suffixes = (cr.SUFFIX_HIGH, cr.SUFFIX_LOW)
     if SWITCHES["cma_suffix"].on(release):
         suffixes += (cr.SUFFIX_CMA,)
@@ -115,7 +119,20 @@ def dialect_for(release: KernelRelease) -> cr.Dialect:
         missing=cr.ENOENT if SWITCHES["enoent"].on(release) else cr.EINVAL,
         msg_size_expected=size_expected,
         msg_after_at=after_at,
+        auto=_auto_tables(release, arch),
     )
+
+
+def _auto_tables(release: KernelRelease, arch: str | None) -> tuple[bytes, bytes | None] | None:
+    if release.profile is None or arch is None:
+        return None
+    from .distros import get
+
+    auto = get(release.profile).auto
+    if not auto or arch not in auto:
+        return None
+    fadump = auto.get(arch + "-fadump")
+    return auto[arch].encode(), fadump.encode() if fadump else None
 
 
 def flow_for(arch: str, release: KernelRelease) -> str:
@@ -180,7 +197,7 @@ def to_bytes(text: str) -> bytes:
 class _Parser:
     """One evaluation: the buffer, the dialect, the log."""
 
-    def __init__(self, cmdline: str, release: KernelRelease) -> None:
+    def __init__(self, cmdline: str, release: KernelRelease, arch: str | None = None) -> None:
         raw = to_bytes(cmdline)
         try:
             cmdline.encode("utf-8", "surrogateescape")
@@ -190,7 +207,7 @@ class _Parser:
         nul = raw.find(b"\0")
         self.s = raw if nul < 0 else raw[:nul]  # the C string ends at the first NUL
         self.text = cmdline
-        self.d = dialect_for(release)
+        self.d = dialect_for(release, arch)
         self.release = release
         self.log: cr.Log = []
         self.tokens: dict[str, Token] = {}
@@ -288,18 +305,40 @@ def _with_fadump(o: Outcome, cmdline: str) -> Outcome:
 
 
 def _distro_notes(release: KernelRelease, cmdline: str) -> tuple[str, ...]:
-    notes: list[str] = []
-    if release.distro == "rhel":
-        notes.append(
-            f"{release.text} is a RHEL kernel: crashplan models mainline {release.label}; RHEL backports "
-            "(the 128M round-up before 6.0, crashkernel=auto on RHEL 8) may change the result"
-        )
-        if "crashkernel=auto" in cmdline:
-            notes.append(
-                "crashkernel=auto is a RHEL-only patch (RHEL 8, early RHEL 9 builds); mainline rejects it "
-                "with 'memory value expected' — check the exact build"
-            )
-    return tuple(notes)
+    """What the distribution profile of ``release`` changes or leaves uncertain (crashplan.kernel.distros).
+
+    A release string with a distribution suffix but no profile gets one note that the mainline base
+    is modelled.  Sources are in the profile's facts (``distribution_facts``), not repeated here.
+    """
+    if release.profile is not None:
+        from .distros import get
+
+        p = get(release.profile)
+        return tuple(f"{p.name}: {f.what}" + ("" if f.certainty.startswith("read") else f" ({f.certainty})")
+                     for f in p.facts)
+    if release.distro is not None:
+        from .distros import unknown_note
+
+        return (unknown_note(release.text, release.series),)
+    return ()
+
+
+def distribution_facts(release: str | KernelRelease) -> dict[str, object] | None:
+    """The profile of a distribution release as data (for JSON): key, name, base, facts with sources."""
+    rel = release if isinstance(release, KernelRelease) else parse_release(release)
+    if rel.profile is None:
+        return None
+    from .distros import get
+
+    p = get(rel.profile)
+    return {
+        "profile": p.key, "name": p.name, "family": p.family, "base": f"{p.base[0]}.{p.base[1]}",
+        "switches_on": sorted(p.on), "switches_off": sorted(p.off), "auto": bool(p.auto),
+        "facts": [{"what": f.what, "source": f.source, "certainty": f.certainty} for f in p.facts],
+    }
+
+
+__all__ += ["distribution_facts"]
 
 
 def evaluate(
@@ -324,7 +363,7 @@ def evaluate(
     release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
     a = "any" if arch.strip().lower() == "any" else normalize_arch(arch)
     system_ram = int(system_ram) & ((1 << 64) - 1)
-    p = _Parser(cmdline, release)
+    p = _Parser(cmdline, release, a)
     p.arch = a if a in DEFAULT_LOW_SIZE else "x86_64"
     notes = _distro_notes(release, cmdline)
 

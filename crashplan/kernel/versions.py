@@ -43,7 +43,8 @@ class KernelRelease(NamedTuple):
     minor: int
     patch: int | None = None
     text: str = ""
-    distro: str | None = None  # "rhel", "debian", "ubuntu", "suse", "fedora" or None
+    distro: str | None = None  # "rhel", "debian", "ubuntu", "suse", "fedora", "amazon", "openeuler", "oracle-uek"
+    profile: str | None = None  # key of the distribution profile (crashplan.kernel.distros), if one matches
 
     @property
     def series(self) -> tuple[int, int]:
@@ -61,8 +62,18 @@ class KernelRelease(NamedTuple):
 
 
 def _distro_of(rest: str) -> str | None:
-    """Guess the distribution from what follows MAJOR.MINOR[.PATCH] in a release string."""
+    """The distribution family that what follows MAJOR.MINOR[.PATCH] in a release string names.
+
+    Only the family (for notes); what the kernel does differently comes from the profile
+    (``crashplan.kernel.distros.match``), which needs the whole suffix and the series.
+    """
     low = rest.lower()
+    if "uek" in low and ".el" in low:
+        return "oracle-uek"
+    if ".amzn2" in low:
+        return "amazon"
+    if ".oe1" in low or ".oe2" in low:
+        return "openeuler"
     parts = low.replace("-", ".").replace("_", ".").split(".")
     if any(p.startswith("el") and p[2:3].isdigit() for p in parts):
         return "rhel"
@@ -112,7 +123,14 @@ def parse_release(text: str) -> KernelRelease:
         )
     if (major, minor) not in SUPPORTED_SERIES:
         raise ValueError(f"{major}.{minor} is not a Linux release series")
-    return KernelRelease(major, minor, patch, t, _distro_of(body[i:]))
+    rest = body[i:]
+    profile = None
+    if rest:
+        from . import distros  # only for a release with a suffix: a plain "6.12" never loads the table
+
+        p = distros.match(rest, (major, minor))
+        profile = p.key if p is not None else None
+    return KernelRelease(major, minor, patch, t, _distro_of(rest), profile)
 
 
 class Switch(NamedTuple):
@@ -124,7 +142,26 @@ class Switch(NamedTuple):
     certainty: str = "verified"  # "verified" (read in the source or seen on a real kernel) or a reason
 
     def on(self, release: KernelRelease) -> bool:
+        if release.profile is not None:
+            forced = _forced(release.profile, self.name)
+            if forced is not None:
+                return forced
         return release.series >= self.since
+
+
+def _forced(profile: str, name: str) -> bool | None:
+    """Whether a distribution profile turns switch ``name`` on (True) or off (False); None: it does not say."""
+    from . import distros
+
+    try:
+        p = distros.get(profile)
+    except KeyError:
+        return None
+    if name in p.on:
+        return True
+    if name in p.off:
+        return False
+    return None
 
 
 def _sw(name: str, since: tuple[int, int], what: str, certainty: str = "verified") -> Switch:

@@ -109,6 +109,11 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
     if fixes:
         con.print(Text(f"  corrected: {fixes[0]}", style="green"))
+    dd = report.distribution_default
+    if dd is not None:
+        shown = dd.cmdline or "(size not computable here)"
+        con.print(Text(f"  distribution default: {shown}"))
+        con.print(Text(f"    {dd.tool}: {dd.verdict}; {dd.detail}", style="dim"))
     for n in report.notes:
         con.print(Text(f"  note: {n}", style="dim"))
 

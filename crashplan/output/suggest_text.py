@@ -47,9 +47,15 @@ def _plans(con: Console, report: SuggestReport) -> None:
         if p.borrowed:
             keeps += f" (incl. {_mb(p.borrowed)} CMA)"
         t.add_row(p.name, Text(p.cmdline or "", style="bold green"), _mb(p.loses), keeps)
+    dd = report.distribution_default
+    if dd is not None:
+        t.add_row("distro", dd.cmdline or "(not computable here)", _mb(dd.size),
+                  _mb(ram - dd.size) if dd.size is not None else "-")
     con.print(t)
     for p in s.plans:
         _plan_detail(con, p)
+    if dd is not None:
+        con.print(Text(f"  distro: {dd.tool}: {dd.verdict}; {dd.detail}"))
     del ram
 
 

@@ -21,6 +21,7 @@ class SuggestReport:
     sources: Sources
     apply: dict[str, ApplyPlan] = field(default_factory=dict)  # plan name -> how to apply it
     notes: tuple[str, ...] = ()
+    distribution_default: Any = None  # crashplan.sizing.distro_defaults.DistroDefault or None
 
     @property
     def exit_status(self) -> int:
@@ -88,5 +89,6 @@ def report_json(r: SuggestReport) -> dict[str, object]:
         "plans": [p.as_dict() for p in s.plans],
         "portable": s.portable.as_dict() if s.portable else None,
         "apply": {name: a.as_dict() for name, a in r.apply.items()},
+        "distribution_default": r.distribution_default.as_dict() if r.distribution_default is not None else None,
         "notes": list(dict.fromkeys(s.notes + r.notes)),
     }

@@ -142,7 +142,8 @@ def build_report(
     )
 
 
-def with_distribution_default(r: CheckReport, facts: Any = None) -> CheckReport:
+def with_distribution_default(r: CheckReport, facts: Any = None,
+                              os_release: dict[str, str] | None = None) -> CheckReport:
     """``r`` with what the distribution's tool would set for this machine, compared with this line.
 
     The verdict says how the default compares with what this line reserves ("smaller than this line",
@@ -152,7 +153,7 @@ def with_distribution_default(r: CheckReport, facts: Any = None) -> CheckReport:
 
     o = r.outcome
     dd = distribution_default(str(o.kernel), o.arch, r.target.system_ram,
-                              facts=facts if facts is not None else MachineFacts())
+                              facts=facts if facts is not None else MachineFacts(), os_release=os_release)
     if dd is None or dd.size is None:
         return r._replace(distribution_default=dd)
     current = (o.crash_size + (o.low_size or 0) * bool(o.high)) if r.reserves else 0

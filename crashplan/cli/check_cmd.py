@@ -90,7 +90,12 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
     if own_line:
         from crashplan.check import with_distribution_default
 
-        report = with_distribution_default(report)
+        osr = None
+        if not sources:  # this host: /etc/os-release names the distribution of a custom kernel
+            from crashplan.cli.probe import read_os_release
+
+            osr = read_os_release()
+        report = with_distribution_default(report, _machine_facts(mach), os_release=osr)
     if map_error and report.map_note:
         report = report._replace(map_note=f"{report.map_note} ({map_error})")
     if fmt == "json":
@@ -103,3 +108,15 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
             reconfigure(errors="backslashreplace")
         render_check(report, width=width)
     return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
+
+
+def _machine_facts(mach):  # type: ignore[no-untyped-def]
+    """What the distribution tools look at, from the machine description (probe or machine file)."""
+    from crashplan.sizing.distro_defaults import MachineFacts
+
+    if mach is None:
+        return MachineFacts()
+    platform = (getattr(mach, "kdump", None) or {}).get("platform", {}) or {}
+    return MachineFacts(sme_sev=getattr(mach, "mem_encrypt", None) in ("sev", "sme"),
+                        page_64k=getattr(mach, "page_size", 4096) == 65536, smmu=bool(platform.get("smmu")),
+                        mlx5=bool(platform.get("mlx5")), fadump=bool(getattr(mach, "fadump", False)))

@@ -128,6 +128,18 @@ class _Tree:
             return None
 
 
+def read_os_release(root: str | os.PathLike[str] = "/") -> dict[str, str]:
+    """``/etc/os-release`` (else ``/usr/lib/os-release``) as a dict; empty when neither is readable."""
+    tree = _Tree(root)
+    text = tree.read("/etc/os-release") or tree.read("/usr/lib/os-release") or ""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        k, sep, v = line.strip().partition("=")
+        if sep and k and not k.startswith("#"):
+            out[k] = v.strip().strip('"').strip("'")
+    return out
+
+
 def probe_host(
     root: str | os.PathLike[str] = "/",
     *,

@@ -143,7 +143,7 @@ def suggest(**opts: object) -> int:
     applies = _applies(result, machine, on_host, facts)
     extra = tuple(notes) + ((map_note,) if map_note else ())
     report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra,
-                           distribution_default=_distribution_default(result, facts))
+                           distribution_default=_distribution_default(result, facts, on_host))
     if o["fmt"] == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
     else:
@@ -313,7 +313,7 @@ def _current(machine: object | None) -> tuple[str, ...]:
     return tuple(cmdline[p.start:p.end] for p in split_params(cmdline) if p.name == "crashkernel")
 
 
-def _distribution_default(result, facts):  # type: ignore[no-untyped-def]
+def _distribution_default(result, facts, on_host: bool):  # type: ignore[no-untyped-def]
     """What the distribution's kdump tool would set for this machine (None for mainline releases)."""
     from crashplan.sizing.distro_defaults import MachineFacts, distribution_default
 
@@ -326,7 +326,12 @@ def _distribution_default(result, facts):  # type: ignore[no-untyped-def]
     mf = MachineFacts(sme_sev=i.mem_encrypt in ("sev", "sme"), page_64k=i.page_size == 65536, smmu=bool(i.smmu),
                       mlx5=bool(i.mlx5), fadump=bool(getattr(facts, "fadump", False)),
                       capture_cpus=i.nr_cpus or 1)
-    return distribution_default(result.release, i.arch, i.system_ram, need=need, facts=mf)
+    osr = None
+    if on_host:
+        from crashplan.cli.probe import read_os_release
+
+        osr = read_os_release()
+    return distribution_default(result.release, i.arch, i.system_ram, need=need, facts=mf, os_release=osr)
 
 
 def _applies(result, machine, on_host: bool, facts):  # type: ignore[no-untyped-def]

@@ -206,18 +206,53 @@ def _ubuntu_table(profile_key: str, arch: str) -> tuple[str | None, str]:
                           "Ubuntu's packaging was not read)")
 
 
+def _host_profile(os_release: dict[str, str], series: tuple[int, int]):  # type: ignore[no-untyped-def]
+    """A stand-in profile naming the tool of the distribution ``/etc/os-release`` describes, for a kernel
+    whose release string names none (a custom kernel on that distribution)."""
+    from crashplan.kernel.distros import Profile, from_os_release
+
+    fam = from_os_release(os_release)
+    ver = os_release.get("VERSION_ID", "")
+    major = ver.split(".")[0]
+    pretty = os_release.get("PRETTY_NAME") or f"{os_release.get('NAME', fam)} {ver}".strip()
+    if fam == "debian":
+        key = "debian-6.12" if major.isdigit() and int(major) >= 13 else "debian-6.1"
+        return Profile(key, pretty, fam, series, default_tool="kdump-tools-debian")
+    if fam == "ubuntu":
+        return Profile("ubuntu-host", pretty, fam, series, default_tool="kdump-tools-ubuntu")
+    if fam == "rhel" and major in ("9", "10"):
+        minor = ver.split(".")[1] if "." in ver else "0"
+        return Profile(f"rhel{major}.{minor}", pretty, fam, series,
+                       default_tool="kexec-tools-el9" if major == "9" else "kdump-utils")
+    if fam == "fedora":
+        return Profile(f"fedora-{major}", pretty, fam, series, default_tool="kdump-utils")
+    if fam == "suse":
+        return Profile("suse-host", pretty, fam, series, default_tool="kdumptool")
+    return None
+
+
 def distribution_default(release: str, arch: str, system_ram: int, *, need: int | None = None,
-                         facts: MachineFacts = MachineFacts()) -> DistroDefault | None:
+                         facts: MachineFacts = MachineFacts(),
+                         os_release: dict[str, str] | None = None) -> DistroDefault | None:
     """The distribution tool's default for this machine, or None when the release names no distribution
-    whose tool crashplan models (mainline, Amazon Linux, openEuler, Oracle Linux 8 UEK)."""
+    whose tool crashplan models (mainline, Amazon Linux, openEuler, Oracle Linux 8 UEK).
+
+    ``os_release`` (the host's ``/etc/os-release``) names the distribution when the kernel's release
+    string does not (a custom kernel): its tool's default is still what the distribution would set.
+    """
     from crashplan.kernel import normalize_arch, parse_release
     from crashplan.kernel.distros import get
 
     rel = parse_release(release)
-    if rel.profile is None:
+    if rel.profile is not None:
+        p = get(rel.profile)
+    elif os_release:
+        p = _host_profile(os_release, rel.series)
+        if p is None:
+            return None
+    else:
         return None
     a = normalize_arch(arch)
-    p = get(rel.profile)
     tool = p.default_tool
     if tool is None:
         return None

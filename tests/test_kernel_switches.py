@@ -261,3 +261,10 @@ def test_switch_riscv_kdump():
     assert flow_for("riscv64", parse_release("5.12")) == "none"
     assert ev("crashkernel=256M", "5.12", arch="riscv64").accepted is False
     assert ev("crashkernel=256M", "5.13", arch="riscv64").accepted is True
+
+
+def test_switch_zero_size_message():
+    # a range with no match: 0 bytes, ret 0; 4.14 says nothing, 4.19 logs it
+    line = "crashkernel=1G-2G:128M"
+    assert ev(line, "4.14", ram=8 * G).messages == ()
+    assert ev(line, "4.19", ram=8 * G).messages == (("info", "crashkernel size resulted in zero bytes"),)

@@ -119,6 +119,7 @@ def dialect_for(release: KernelRelease, arch: str | None = None) -> cr.Dialect:
         missing=cr.ENOENT if SWITCHES["enoent"].on(release) else cr.EINVAL,
         msg_size_expected=size_expected,
         msg_after_at=after_at,
+        zero_msg=SWITCHES["zero_size_message"].on(release),
         auto=_auto_tables(release, arch),
     )
 

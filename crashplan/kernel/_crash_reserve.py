@@ -51,6 +51,7 @@ class Dialect(NamedTuple):
     missing: int  # __parse_crashkernel's return for no token: -ENOENT (≥ 5.19) or -EINVAL (5.15)
     msg_size_expected: str  # parse_crashkernel_mem, size missing
     msg_after_at: str  # parse_crashkernel_mem, offset missing after '@'
+    zero_msg: bool = True  # parse_crashkernel_mem logs "crashkernel size resulted in zero bytes" (not 4.14)
     # RHEL 8 only (crashplan.kernel.distros): crashkernel=auto -> (this arch's table, ppc64 fadump table)
     auto: tuple[bytes, bytes | None] | None = None
 
@@ -157,7 +158,7 @@ def parse_crashkernel_mem(
             if cur == tmp:
                 log.append(("warn", d.msg_after_at))
                 return EINVAL
-    else:
+    elif d.zero_msg:  # 4.14: no else branch
         log.append(("info", "crashkernel size resulted in zero bytes"))
 
     return 0

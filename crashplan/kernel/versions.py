@@ -193,6 +193,11 @@ SWITCHES: dict[str, Switch] = {
             "messages)",
             "commit a7259df76702 (memblock: make memblock_find_in_range method private), 5.15 inferred; the "
             "checks read in 5.10.262 (Debian 11 source)"),
+        _sw("zero_size_message", (4, 19),
+            "a range that matches no RAM size logs 'crashkernel size resulted in zero bytes'",
+            "absent in 4.14.y (LineageOS android_kernel_oneplus_sm8150, kernel/crash_core.c at fdba62ff93e5), "
+            "present in 5.4.32 (Tencent/TencentOS-kernel at 652208f69555) and 5.10.262 (Debian 11 source); "
+            "4.19 inferred"),
         _sw("riscv_kdump", (5, 13), "riscv reserves crashkernel=", "e53d28180d4d (RISC-V: Add kdump support), "
             "5.13 inferred from the merge window"),
         _sw("enoent", (5, 19), "a missing crashkernel= token returns -ENOENT instead of -EINVAL (arm64 ,high series)",

@@ -957,14 +957,24 @@ def _loongarch_old(run: _Run) -> None:
 
 
 def _ppc_base(run: _Run) -> int:
-    """The fixed base powerpc uses without @offset: ``min(ppc64_rma_size / 2, 512M)`` on an LPAR
-    (PowerVM), 128 MiB otherwise.  The RMA size is not in the source: assume it is at least 1 GiB."""
+    """The fixed base powerpc uses without @offset (``reserve_crashkernel``, arch/powerpc/kexec/core.c).
+
+    6.1+ (``ppc_rma_cap``): ``min(ppc64_rma_size / 2, 512M)`` on an LPAR (PowerVM), ``min(rma / 2,
+    128M)`` otherwise; 5.8 … 6.0 (``ppc_rma_mid``): ``ppc64_rma_size / 2`` on an LPAR, uncapped (read in
+    5.10.262); before 5.8: ``min(128M, rma / 2)`` everywhere.  The RMA size is not in the source: assume
+    it is at least 1 GiB."""
     facts = run.machine.boot_facts or {}
     lpar = bool(facts.get("lpar", True))
     rma = int(facts.get("rma_size", 0) or 0)  # type: ignore[call-overload]
+    if not _sw_on("ppc_rma_mid", run.release):
+        run.problem("CK313", "info", "powerpc places the crash kernel at a fixed base derived from the RMA size; "
+                    "before 5.8 that is 128 MiB when the RMA is 256 MiB or more")
+        return min(rma // 2, SZ_128M) if rma else SZ_128M
     run.problem("CK313", "info",
                 "powerpc places the crash kernel at a fixed base derived from the RMA size; crashplan assumes "
                 + ("an LPAR with an RMA of at least 1 GiB (base 512 MiB)" if lpar else "a base of 128 MiB"))
+    if lpar and not _sw_on("ppc_rma_cap", run.release):
+        return rma // 2 if rma else SZ_512M
     cap = SZ_512M if lpar else SZ_128M
     return min(rma // 2, cap) if rma else cap
 

@@ -268,3 +268,20 @@ def test_switch_zero_size_message():
     line = "crashkernel=1G-2G:128M"
     assert ev(line, "4.14", ram=8 * G).messages == ()
     assert ev(line, "4.19", ram=8 * G).messages == (("info", "crashkernel size resulted in zero bytes"),)
+
+
+def _ppc(kernel, rma):
+    res = _reserve("crashkernel=256M", kernel, "ppc64le", [(0, 8 * G)], boot_facts={"rma_size": rma, "lpar": True})
+    return res.regions[0].start if res.regions else None
+
+
+def test_switch_ppc_rma_mid():
+    # an LPAR with a 1 GiB RMA: 5.7 at 128 MiB, 5.8 at half the RMA
+    assert _ppc("5.7", G) == 128 * M
+    assert _ppc("5.8", G) == 512 * M
+
+
+def test_switch_ppc_rma_cap():
+    # a 4 GiB RMA: 6.0 goes to 2 GiB, 6.1 stops at 512 MiB
+    assert _ppc("6.0", 4 * G) == 2 * G
+    assert _ppc("6.1", 4 * G) == 512 * M

@@ -291,12 +291,13 @@ def _kind(tok: CrashToken, release: KernelRelease) -> str:
 
 class _Collector:
     def __init__(self) -> None:
-        self.items: dict[tuple[str, tuple[int, int] | None], Diagnosis] = {}
-        self.order: list[tuple[str, tuple[int, int] | None]] = []
+        self.items: dict[tuple[str, tuple[int, int] | None, str | None], Diagnosis] = {}
+        self.order: list[tuple[str, tuple[int, int] | None, str | None]] = []
 
     def add(self, code: str, message: str, target: Target, *, span: tuple[int, int] | None = None,
             fix: str | None = None, detail: str = "") -> None:
-        key = (code, span)
+        # notes (CK219) differ per distribution and fact: one finding per text, not one per code
+        key = (code, span, message if code == "CK219" else None)
         info = CODES[code]
         if key in self.items:
             d = self.items[key]

@@ -44,8 +44,6 @@ class Profile(NamedTuple):
     auto_removed: bool = False  # the family had crashkernel=auto and this release dropped it
     default_tool: str | None = None  # key of crashplan.sizing.distro_defaults
     facts: tuple[Fact, ...] = ()
-    # per architecture: "exact" (vectors and boots), "source" (read from source), "inferred"
-    fidelity: str = "source"
 
     def notes(self) -> tuple[str, ...]:
         """One line per fact that changes or qualifies crashplan's answer, for ``check`` and ``lint``."""
@@ -121,9 +119,11 @@ def _rhel8(build: int, minor_text: str | None) -> Profile:
         Fact(f"crashkernel=auto expands to a built-in table (x86_64 {table['x86_64']})",
              SRC_RHEL8_AUTO_V1 if early else SRC_RHEL8_AUTO_V2,
              "table change assumed at 4.18.0-193 (8.2); not pinned"),
+        Fact("ranges do not round RAM up to 128M (mainline 4.18)", "not read",
+             "no RHEL 8 backport of the 6.0 round-up found"),
     )
     return Profile(f"rhel8.{minor}{'-early' if early else ''}", f"RHEL 8.{minor}", "rhel", (4, 18),
-                   auto=table, default_tool="rhel8-auto", facts=facts, fidelity="source")
+                   auto=table, default_tool="rhel8-auto", facts=facts)
 
 
 def _rhel9(build: int, minor_text: str | None, stream: bool) -> Profile:
@@ -191,7 +191,7 @@ def _suse(stream: str, series: tuple[int, int]) -> Profile | None:
     if stream in ("150400", "150500"):
         facts.append(_mainline_fact(base, "SUSE", "openSUSE/kernel-source"))
     return Profile(f"sles-{stream}", name, "suse", base, on=frozenset(on), default_tool="kdumptool",
-                   facts=tuple(facts), fidelity="inferred" if on else "source")
+                   facts=tuple(facts))
 
 
 _DEBIAN = {(4, 19): "Debian 10", (5, 10): "Debian 11", (6, 1): "Debian 12", (6, 12): "Debian 13"}
@@ -207,7 +207,7 @@ def _debian(series: tuple[int, int], deb: str | None) -> Profile:
     name = f"Debian {deb}" if deb else _DEBIAN.get(series, "Debian")
     facts = (_mainline_fact(series, "Debian", "Debian kernels are the stable mainline tree plus packaging patches"),)
     return Profile(f"debian-{series[0]}.{series[1]}", name, "debian", series, default_tool="kdump-tools-debian",
-                   facts=facts, fidelity="exact" if series in ((5, 10), (6, 1), (6, 12)) else "source")
+                   facts=facts)
 
 
 def _ubuntu(series: tuple[int, int]) -> Profile:
@@ -319,7 +319,7 @@ def from_os_release(fields: dict[str, str]) -> str | None:
     return None
 
 
-# Every profile crashplan knows, by a representative release (docs, tests and the fidelity table)
+# Every profile crashplan knows, by a representative release (docs/kernel-fidelity.md and the tests)
 PROFILES: tuple[tuple[str, str], ...] = (
     ("4.18.0-553.el8_10.x86_64", "RHEL 8.10 and rebuilds (Rocky, Alma, CentOS 8, Oracle RHCK)"),
     ("4.18.0-147.el8.x86_64", "RHEL 8.1 (first crashkernel=auto table)"),

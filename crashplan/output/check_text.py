@@ -54,7 +54,11 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     if o.fadump:
         con.print(Text(f"  fadump boot memory: {format_size(o.fadump_size or 0)} (fadump=on)"))
     elif o.accepted:
+        from crashplan.kernel.versions import SWITCHES
+
+        low_only = o.arch == "x86_64" and not SWITCHES["x86_high_fallback"].on(o.kernel)  # before 5.2
         where = "at " + hex(o.crash_base) if o.crash_base else ("high (above the low limit)" if o.high else
+                                                                "automatic (below 896M only)" if low_only else
                                                                 "automatic (low memory first)")
         con.print(Text(f"  crash kernel  {format_size(o.crash_size)}, {where}"))
         if o.low_size:

@@ -105,8 +105,12 @@ _CODES: list[CodeInfo] = [
              "reserves nothing.",
              (("crashkernel=256M\tquiet", _x86(), ("CK105",)), ("crashkernel=256M quiet", _x86(), ()))),
     CodeInfo("CK106", "crashkernel-auto", ERROR, "crashkernel=auto is a RHEL-only patch",
-             "Mainline kernels print `memory value expected` and reserve nothing. Use an explicit size or a range.",
-             (("crashkernel=auto", _x86(), ("CK106",)), ("crashkernel=2G-64G:256M,64G-:512M", _x86(), ()))),
+             "Mainline kernels print `memory value expected` and reserve nothing. Use an explicit size or a range. "
+             "RHEL 8 kernels (4.18.0-*.el8*) expand it to a built-in table; RHEL 9 removed it, so a RHEL 8 line "
+             "kept across an in-place upgrade disables kdump: the fix is RHEL's default table.",
+             (("crashkernel=auto", _x86(), ("CK106",)), ("crashkernel=2G-64G:256M,64G-:512M", _x86(), ()),
+              ("crashkernel=auto", _x86("5.14.0-503.11.1.el9_5.x86_64"), ("CK106", "CK219")),
+              ("crashkernel=auto", _x86("4.18.0-553.el8_10.x86_64"), ("CK219",)))),
     CodeInfo("CK107", "size-ge-ram", ERROR, "the crashkernel size is not smaller than RAM",
              "From 6.11 the kernel silently rejects a size >= system RAM; older kernels fail to allocate it.",
              (("crashkernel=4G", _x86(ram="4G"), ("CK107",)), ("crashkernel=256M", _x86(ram="4G"), ()))),
@@ -234,7 +238,9 @@ _CODES: list[CodeInfo] = [
              "for this RAM size is never read.",
              (("crashkernel=512M-2G:64MB,2G-:256M", _x86(), ("CK218",)), ("crashkernel=512M-2G:64M,2G-:256M", _x86(), ()))),
     CodeInfo("CK219", "kernel-note", INFO, "this kernel differs from mainline or is uncertain here",
-             "Distribution kernels (RHEL) carry patches that change crashkernel= handling.",
+             "Distribution kernels carry patches that change crashkernel= handling; each fact of the release's "
+             "distribution profile (crashplan.kernel.distros, docs/kernel-fidelity.md) is one note, and a "
+             "release string that names no known profile says that the mainline base is modelled.",
              (("crashkernel=256M", _x86("6.12.0-55.el10.x86_64"), ("CK219",)), ("crashkernel=256M", _x86(), ()))),
 ]
 

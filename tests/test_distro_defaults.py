@@ -71,6 +71,12 @@ def test_rhel9_default_is_the_2021_x86_table():
     assert d.cmdline == "crashkernel=1G-4G:406M,4G-64G:470M,64G-:726M" and d.certainty.startswith("inferred")
 
 
+def test_64k_kernel_release_adds_the_64k_delta():
+    """kdump-lib.sh: a kernel release containing "64k" (RHEL's kernel-64k, 5.14.0-…el9_5.aarch64+64k)."""
+    d = distribution_default("5.14.0-503.11.1.el9_5.aarch64+64k", "arm64", 16 * G)
+    assert d.cmdline == "crashkernel=1G-4G:356M,4G-64G:420M,64G-:676M"
+
+
 def test_rhel8_default_is_auto_and_its_table():
     """RHEL 8 installs with crashkernel=auto; the kernel's table decides (crashplan.kernel.distros)."""
     try:

@@ -126,7 +126,7 @@ def _rhel8(build: int, minor_text: str | None) -> Profile:
                    auto=table, default_tool="rhel8-auto", facts=facts)
 
 
-def _rhel9(build: int, minor_text: str | None, stream: bool) -> Profile:
+def _rhel9(build: int, minor_text: str | None) -> Profile:
     minor = int(minor_text) if minor_text is not None else _minor_of(build, _RHEL9_BUILDS)
     on = frozenset({"roundup_128m"}) if build >= 133 else frozenset()
     facts = [Fact("crashkernel=auto is gone (rejected, nothing reserved)", SRC_RHEL9_NOAUTO)]
@@ -134,16 +134,17 @@ def _rhel9(build: int, minor_text: str | None, stream: bool) -> Profile:
         facts.append(Fact("ranges round RAM up to 128M (6.0 backport, 5.14.0-133+)", SRC_RHEL9_ROUNDUP))
     facts.append(Fact("6.7+ crashkernel code (generic reservation, ,cma) not modelled", "not read",
                       "no backport found; the 5.14 flows are used"))
-    name = "CentOS Stream 9" if stream else f"RHEL 9.{minor}"
+    # without _M the build is a GA build of a minor release or a CentOS Stream build: both are named
+    name = f"RHEL 9.{minor}" if minor_text is not None else f"RHEL 9.{minor} / CentOS Stream 9"
     return Profile(f"rhel9.{minor}", name, "rhel", (5, 14), on=on, auto_removed=True,
                    default_tool="kexec-tools-el9", facts=tuple(facts))
 
 
-def _rhel10(build: int, minor_text: str | None, stream: bool) -> Profile:
+def _rhel10(build: int, minor_text: str | None) -> Profile:
     minor = int(minor_text) if minor_text is not None else _minor_of(build, _RHEL10_BUILDS)
     facts = (Fact("crashkernel=auto is gone (rejected, nothing reserved)", SRC_RHEL9_NOAUTO),
              _mainline_fact((6, 12), "RHEL 10", "ctrliq/kernel-src-tree kernel/crash_reserve.c"))
-    name = "CentOS Stream 10" if stream else f"RHEL 10.{minor}"
+    name = f"RHEL 10.{minor}" if minor_text is not None else f"RHEL 10.{minor} / CentOS Stream 10"
     return Profile(f"rhel10.{minor}", name, "rhel", (6, 12), auto_removed=True, default_tool="kdump-utils",
                    facts=facts)
 
@@ -255,13 +256,12 @@ def _match(rest: str, series: tuple[int, int]) -> Profile | None:
         build, el, minor, uek = int(m.group(1)), m.group(2), m.group(3), m.group(4)
         if uek:
             return _uek(series, el)
-        stream = minor is None and "stream" in low
         if el == "8" and series == (4, 18):
             return _rhel8(build, minor)
         if el == "9" and series == (5, 14):
-            return _rhel9(build, minor, stream)
+            return _rhel9(build, minor)
         if el == "10" and series == (6, 12):
-            return _rhel10(build, minor, stream)
+            return _rhel10(build, minor)
         return None
     m = _SUSE_RE.match(low)
     if m:

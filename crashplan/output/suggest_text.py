@@ -49,7 +49,7 @@ def _plans(con: Console, report: SuggestReport) -> None:
         t.add_row(p.name, Text(p.cmdline or "", style="bold green"), _mb(p.loses), keeps)
     dd = report.distribution_default
     if dd is not None:
-        t.add_row("distro", dd.cmdline or "(not computable here)", _mb(dd.size),
+        t.add_row("distro", Text(dd.cmdline or "(not computable here)", overflow="fold"), _mb(dd.size),
                   _mb(ram - dd.size) if dd.size is not None else "-")
     con.print(t)
     for p in s.plans:

@@ -253,6 +253,8 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
     else:
         return None
     a = normalize_arch(arch)
+    if "64k" in release.lower() and a == "arm64":  # kdump-lib.sh: a "64k" kernel release adds its delta
+        facts = facts._replace(page_64k=True)
     tool = p.default_tool
     if tool is None:
         return None

@@ -282,3 +282,14 @@ def test_distribution_facts_carry_sources():
     assert set(d["switches_on"]) == {"generic_x86_arm64_riscv", "cma_suffix", "cma_x86"}
     assert all("openSUSE/kernel-source" in f["source"] for f in d["facts"])
     assert distribution_facts("6.12") is None
+
+
+def test_cli_check_of_a_plain_release_loads_no_distribution_code():
+    """Cold start: `check --kernel 7.2 --format json` imports neither the profiles nor the defaults."""
+    code = ("import sys, io, contextlib; from crashplan.cli import main; out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    main(['check', 'crashkernel=256M', '--kernel', '7.2', '--arch', 'x86_64', '--ram', '16G',"
+            " '--no-map', '--format', 'json'])\n"
+            "print(sorted(m for m in sys.modules if 'distro' in m))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "[]"

@@ -960,16 +960,12 @@ def _ppc_base(run: _Run) -> int:
     """The fixed base powerpc uses without @offset (``reserve_crashkernel``, arch/powerpc/kexec/core.c).
 
     6.1+ (``ppc_rma_cap``): ``min(ppc64_rma_size / 2, 512M)`` on an LPAR (PowerVM), ``min(rma / 2,
-    128M)`` otherwise; 5.8 … 6.0 (``ppc_rma_mid``): ``ppc64_rma_size / 2`` on an LPAR, uncapped (read in
-    5.10.262); before 5.8: ``min(128M, rma / 2)`` everywhere.  The RMA size is not in the source: assume
-    it is at least 1 GiB."""
+    128M)`` otherwise; before: ``ppc64_rma_size / 2`` on an LPAR, uncapped (7c5ed82b800d, 5.18, carried
+    by the stable branches from 4.14.y on; read in 5.10.262 — earlier stable releases used
+    ``min(128M, rma / 2)`` everywhere).  The RMA size is not in the source: assume it is at least 1 GiB."""
     facts = run.machine.boot_facts or {}
     lpar = bool(facts.get("lpar", True))
     rma = int(facts.get("rma_size", 0) or 0)  # type: ignore[call-overload]
-    if not _sw_on("ppc_rma_mid", run.release):
-        run.problem("CK313", "info", "powerpc places the crash kernel at a fixed base derived from the RMA size; "
-                    "before 5.8 that is 128 MiB when the RMA is 256 MiB or more")
-        return min(rma // 2, SZ_128M) if rma else SZ_128M
     run.problem("CK313", "info",
                 "powerpc places the crash kernel at a fixed base derived from the RMA size; crashplan assumes "
                 + ("an LPAR with an RMA of at least 1 GiB (base 512 MiB)" if lpar else "a base of 128 MiB"))

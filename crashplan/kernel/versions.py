@@ -198,13 +198,11 @@ SWITCHES: dict[str, Switch] = {
             "absent in 4.14.y (LineageOS android_kernel_oneplus_sm8150, kernel/crash_core.c at fdba62ff93e5), "
             "present in 5.4.32 (Tencent/TencentOS-kernel at 652208f69555) and 5.10.262 (Debian 11 source); "
             "4.19 inferred"),
-        _sw("ppc_rma_mid", (5, 8),
-            "powerpc on an LPAR places crashkernel= without @offset at ppc64_rma_size / 2 (before: at most 128 MiB)",
-            "7c5ed82b800d (powerpc: Set crashkernel offset to mid of RMA region); 5.8 inferred; read in 5.10.262"),
         _sw("ppc_rma_cap", (6, 1),
             "powerpc caps that base at 512 MiB on an LPAR (and at 128 MiB elsewhere)",
             "patch by Hari Bathini on top of 7c5ed82b800d (linuxppc-dev, v2 late 2022); 6.1 inferred; absent in "
-            "5.10.262"),
+            "5.10.262, which has the uncapped ppc64_rma_size / 2 of 7c5ed82b800d (5.18, in the stable branches "
+            "from 4.14.y on)"),
         _sw("riscv_kdump", (5, 13), "riscv reserves crashkernel=", "e53d28180d4d (RISC-V: Add kdump support), "
             "5.13 inferred from the merge window"),
         _sw("enoent", (5, 19), "a missing crashkernel= token returns -ENOENT instead of -EINVAL (arm64 ,high series)",

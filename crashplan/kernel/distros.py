@@ -64,8 +64,9 @@ SRC_RHEL8_AUTO_V1 = ("earlier RHEL 8 kernel/crash_core.c __parse_crashkernel() a
                      "yifengyou/crash docs/基础知识/crashkernel启动参数.md")
 SRC_RHEL9_ROUNDUP = ("CentOS Stream 9 kernel-5.14.0-133.el9 changelog: 'kdump: round up the total memory size "
                      "to 128M for crashkernel reservation' (mainline 6.0)")
-SRC_RHEL9_NOAUTO = ("RHEL 9 documentation 'crashkernel=auto is no longer supported'; ctrliq/kernel-src-tree "
-                    "kernel/crash_core.c has no auto branch")
+SRC_RHEL9_NOAUTO = ("RHEL 9 'Considerations in adopting RHEL 9', Kernel: 'the crashkernel=auto option in the boot "
+                    "command line is no longer supported on RHEL 9 and later releases' (access.redhat.com); "
+                    "ctrliq/kernel-src-tree kernel/crash_core.c has no auto branch")
 SRC_SUSE_CMA = ("openSUSE/kernel-source patches.suse/kdump-add-crashkernel-cma-suffix.patch and "
                 "kdump-implement-reserve_crashkernel_cma.patch (Git-commit 35c18f2933c5, Patch-mainline "
                 "v6.17-rc1, jsc#PED-7249); their context is the 6.4 kernel/crash_core.c with the 6.7 "

@@ -293,3 +293,19 @@ def test_cli_check_of_a_plain_release_loads_no_distribution_code():
             "print(sorted(m for m in sys.modules if 'distro' in m))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_recorded_boots_replay_through_the_debian_profiles():
+    """tests/test_simulate_boots.py replays every recorded qemu boot with the guest's own uname -r, so the
+    Debian profiles (5.10, 6.1, 6.12, 7.x) are the ones held byte-exact by those boots."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    releases = set()
+    for path in (Path(__file__).parent / "data" / "boots").glob("*.jsonl.gz"):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            releases |= {json.loads(line)["kernel_release"] for line in f}
+    assert {"5.10.0-46-amd64", "6.1.0-57-amd64", "6.12.117+deb12-amd64"} <= releases
+    for rel in releases:
+        assert get(parse_release(rel).profile).family == "debian", rel

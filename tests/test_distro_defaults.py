@@ -157,3 +157,21 @@ def test_suse_calibrate_formula_margins():
     bigger = suse_calibrate(**{**base, "ram_kib": 2 << 30})  # 2 TiB: uncapped bitmaps would add 64 MiB
     assert bigger - huge < 2048  # bitmaps capped; only the 96 KiB per 128 GiB term grows
     assert plain >= 64 * 1024 + CONST["KERNEL_BASE"] * 13 // 10
+
+
+def test_suse_default_with_calibrate_constants(tmp_path):
+    """With calibrate.conf's constants (read from the host by probe.read_calibrate_conf) the SUSE default is
+    calibrate's total: KDUMP_CPUS caps the CPUs at 32 off powerpc (openSUSE/kdump 95378d39)."""
+    from crashplan.cli.probe import read_calibrate_conf
+
+    (tmp_path / "usr" / "lib" / "kdump").mkdir(parents=True)
+    (tmp_path / "usr" / "lib" / "kdump" / "calibrate.conf").write_text(
+        "".join(f"{k}={v}\n" for k, v in CONST.items()) + "# comment\nPAGESIZE=4096\nBOGUS=x\n")
+    consts = read_calibrate_conf(tmp_path)
+    assert consts["KERNEL_BASE"] == 20000 and "BOGUS" not in consts
+    d = distribution_default("6.4.0-150700.53.3-default", "x86_64", 16 * G, need=300 * M, calibrate=consts, cpus=64)
+    kib = suse_calibrate(ram_kib=16 * G // 1024, constants=consts, cpus=32, network=False, makedumpfile=True)
+    assert d.cmdline == f"crashkernel={-(-kib // 1024)}M" and d.size == -(-kib // 1024) * M
+    assert d.verdict in ("fits", "too small", "wasteful") and "32 CPUs" in d.detail
+    d64 = distribution_default("6.4.0-150700.53.3-default", "x86_64", 16 * G, calibrate=consts, cpus=16)
+    assert d64.size < d.size

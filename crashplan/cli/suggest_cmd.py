@@ -143,7 +143,8 @@ def suggest(**opts: object) -> int:
     applies = _applies(result, machine, on_host, facts)
     extra = tuple(notes) + ((map_note,) if map_note else ())
     report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra,
-                           distribution_default=_distribution_default(result, facts, on_host))
+                           distribution_default=_distribution_default(result, facts, on_host,
+                                                                      getattr(machine, "cpus", None)))
     if o["fmt"] == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
     else:
@@ -313,7 +314,7 @@ def _current(machine: object | None) -> tuple[str, ...]:
     return tuple(cmdline[p.start:p.end] for p in split_params(cmdline) if p.name == "crashkernel")
 
 
-def _distribution_default(result, facts, on_host: bool):  # type: ignore[no-untyped-def]
+def _distribution_default(result, facts, on_host: bool, cpus: int | None = None):  # type: ignore[no-untyped-def]
     """What the distribution's kdump tool would set for this machine (None for mainline releases)."""
     from crashplan.sizing.distro_defaults import MachineFacts, distribution_default
 
@@ -327,11 +328,14 @@ def _distribution_default(result, facts, on_host: bool):  # type: ignore[no-unty
                       mlx5=bool(i.mlx5), fadump=bool(getattr(facts, "fadump", False)),
                       capture_cpus=i.nr_cpus or 1)
     osr = None
+    calibrate = None
     if on_host:
-        from crashplan.cli.probe import read_os_release
+        from crashplan.cli.probe import read_calibrate_conf, read_os_release
 
         osr = read_os_release()
-    return distribution_default(result.release, i.arch, i.system_ram, need=need, facts=mf, os_release=osr)
+        calibrate = read_calibrate_conf()
+    return distribution_default(result.release, i.arch, i.system_ram, need=need, facts=mf, os_release=osr,
+                                calibrate=calibrate, cpus=cpus, network=bool(i.network))
 
 
 def _applies(result, machine, on_host: bool, facts):  # type: ignore[no-untyped-def]

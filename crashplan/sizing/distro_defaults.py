@@ -231,14 +231,40 @@ def _host_profile(os_release: dict[str, str], series: tuple[int, int]):  # type:
     return None
 
 
+_CALIBRATE_KEYS = ("KERNEL_BASE", "KERNEL_INIT", "INIT_NET", "INIT_CACHED", "INIT_CACHED_NET", "PERCPU",
+                   "USER_BASE", "USER_NET")
+
+
+def _suse_default(p, a: str, system_ram: int, calibrate: dict[str, int] | None,  # type: ignore[no-untyped-def]
+                  cpus: int | None, network: bool) -> tuple[str | None, int | None, str, str]:
+    """(cmdline, size, detail, certainty) of kdumptool calibrate; the size is None without its constants."""
+    if not calibrate or any(k not in calibrate for k in _CALIBRATE_KEYS):
+        return (None, None, "calibrate needs the constants measured for this kernel build "
+                "(/usr/lib/kdump/calibrate.conf); run `kdumptool calibrate` on the machine",
+                "read: the formula needs per-build constants that are not public")
+    # KDUMP_CPUS defaults to 32 where the capture kernel's CPUs can be reduced (not on powerpc)
+    n = cpus or 1
+    if a != "ppc64le":
+        n = min(n, 32)
+    kib = suse_calibrate(ram_kib=system_ram // 1024, constants=calibrate, cpus=n, network=network,
+                         makedumpfile=True, page_bytes=65536 if "64kb" in p.key else 4096)
+    mib = -(-kib // 1024)
+    return (f"crashkernel={mib}M", None, f"calibrate's total for {n} CPUs from this machine's calibrate.conf",
+            "inferred: calibrate's total; its x86_64 low/high split and the framebuffer, ACPI-slab and LUKS "
+            "terms are not modelled")
+
+
 def distribution_default(release: str, arch: str, system_ram: int, *, need: int | None = None,
                          facts: MachineFacts = MachineFacts(),
-                         os_release: dict[str, str] | None = None) -> DistroDefault | None:
+                         os_release: dict[str, str] | None = None, calibrate: dict[str, int] | None = None,
+                         cpus: int | None = None, network: bool = False) -> DistroDefault | None:
     """The distribution tool's default for this machine, or None when the release names no distribution
     whose tool crashplan models (mainline, Amazon Linux, openEuler, Oracle Linux 8 UEK).
 
     ``os_release`` (the host's ``/etc/os-release``) names the distribution when the kernel's release
     string does not (a custom kernel): its tool's default is still what the distribution would set.
+    ``calibrate`` (SUSE's ``/usr/lib/kdump/calibrate.conf``), ``cpus`` and ``network`` feed kdumptool's
+    formula; without the constants the SUSE default is reported as unknown.
     """
     from crashplan.kernel import normalize_arch, parse_release
     from crashplan.kernel.distros import get
@@ -274,11 +300,12 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
         name = f"kdumpctl get-default-crashkernel ({p.name})"
         source = f"rhkdump/kdump-utils kdump-lib.sh, table era {era}"
     elif tool == "kdumptool":
-        return DistroDefault(
-            f"kdumptool calibrate ({p.name})", None, None, "unknown",
-            "calibrate needs the constants measured for this kernel build (/usr/lib/kdump/calibrate.conf); "
-            "run `kdumptool calibrate` on the machine", "openSUSE/kdump calibrate.cc @34da4b8",
-            "read: the formula needs per-build constants that are not public")
+        cmd_or_none, _, detail, certainty = _suse_default(p, a, system_ram, calibrate, cpus, network)
+        name = f"kdumptool calibrate ({p.name})"
+        source = "openSUSE/kdump calibrate.cc @34da4b8"
+        if cmd_or_none is None:
+            return DistroDefault(name, None, None, "unknown", detail, source, certainty)
+        cmd = cmd_or_none
     elif tool in ("kdump-tools-debian", "kdump-tools-ubuntu"):
         table, certainty = (_debian_table if tool.endswith("debian") else _ubuntu_table)(p.key, a)
         if table is None:
@@ -291,4 +318,6 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
         return None
     size = _reserved(cmd, rel, a, system_ram)
     v, why = verdict(size, need)
+    if tool == "kdumptool":
+        why = f"{why} ({detail})"
     return DistroDefault(name, cmd, size, v, why, source, certainty)

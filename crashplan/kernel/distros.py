@@ -164,9 +164,9 @@ def _uek(series: tuple[int, int], el: str) -> Profile:
 
 _SUSE = {
     # code stream -> (name, base series)
-    "150400": ("SLES 15 SP4", (5, 14)),
-    "150500": ("SLES 15 SP5", (5, 14)),
-    "150600": ("SLES 15 SP6", (6, 4)),
+    "150400": ("SLES 15 SP4 / Leap 15.4", (5, 14)),
+    "150500": ("SLES 15 SP5 / Leap 15.5", (5, 14)),
+    "150600": ("SLES 15 SP6 / Leap 15.6", (6, 4)),
     "150700": ("SLES 15 SP7", (6, 4)),
     "160000": ("SLES 16.0", (6, 12)),
 }
@@ -279,7 +279,7 @@ def _match(rest: str, series: tuple[int, int]) -> Profile | None:
     deb = re.search(r"\+deb(\d+)", low)
     if deb or re.search(r"-(amd64|arm64|ppc64el|s390x|cloud-amd64|cloud-arm64|rt-amd64|rt-arm64)$", low):
         return _debian(series, deb.group(1) if deb else None)
-    if re.search(r"-(generic|lowlatency|aws|azure|gcp|gke|oracle|kvm|ibm|nvidia|raspi)(-[0-9a-z]+)?$", low) \
+    if re.search(r"-(generic|lowlatency|aws|azure|gcp|gke|oracle|kvm|ibm|nvidia|raspi|oem|hwe)(-[0-9a-z.]+)?$", low) \
             and re.match(r"^-\d+", low):
         return _ubuntu(series)
     return None

@@ -81,7 +81,8 @@ def _distro_of(rest: str) -> str | None:
         return "fedora"
     if "deb" in low or low.endswith(("-amd64", "-arm64", "-ppc64el", "-s390x", "-loong64", "-riscv64")):
         return "debian"
-    if low.endswith(("-generic", "-lowlatency", "-aws", "-gcp", "-oracle", "-kvm", "-raspi")):
+    if low.endswith(("-generic", "-lowlatency", "-aws", "-gcp", "-oracle", "-kvm", "-raspi", "-azure", "-oem",
+                     "-ibm", "-nvidia", "-gke")):
         return "ubuntu"
     if low.endswith(("-default", "-64kb")):
         return "suse"

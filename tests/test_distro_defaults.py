@@ -93,6 +93,7 @@ def test_rhel8_default_is_auto_and_its_table():
     ("5.10.0-35-amd64", "x86_64", "crashkernel=384M-:128M"),
     ("6.1.0-37-amd64", "x86_64", "crashkernel=384M-:128M"),
     ("6.12.38+deb13-amd64", "x86_64", "crashkernel=512M-:192M"),
+    ("6.12.117+deb12-amd64", "x86_64", "crashkernel=384M-:128M"),  # a bookworm-backports kernel on Debian 12
     ("6.1.0-37-arm64", "arm64", "crashkernel=2G-4G:320M,4G-32G:512M,32G-64G:1024M,64G-128G:2048M,128G-:4096M"),
     ("6.1.0-37-s390x", "s390x", "crashkernel=384M-:128M"),
     ("6.8.0-60-generic", "x86_64", "crashkernel=512M-:192M"),

@@ -31,10 +31,12 @@ def _needs_4_14():
     ("4.18.0-553.el8_10.x86_64", "rhel8.10", "rhel", (4, 18)),
     ("4.18.0-513.24.1.el8_9.aarch64", "rhel8.9", "rhel", (4, 18)),
     ("4.18.0-147.el8.x86_64", "rhel8.1-early", "rhel", (4, 18)),
-    ("5.14.0-70.13.1.el9_0.x86_64", "rhel9.0", "rhel", (5, 14)),
+    ("5.14.0-70.13.1.el9_0.x86_64", "rhel9.0-pre133", "rhel", (5, 14)),
     ("5.14.0-503.11.1.el9_5.x86_64", "rhel9.5", "rhel", (5, 14)),
-    ("5.14.0-611.el9.x86_64", "rhel9.7", "rhel", (5, 14)),
-    ("6.12.0-55.el10.x86_64", "rhel10.0", "rhel", (6, 12)),
+    ("5.14.0-611.el9.x86_64", "rhel9.7-s", "rhel", (5, 14)),
+    ("5.14.0-611.5.1.el9_7.x86_64", "rhel9.7", "rhel", (5, 14)),
+    ("6.12.0-55.el10.x86_64", "rhel10.0-s", "rhel", (6, 12)),
+    ("6.12.0-55.9.1.el10_0.x86_64", "rhel10.0", "rhel", (6, 12)),
     ("5.4.17-2136.330.7.1.el8uek.x86_64", "uek-5.4-el8", "oracle-uek", (5, 4)),
     ("5.15.0-300.163.18.el9uek.x86_64", "uek-5.15-el9", "oracle-uek", (5, 15)),
     ("5.14.21-150400.24.150-default", "sles-150400", "suse", (5, 14)),
@@ -46,13 +48,13 @@ def _needs_4_14():
     ("5.4.0-216-generic", "ubuntu-5.4", "ubuntu", (5, 4)),
     ("6.8.0-60-generic", "ubuntu-6.8", "ubuntu", (6, 8)),
     ("6.14.0-1011-aws", "ubuntu-6.14", "ubuntu", (6, 14)),
-    ("5.10.0-35-amd64", "debian-5.10", "debian", (5, 10)),
-    ("6.1.0-37-arm64", "debian-6.1", "debian", (6, 1)),
-    ("6.12.38+deb13-amd64", "debian-6.12", "debian", (6, 12)),
+    ("5.10.0-35-amd64", "debian11-5.10", "debian", (5, 10)),
+    ("6.1.0-37-arm64", "debian12-6.1", "debian", (6, 1)),
+    ("6.12.38+deb13-amd64", "debian13-6.12", "debian", (6, 12)),
     ("5.10.238-234.956.amzn2.x86_64", "amzn2-5.10", "amazon", (5, 10)),
     ("6.1.141-155.222.amzn2023.x86_64", "amzn2023-6.1", "amazon", (6, 1)),
-    ("5.10.0-136.12.0.86.oe2203sp1.x86_64", "openeuler-oe2203sp1", "openeuler", (5, 10)),
-    ("6.6.0-28.0.0.34.oe2403.x86_64", "openeuler-oe2403", "openeuler", (6, 6)),
+    ("5.10.0-136.12.0.86.oe2203sp1.x86_64", "openeuler-oe2203sp1-5.10", "openeuler", (5, 10)),
+    ("6.6.0-28.0.0.34.oe2403.x86_64", "openeuler-oe2403-6.6", "openeuler", (6, 6)),
 ])
 def test_uname_r_selects_the_profile(text, key, family, base):
     """The suffix after MAJOR.MINOR[.PATCH] names the distribution and release (crashplan/kernel/distros.py)."""
@@ -70,6 +72,15 @@ def test_pre_5_15_distribution_releases(text):
     _needs_4_14()
     rel = parse_release(text)
     assert rel.profile is not None and get(rel.profile).base == rel.series
+
+
+def test_profile_keys_name_everything_a_profile_depends_on():
+    """KernelRelease carries only the key: two release strings with one key must have one profile."""
+    a, b = parse_release("5.14.0-120.el9_1.x86_64"), parse_release("5.14.0-162.6.1.el9_1.x86_64")
+    assert a.profile != b.profile
+    assert not SWITCHES["roundup_128m"].on(a) and SWITCHES["roundup_128m"].on(b)
+    assert get(parse_release("5.14.0-162.el9.x86_64").profile).name == "RHEL 9.1 / CentOS Stream 9"
+    assert get(b.profile).name == "RHEL 9.1"
 
 
 def test_plain_and_unknown_suffixes_have_no_profile_and_say_so():

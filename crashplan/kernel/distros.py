@@ -137,7 +137,9 @@ def _rhel9(build: int, minor_text: str | None) -> Profile:
                       "no backport found; the 5.14 flows are used"))
     # without _M the build is a GA build of a minor release or a CentOS Stream build: both are named
     name = f"RHEL 9.{minor}" if minor_text is not None else f"RHEL 9.{minor} / CentOS Stream 9"
-    return Profile(f"rhel9.{minor}", name, "rhel", (5, 14), on=on, auto_removed=True,
+    # the key names everything the profile depends on (profiles are cached by key)
+    key = f"rhel9.{minor}" + ("" if build >= 133 else "-pre133") + ("" if minor_text is not None else "-s")
+    return Profile(key, name, "rhel", (5, 14), on=on, auto_removed=True,
                    default_tool="kexec-tools-el9", facts=tuple(facts))
 
 
@@ -146,7 +148,7 @@ def _rhel10(build: int, minor_text: str | None) -> Profile:
     facts = (Fact("crashkernel=auto is gone (rejected, nothing reserved)", SRC_RHEL9_NOAUTO),
              _mainline_fact((6, 12), "RHEL 10", "ctrliq/kernel-src-tree kernel/crash_reserve.c"))
     name = f"RHEL 10.{minor}" if minor_text is not None else f"RHEL 10.{minor} / CentOS Stream 10"
-    return Profile(f"rhel10.{minor}", name, "rhel", (6, 12), auto_removed=True, default_tool="kdump-utils",
+    return Profile(f"rhel10.{minor}" + ("" if minor_text is not None else "-s"), name, "rhel", (6, 12), auto_removed=True, default_tool="kdump-utils",
                    facts=facts)
 
 
@@ -207,8 +209,9 @@ _OPENEULER = {(4, 19): "openEuler 20.03", (5, 10): "openEuler 22.03", (6, 6): "o
 
 def _debian(series: tuple[int, int], deb: str | None) -> Profile:
     name = f"Debian {deb}" if deb else _DEBIAN.get(series, "Debian")
+    number = name.split()[1] if " " in name else ""
     facts = (_mainline_fact(series, "Debian", "Debian kernels are the stable mainline tree plus packaging patches"),)
-    return Profile(f"debian-{series[0]}.{series[1]}", name, "debian", series, default_tool="kdump-tools-debian",
+    return Profile(f"debian{number}-{series[0]}.{series[1]}", name, "debian", series, default_tool="kdump-tools-debian",
                    facts=facts)
 
 
@@ -231,12 +234,12 @@ def _openeuler(series: tuple[int, int], tag: str) -> Profile:
     if series == (5, 10):
         facts.append(Fact("arm64 reads crashkernel=X,high (backport); not replayed: mainline 5.10 ignores it",
                           SRC_OE_ARM64_HIGH, "read; not modelled"))
-    return Profile(f"openeuler-{tag}", name, "openeuler", series, facts=tuple(facts))
+    return Profile(f"openeuler-{tag}-{series[0]}.{series[1]}", name, "openeuler", series, facts=tuple(facts))
 
 
 def _fedora(series: tuple[int, int], fc: str) -> Profile:
     facts = (_mainline_fact(series, "Fedora", "Fedora kernels follow the mainline stable series"),)
-    return Profile(f"fedora-{fc}", f"Fedora {fc}", "fedora", series, default_tool="kdump-utils", facts=facts)
+    return Profile(f"fedora-{fc}-{series[0]}.{series[1]}", f"Fedora {fc}", "fedora", series, default_tool="kdump-utils", facts=facts)
 
 
 _RHEL_RE = re.compile(r"^-(\d+)(?:\.[0-9]+)*\.el(\d+)(?:_(\d+))?(uek)?(?:[._+-]|$)")
@@ -294,7 +297,9 @@ _CACHE: dict[str, Profile] = {}
 
 
 def remember(p: Profile) -> Profile:
-    _CACHE[p.key] = p
+    known = _CACHE.setdefault(p.key, p)
+    if known != p:  # a key must name one profile: KernelRelease carries only the key
+        raise AssertionError(f"two profiles share the key {p.key!r}")
     return p
 
 

@@ -102,7 +102,7 @@ def _era(family_key: str) -> tuple[str, str]:
         return "2023", ("inferred: SME/SEV and aarch64 additions (2023) first ship in RHEL 9.3; RHEL 9.6 boot "
                         "entries still carry 1G-4G:192M,4G-64G:256M,64G-:512M")
     if family_key.startswith("rhel10."):
-        minor = int(family_key.split(".")[1])
+        minor = int(family_key.split(".")[1].split("-")[0])
         if minor == 0:
             return "2025.03", "read: RHEL 10 documentation lists 2G-64G:256M (x86_64) and 1G-4G:256M (64-bit ARM)"
         return "2025.08", "inferred: kdump-utils v1.0.54 and later in RHEL 10.1+"
@@ -190,8 +190,11 @@ def _debian_table(profile_key: str, arch: str) -> tuple[str | None, str]:
         return _DEB_TABLE, "inferred: the arm64/ppc64el table of current kdump-tools"
     if arch != "x86_64":
         return None, ""
-    if profile_key == "debian-6.12" or profile_key.startswith("debian-7"):
+    number = profile_key[len("debian"):].split("-")[0]  # "debian13-6.12" -> "13"; "" when not known
+    if number.isdigit() and int(number) >= 13:
         return "512M-:192M", "inferred: Debian 13 ships kdump-tools 1:1.10 or later (512M-:192M from 2024-01)"
+    if not number:
+        return "384M-:128M", "inferred: the Debian release is not named; kdump-tools before 1:1.10 assumed"
     return "384M-:128M", "inferred: kdump-tools before 1:1.10 (Debian 10-12)"
 
 
@@ -216,8 +219,7 @@ def _host_profile(os_release: dict[str, str], series: tuple[int, int]):  # type:
     major = ver.split(".")[0]
     pretty = os_release.get("PRETTY_NAME") or f"{os_release.get('NAME', fam)} {ver}".strip()
     if fam == "debian":
-        key = "debian-6.12" if major.isdigit() and int(major) >= 13 else "debian-6.1"
-        return Profile(key, pretty, fam, series, default_tool="kdump-tools-debian")
+        return Profile(f"debian{major}-host", pretty, fam, series, default_tool="kdump-tools-debian")
     if fam == "ubuntu":
         return Profile("ubuntu-host", pretty, fam, series, default_tool="kdump-tools-ubuntu")
     if fam == "rhel" and major in ("9", "10"):

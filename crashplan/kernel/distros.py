@@ -148,7 +148,8 @@ def _rhel10(build: int, minor_text: str | None) -> Profile:
     facts = (Fact("crashkernel=auto is gone (rejected, nothing reserved)", SRC_RHEL9_NOAUTO),
              _mainline_fact((6, 12), "RHEL 10", "ctrliq/kernel-src-tree kernel/crash_reserve.c"))
     name = f"RHEL 10.{minor}" if minor_text is not None else f"RHEL 10.{minor} / CentOS Stream 10"
-    return Profile(f"rhel10.{minor}" + ("" if minor_text is not None else "-s"), name, "rhel", (6, 12), auto_removed=True, default_tool="kdump-utils",
+    key = f"rhel10.{minor}" + ("" if minor_text is not None else "-s")
+    return Profile(key, name, "rhel", (6, 12), auto_removed=True, default_tool="kdump-utils",
                    facts=facts)
 
 
@@ -239,7 +240,8 @@ def _openeuler(series: tuple[int, int], tag: str) -> Profile:
 
 def _fedora(series: tuple[int, int], fc: str) -> Profile:
     facts = (_mainline_fact(series, "Fedora", "Fedora kernels follow the mainline stable series"),)
-    return Profile(f"fedora-{fc}-{series[0]}.{series[1]}", f"Fedora {fc}", "fedora", series, default_tool="kdump-utils", facts=facts)
+    return Profile(f"fedora-{fc}-{series[0]}.{series[1]}", f"Fedora {fc}", "fedora", series,
+                   default_tool="kdump-utils", facts=facts)
 
 
 _RHEL_RE = re.compile(r"^-(\d+)(?:\.[0-9]+)*\.el(\d+)(?:_(\d+))?(uek)?(?:[._+-]|$)")

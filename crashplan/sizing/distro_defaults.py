@@ -21,8 +21,8 @@ Sources (anchors of the tools, each read at the commit named):
   1:1.10 (2024-01, 4df8917d) ``512M-:192M``; arm64/ppc64el
   ``2G-4G:320M,4G-32G:512M,32G-64G:1024M,64G-128G:2048M,128G-:4096M``; s390x ``384M-:128M`` (zipl).
 * Ubuntu (canonical/ubuntu-server-documentation kernel-crash-dump.md @080024d7): 24.10 and later use the
-  arm64 table on amd64 too; earlier LTS releases ``512M-:192M`` on amd64 (inferred from the packaging
-  history; Ubuntu's own packaging was not read).
+  arm64 table on amd64 too; earlier LTS releases ``512M-:192M`` on amd64 (seen in kdump-tools.cfg of
+  18.04-22.04 hosts and the LTS server guide; Ubuntu's own packaging was not read).
 """
 
 from __future__ import annotations
@@ -205,8 +205,8 @@ def _ubuntu_table(profile_key: str, arch: str) -> tuple[str | None, str]:
         return "384M-:128M", "inferred"
     if arch != "x86_64":
         return None, ""
-    return "512M-:192M", ("inferred: Ubuntu LTS kdump-tools before 24.10 (24.10+ uses the arm64 table on amd64; "
-                          "Ubuntu's packaging was not read)")
+    return "512M-:192M", ("read: /etc/default/grub.d/kdump-tools.cfg of Ubuntu 18.04-22.04 hosts and the Ubuntu "
+                          "server guide; 24.04 assumed the same (24.10+ uses the arm64 table on amd64)")
 
 
 def _host_profile(os_release: dict[str, str], series: tuple[int, int]):  # type: ignore[no-untyped-def]

@@ -195,7 +195,9 @@ def _debian_table(profile_key: str, arch: str) -> tuple[str | None, str]:
         return "512M-:192M", "inferred: Debian 13 ships kdump-tools 1:1.10 or later (512M-:192M from 2024-01)"
     if not number:
         return "384M-:128M", "inferred: the Debian release is not named; kdump-tools before 1:1.10 assumed"
-    return "384M-:128M", "inferred: kdump-tools before 1:1.10 (Debian 10-12)"
+    if number == "12":
+        return "384M-:128M", "read: bookworm's kdump-tools ships crashkernel=384M-:128M in its grub.d drop-in"
+    return "384M-:128M", "inferred: kdump-tools before 1:1.10 (Debian 10-11), the preset Debian 12 still ships"
 
 
 def _ubuntu_table(profile_key: str, arch: str) -> tuple[str | None, str]:

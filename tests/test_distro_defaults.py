@@ -66,7 +66,8 @@ def test_rhel9_default_is_the_2021_x86_table():
         assert d.cmdline == "crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"
         assert (d.size, d.verdict) == (256 * M, "too small")
     d = distribution_default("5.14.0-70.13.1.el9_0.aarch64", "arm64", 16 * G)
-    assert d.cmdline == "crashkernel=2G-:448M" and d.certainty.startswith("read")
+    assert d.cmdline == "crashkernel=2G-:448M" and d.certainty.startswith("inferred")
+    assert distribution_default("5.14.0-70.13.1.el9_0.x86_64", "x86_64", 16 * G).certainty.startswith("read")
     d = distribution_default("5.14.0-503.11.1.el9_5.aarch64", "arm64", 16 * G, facts=MachineFacts(mlx5=True))
     assert d.cmdline == "crashkernel=1G-4G:406M,4G-64G:470M,64G-:726M" and d.certainty.startswith("inferred")
 

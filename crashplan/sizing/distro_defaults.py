@@ -297,6 +297,8 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
             cmd = "fadump=on crashkernel=auto"
     elif tool in ("kexec-tools-el9", "kdump-utils"):
         era, certainty = _era(p.key)
+        if p.key.startswith("rhel9.0") and a not in ("x86_64", "s390x"):
+            certainty = "inferred: kdump-lib.sh's table of that date; only the x86_64 value was seen on RHEL 9.0"
         table = kdump_utils_table(era, a, facts)
         if table is None:
             return None

@@ -38,7 +38,7 @@ def moved_image(b: dict) -> bool:
 
 LOG_PAIRS = [(c, b) for c, b in PAIRS if not moved_image(c)]
 IOMEM_PAIRS = [(c, b) for c, b in PAIRS if not moved_image(c) or c is b]
-STAGE = re.compile(r"^(crashkernel|cannot allocate|Cannot reserve|Reserving|cma: |setup: |Crash kernel)")
+STAGE = re.compile(r"^(crashkernel|cannot allocate|cannot reserve|Cannot reserve|Reserving|cma: |setup: |Crash kernel)")
 
 
 @lru_cache(maxsize=None)

@@ -39,6 +39,19 @@ def test_the_5_10_boots_cover_the_cases_that_matter():
     assert {b["qemu"]["mem"] for b in X86} >= {"1G", "2G", "5G"}
 
 
+def test_the_arm64_5_10_boots_show_the_pre_5_15_arm64_rules():
+    arm = {b["id"]: b for b in BOOTS if b["arch"] == "arm64"}
+    assert len(arm) >= 15
+    # ,high is not read before 5.19: a ,high-only line reserves nothing
+    assert arm["m5G-512M-high@5.10"]["reservations"] == []
+    # an @offset that is not 2 MiB-aligned: 5.10's own check and message
+    odd = arm["m2G-at1G-odd@5.10"]
+    assert odd["reservations"] == []
+    assert any("cannot reserve crashkernel: base address is not 2MB aligned" in x for x in odd["kernel_lines"])
+    # 3G does not fit below 4 GiB and arm64 has no fallback before 6.2
+    assert arm["m5G-3G@5.10"]["reservations"] == []
+
+
 @pytest.mark.parametrize("case", BOOTS, ids=[f"{b['arch']}:{b['id']}" for b in BOOTS])
 def test_check_boot_log_replays_the_boot(case, run_cli, tmp_path):
     other = _other(case)

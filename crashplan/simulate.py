@@ -927,13 +927,44 @@ def _arm64_61(run: _Run, low_max: int, high_max: int) -> None:
 
 
 def _riscv_old(run: _Run) -> None:
-    """arch/riscv/mm/init.c ``reserve_crashkernel``, ≤ 6.5."""
+    """arch/riscv/mm/init.c ``reserve_crashkernel``, 5.13 … 6.5.
+
+    5.13 (e53d28180d4d) searched the whole of DRAM top-down and checked an ``@offset`` with
+    ``memblock_is_region_memory``, ``memblock_is_region_reserved`` and ``IS_ALIGNED(PMD_SIZE)``, each
+    with a message; 5.15 (a7259df76702, switch ``arm64_fixed_alloc``) reserves the offset with
+    ``memblock_phys_alloc_range``; the try below 4 GiB first is switch ``riscv_low_first`` (both read
+    in the patches as posted on the mailing lists).
+    """
     o, mb = run.outcome, run.mb
     size = _round_up(o.crash_size, 4096)
     start, end = mb.start_of_dram(), mb.end_of_dram()
-    if o.crash_base:
-        start, end = o.crash_base, min(o.crash_base + size, end)
-    got = mb.alloc(size, SZ_2M, start, min(end, SZ_4G), "Crash kernel")
+    base = o.crash_base
+    if base and not _sw_on("arm64_fixed_alloc", run.release):
+        # User specifies base address explicitly.
+        window = f"the fixed window 0x{base:x}-0x{base + size:x}"
+        if not any(m.contains(base, base + size) for m in mb.memory):
+            run.warn("crashkernel: requested region is not memory")
+            run.problem("CK302", "error", f"{window} is not all RAM", "drop the @offset and let the kernel choose")
+            return
+        if mb.overlapping(base, base + size):
+            run.warn("crashkernel: requested region is reserved")
+            run.problem("CK302", "error", f"{window} {_describe_conflict(run, base, base + size)}",
+                        "drop the @offset and let the kernel choose")
+            return
+        if base % SZ_2M:
+            run.warn("crashkernel: requested region is misaligned")
+            run.problem("CK303", "error", f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
+                        f"use @0x{_round_up(base, SZ_2M):x} or drop the @offset")
+            return
+        mb.reserved.append(Span(base, base + size, "Crash kernel"))
+        run.info(f"crashkernel: reserved 0x{base:016x} - 0x{base + size:016x} ({size >> 20} MB)")
+        run.add("crashkernel", base, size)
+        return
+    if base:
+        start, end = base, min(base + size, end)
+    got = 0
+    if _sw_on("riscv_low_first", run.release):
+        got = mb.alloc(size, SZ_2M, start, min(end, SZ_4G), "Crash kernel")
     if not got:
         got = mb.alloc(size, SZ_2M, start, end, "Crash kernel")
         if not got:

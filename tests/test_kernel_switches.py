@@ -280,3 +280,14 @@ def test_switch_ppc_rma_cap():
     assert _ppc("4.14", 4 * G) == 2 * G
     assert _ppc("6.0", 4 * G) == 2 * G
     assert _ppc("6.1", 4 * G) == 512 * M
+
+
+def test_switch_riscv_low_first():
+    # 2 GiB below 4 GiB and 4 GiB above: 5.18 takes the top of DRAM, 5.19 the top below 4 GiB
+    ram = [(0x80000000, 0x180000000)]
+    old = _reserve("crashkernel=256M", "5.18", "riscv64", ram)
+    new = _reserve("crashkernel=256M", "5.19", "riscv64", ram)
+    assert old.regions[0].end == 0x180000000 and new.regions[0].end == 0x100000000
+    # and before 5.15 an @offset is checked as arm64 did, with riscv's own messages
+    odd = _reserve("crashkernel=256M@0x90100000", "5.14", "riscv64", ram)
+    assert [m.text for m in odd.messages] == ["crashkernel: requested region is misaligned"]

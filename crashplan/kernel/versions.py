@@ -190,10 +190,13 @@ SWITCHES: dict[str, Switch] = {
             "mainline 5.11 (0a30c53573b0, 8424ecdde7df); read in 5.10.262 (Debian 11 source), where stable "
             "carries them; 5.9 and earlier inferred from the mainline history"),
         _sw("arm64_fixed_alloc", (5, 15),
-            "arm64 @offset is reserved with memblock_phys_alloc_range (before: three checks with their own "
-            "messages)",
+            "arm64 and riscv reserve an @offset with memblock_phys_alloc_range (before: three checks with their "
+            "own messages)",
             "commit a7259df76702 (memblock: make memblock_find_in_range method private), 5.15 inferred; the "
             "checks read in 5.10.262 (Debian 11 source)"),
+        _sw("riscv_low_first", (5, 19),
+            "riscv tries below 4 GiB before the rest of DRAM (before: the whole of DRAM, top-down)",
+            "absent in the 5.13 (e53d28180d4d) and 5.15 (a7259df76702) code as posted; 5.19 inferred"),
         _sw("zero_size_message", (4, 19),
             "a range that matches no RAM size logs 'crashkernel size resulted in zero bytes'",
             "absent in 4.14.y (LineageOS android_kernel_oneplus_sm8150, kernel/crash_core.c at fdba62ff93e5), "

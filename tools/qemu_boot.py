@@ -408,8 +408,16 @@ def matrix(name: str) -> list[tuple]:
                     ("m5G-auto", "5G", "crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M")):
                 out.append((arch, "5.10", case, mem, "", ck))
             if arch == "x86_64":
+                holes = "memmap=64M$0x6c000000 memmap=16M$0x100000000"
                 out += [("x86_64", "5.10", "m2G-at512M", "2G", "", "crashkernel=256M@512M"),
-                        ("x86_64", "5.10", "m5G-at4G", "5G", "", "crashkernel=512M@4G")]
+                        ("x86_64", "5.10", "m5G-at4G", "5G", "", "crashkernel=512M@4G"),
+                        ("x86_64", "5.10", "h4G-256M", "4G", holes, "crashkernel=256M"),
+                        ("x86_64", "5.10", "h4G-512M", "4G", holes, "crashkernel=512M"),
+                        ("x86_64", "5.10", "h4G-1G-high", "4G", holes, "crashkernel=1G,high"),
+                        ("x86_64", "5.10", "mem3G-256M", "6G", "mem=3G", "crashkernel=256M"),
+                        ("x86_64", "5.10", "mem3G-2G", "6G", "mem=3G", "crashkernel=2G"),
+                        ("x86_64", "5.10", "memlow-256M", "4G", "mem=1G", "crashkernel=256M"),
+                        ("x86_64", "5.10", "memlow-512M-high", "4G", "mem=1G", "crashkernel=512M,high")]
             else:
                 out += [("arm64", "5.10", "m2G-at1G", "2G", "", "crashkernel=256M@0x60000000"),
                         ("arm64", "5.10", "m2G-at1G-odd", "2G", "", "crashkernel=256M@0x60100000"),

@@ -419,7 +419,9 @@ def matrix(name: str) -> list[tuple]:
                         ("x86_64", "5.10", "memlow-256M", "4G", "mem=1G", "crashkernel=256M"),
                         ("x86_64", "5.10", "memlow-512M-high", "4G", "mem=1G", "crashkernel=512M,high")]
             else:
-                out += [("arm64", "5.10", "m2G-at1G", "2G", "", "crashkernel=256M@0x60000000"),
+                out += [("arm64", "5.10", "mem3G-256M", "6G", "mem=3G", "crashkernel=256M"),
+                        ("arm64", "5.10", "mem3G-2G", "6G", "mem=3G", "crashkernel=2G"),
+                        ("arm64", "5.10", "m2G-at1G", "2G", "", "crashkernel=256M@0x60000000"),
                         ("arm64", "5.10", "m2G-at1G-odd", "2G", "", "crashkernel=256M@0x60100000"),
                         ("arm64", "5.10", "m5G-at4G", "5G", "", "crashkernel=512M@0x100000000")]
     if not out:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crashplan.cmdline import split_params
 from crashplan.diagnose import Diagnosis, Target, diagnose, kernel_view
-from crashplan.kernel import Message, Outcome, evaluate, normalize_arch
+from crashplan.kernel import Message, Outcome, distribution_facts, evaluate, normalize_arch
 
 if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
@@ -43,6 +43,8 @@ class CheckReport(NamedTuple):
     map_note: str | None = None  # why no memory map was replayed
     notes: tuple[str, ...] = ()
     ignored: bool = False  # the kernel is built without the crashkernel= parser (CK130)
+    # the machine's own line: what the distribution's tool would set (crashplan.sizing.distro_defaults)
+    distribution_default: Any = None
 
     @property
     def reserves(self) -> bool:
@@ -220,6 +222,32 @@ def _replayed_fix(d: Diagnosis, outcome: Outcome, machine: Machine, *, kernel: s
     msg = d.message + (f" (no automatic fix: `{d.fix}` would not be reserved on this machine's memory map either)"
                        if d.severity == "error" else "")
     return d._replace(fix=None, message=msg)
+def with_distribution_default(r: CheckReport, facts: Any = None,
+                              os_release: dict[str, str] | None = None) -> CheckReport:
+    """``r`` with what the distribution's tool would set for this machine, compared with this line.
+
+    The verdict says how the default compares with what this line reserves ("smaller than this line",
+    "larger than this line", "same as this line"; "reserves nothing" when no entry matches).
+    """
+    from crashplan.sizing.distro_defaults import MachineFacts, distribution_default
+
+    o = r.outcome
+    dd = distribution_default(str(o.kernel), o.arch, r.target.system_ram,
+                              facts=facts if facts is not None else MachineFacts(), os_release=os_release)
+    if dd is None or dd.size is None:
+        return r._replace(distribution_default=dd)
+    current = (o.crash_size + (o.low_size or 0) * bool(o.high)) if r.reserves else 0
+    from crashplan.units import format_size
+
+    if dd.size == 0:
+        v, why = "reserves nothing", "no entry of the default table matches this RAM size"
+    elif dd.size == current:
+        v, why = "same as this line", f"both reserve {format_size(current)}"
+    elif dd.size < current:
+        v, why = "smaller than this line", f"{format_size(dd.size)} against {format_size(current)} here"
+    else:
+        v, why = "larger than this line", f"{format_size(dd.size)} against {format_size(current)} here"
+    return r._replace(distribution_default=dd._replace(verdict=v, detail=why))
 
 
 # names of the simulator's placement codes (crashplan.simulate, docs/simulator.md)
@@ -262,5 +290,7 @@ def report_json(r: CheckReport) -> dict[str, Any]:
         "messages": [{"level": m.level, "text": m.text} for m in r.messages],
         "diagnoses": [_diag_json(d) for d in r.diagnoses],
         "notes": list(r.notes),
+        "distribution": distribution_facts(o.kernel),
+        "distribution_default": r.distribution_default.as_dict() if r.distribution_default is not None else None,
         "exit_status": r.exit_status,
     }

@@ -121,8 +121,12 @@ _CODES: list[CodeInfo] = [
              "reserves nothing.",
              (("crashkernel=256M\tquiet", _x86(), ("CK105",)), ("crashkernel=256M quiet", _x86(), ()))),
     CodeInfo("CK106", "crashkernel-auto", ERROR, "crashkernel=auto is a RHEL-only patch",
-             "Mainline kernels print `memory value expected` and reserve nothing. Use an explicit size or a range.",
-             (("crashkernel=auto", _x86(), ("CK106",)), ("crashkernel=2G-64G:256M,64G-:512M", _x86(), ()))),
+             "Mainline kernels print `memory value expected` and reserve nothing. Use an explicit size or a range. "
+             "RHEL 8 kernels (4.18.0-*.el8*) expand it to a built-in table; RHEL 9 removed it, so a RHEL 8 line "
+             "kept across an in-place upgrade disables kdump: the fix is RHEL's default table.",
+             (("crashkernel=auto", _x86(), ("CK106",)), ("crashkernel=2G-64G:256M,64G-:512M", _x86(), ()),
+              ("crashkernel=auto", _x86("5.14.0-503.11.1.el9_5.x86_64"), ("CK106", "CK219")),
+              ("crashkernel=auto", _x86("4.18.0-553.el8_10.x86_64"), ("CK219",)))),
     CodeInfo("CK107", "size-ge-ram", ERROR, "the crashkernel size is not smaller than RAM",
              "From 6.11 the kernel silently rejects a size >= system RAM; older kernels fail to allocate it.",
              (("crashkernel=4G", _x86(ram="4G"), ("CK107",)), ("crashkernel=256M", _x86(ram="4G"), ()))),
@@ -282,7 +286,9 @@ _CODES: list[CodeInfo] = [
              "read. Remove the misspelt one so nobody edits it by mistake.",
              (("crashkernel=256M crashkernal=512M", _x86(), ("CK220",)), ("crashkernel=256M", _x86(), ()))),
     CodeInfo("CK219", "kernel-note", INFO, "this kernel differs from mainline or is uncertain here",
-             "Distribution kernels (RHEL) carry patches that change crashkernel= handling.",
+             "Distribution kernels carry patches that change crashkernel= handling; each fact of the release's "
+             "distribution profile (crashplan.kernel.distros, docs/kernel-fidelity.md) is one note, and a "
+             "release string that names no known profile says that the mainline base is modelled.",
              (("crashkernel=256M", _x86("6.12.0-55.el10.x86_64"), ("CK219",)), ("crashkernel=256M", _x86(), ()))),
 ]
 
@@ -339,12 +345,13 @@ def _kind(tok: CrashToken, release: KernelRelease) -> str:
 
 class _Collector:
     def __init__(self) -> None:
-        self.items: dict[tuple[str, tuple[int, int] | None], Diagnosis] = {}
-        self.order: list[tuple[str, tuple[int, int] | None]] = []
+        self.items: dict[tuple[str, tuple[int, int] | None, str | None], Diagnosis] = {}
+        self.order: list[tuple[str, tuple[int, int] | None, str | None]] = []
 
     def add(self, code: str, message: str, target: Target, *, span: tuple[int, int] | None = None,
             fix: str | None = None, detail: str = "", severity: str | None = None) -> None:
-        key = (code, span)
+        # notes (CK219) differ per distribution and fact: one finding per text, not one per code
+        key = (code, span, message if code == "CK219" else None)
         info = CODES[code]
         sev = severity or info.severity
         if fix is not None and not fix_accepted(fix, target):
@@ -794,6 +801,20 @@ def _rejected(cmdline: str, toks: list[CrashToken], kinds: dict[str, list[CrashT
                     f"is part of the value (only a space ends it){kmsg}; kdump is disabled", t, span=(pos, pos + 1),
                     fix=re.sub(r"[\t\n\r\v\f]", " ", cmdline))
             return
+        if (v.strip() == "auto" or v.startswith("auto")) and release.profile is not None:
+            from crashplan.kernel.distros import get
+
+            prof = get(release.profile)
+            if prof.auto_removed or prof.family == "rhel":
+                from crashplan.sizing.distro_defaults import distribution_default
+
+                dd = distribution_default(t.kernel, arch, t.system_ram)
+                new = dd.cmdline if dd is not None and dd.cmdline else "crashkernel=2G-64G:256M,64G-:512M"
+                col.add("CK106", f"`{plain.text}`: {prof.name} no longer has crashkernel=auto (RHEL 8 only); it "
+                        f"rejects it{kmsg} and reserves nothing. A RHEL 8 line kept across an upgrade does this: "
+                        f"use the RHEL default `{new}` (what `kdumpctl reset-crashkernel` writes)", t, span=span,
+                        fix=_replace(cmdline, plain.start, plain.end, new))
+                return
         if v.strip() == "auto" or v.startswith("auto"):
             example = next((c for c in ("crashkernel=2G-64G:256M,64G-:512M", "crashkernel=1G-64G:256M,64G-:512M",
                                         "crashkernel=256M", "crashkernel=128M")

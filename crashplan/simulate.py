@@ -11,8 +11,9 @@ Ports (function names are the kernel's; the releases are those read, see docs/si
   ``_bottom_up`` (``mm/memblock.c``): start clamped to ``PAGE_SIZE``, highest (lowest) aligned fit.
 * ``reserve_crashkernel_generic`` and ``reserve_crashkernel_low`` (``kernel/crash_reserve.c``, 6.7+),
   with the per-arch constants of ``arch/*/include/asm/crash_reserve.h``.
-* x86 ``reserve_crashkernel``/``reserve_crashkernel_low`` ≤ 6.6 (``arch/x86/kernel/setup.c``, 6.1).
-* arm64 ``reserve_crashkernel`` 5.15/5.19–6.1 and 6.2–6.6 (``arch/arm64/mm/init.c``).
+* x86 ``reserve_crashkernel``/``reserve_crashkernel_low`` 4.14 … 6.6 (``arch/x86/kernel/setup.c``, 6.1, 5.10.262;
+  the 5.2 and 5.10 changes from their commits).
+* arm64 ``reserve_crashkernel`` 4.14–6.1 and 6.2–6.6 (``arch/arm64/mm/init.c``, 5.10.262 and later).
 * riscv ≤ 6.5 and 6.6 (``arch/riscv/mm/init.c``), loongarch 6.3–6.7 (``arch/loongarch/kernel/setup.c``),
   powerpc fixed base (``arch/powerpc/kexec/core.c``) and fadump sizing, s390 (``arch/s390/kernel/setup.c``).
 * ``reserve_crashkernel_cma`` (``kernel/crash_reserve.c``, 6.17+) over ``cma_declare_contiguous`` /
@@ -66,6 +67,10 @@ SIM_SWITCHES: dict[str, Switch] = {
                "arm64 allocates the sparse memmap after the crash reservation (free_area_init runs later)",
                "6.1/6.12 allocate it before, 7.0.13/7.2.13/7.3.4 after (qemu boots: the crash lines precede "
                "'Zone ranges:'); 6.13-6.19 were not booted"),
+        Switch("arm64_iomem_packed_top", (5, 15),
+               "arm64 /proc/iomem shows the allocations at the top of RAM packed, 4 MiB apart at most",
+               "5.10.223 leaves a ~12 MiB hole below them (qemu boots, 1G/2G); 6.1+ packed (qemu boots); 5.15 "
+               "inferred"),
         Switch("cma_msg_node", (6, 10), "cma: 'Reserved %ld MiB at %pa on node %d'",
                "6.1 without and 6.12 with the suffix (boot vectors); 6.10 inferred"),
         Switch("cma_msg_no_node", (6, 15), "cma: the ' on node %d' suffix is gone again",
@@ -370,7 +375,9 @@ def early_allocations(machine: Machine, arch: str, release: KernelRelease, memor
                 out.append(Span(initrd_start, initrd_start + isize, "initrd (qemu virt placement, assumed)"))
             dtb = _round_up(initrd_start + isize, SZ_2M)
             out.append(Span(dtb, dtb + SZ_1M, "device tree (qemu virt placement, assumed)"))
-        if not node_data and not top_known:
+        from crashplan.kernel.versions import SWITCHES
+
+        if not node_data and not top_known and SWITCHES["arm64_dma_zone_limit"].on(release):
             top = _ram_span_of(memory, end - 1)
             if top is not None:
                 ram = sum(s.size for s in memory)
@@ -384,13 +391,13 @@ _PACK_GAP = 4 * SZ_1M  # wider than any gap top-down allocations leave between t
 DMA_CMA_DEFAULT = 64 * SZ_1M  # CONFIG_CMA_SIZE_MBYTES of Debian's arm64 kernels (6.1 … 7.3)
 
 
-def _packed_down(spans: list[Span], top: int) -> list[Span]:
+def _packed_down(spans: list[Span], top: int, gap: int = _PACK_GAP) -> list[Span]:
     """The spans packed below ``top`` as top-down ``memblock_alloc`` leaves them: the highest ends
-    within ``_PACK_GAP`` of ``top``, each next one within ``_PACK_GAP`` of the one above."""
+    within ``gap`` of ``top``, each next one within ``gap`` of the one above."""
     run: list[Span] = []
     edge = top
     for s in sorted((s for s in spans if s.end <= top), key=lambda s: s.end, reverse=True):
-        if edge - s.end >= _PACK_GAP:
+        if edge - s.end >= gap:
             break
         run.append(s)
         edge = min(edge, s.start)
@@ -456,8 +463,13 @@ def _arm64_memblock_dump(machine: Machine, release: KernelRelease, memory: tuple
         if drop:
             notes.append("reserved memory from 4 GiB up is taken for that boot's crash CMA ranges")
 
+    # 5.10: /proc/iomem shows a hole of about 12 MiB between the allocations at the top of RAM and the
+    # memmap buffer below them (freed after the crash reservation; 5.10.223 qemu boots), which a 4 MiB
+    # gap would take for the end of the run
+    gap = _PACK_GAP if _on("arm64_iomem_packed_top", release) else 16 * SZ_1M
+
     def settle(top: int) -> tuple[bool, list[Span]]:
-        run = _packed_down([p for p in pieces if p not in drop] + crash, top)
+        run = _packed_down([p for p in pieces if p not in drop] + crash, top, gap)
         inside = [s for s in run if s.name == "Crash kernel"]
         if inside:
             c = max(inside, key=lambda s: s.start)
@@ -661,7 +673,7 @@ def _arch_limits(run: _Run) -> tuple[int, int, int]:
     if arch == "x86_64":
         return SZ_16M, SZ_4G, SZ_64T
     if arch == "arm64":
-        if machine.dma_limit:
+        if machine.dma_limit and _sw_on("arm64_dma_zone_limit", run.release):
             low = machine.dma_limit
         else:
             start = mb.start_of_dram()
@@ -756,20 +768,51 @@ def _generic(run: _Run, size: int, base: int, low_size: int, high: bool, *, alig
     run.regions.insert(0, Region("crashkernel", got, got + size, size))
 
 
+def _sw_on(name: str, release: KernelRelease) -> bool:
+    from crashplan.kernel.versions import SWITCHES
+
+    return SWITCHES[name].on(release)
+
+
+def _mem_size_below(mb: Memblock, limit: int) -> int:
+    """``memblock_mem_size(limit >> PAGE_SHIFT)`` (mm/memblock.c, ≤ 5.9): whole pages of memblock.memory
+    below ``limit``."""
+    page = 4096
+    total = 0
+    for m in mb.memory:
+        start = min(_round_up(m.start, page), limit)
+        end = min(_round_down(m.end, page), limit)
+        if end > start:
+            total += end - start
+    return total
+
+
 def _x86_legacy(run: _Run) -> None:
-    """arch/x86/kernel/setup.c ``reserve_crashkernel`` and ``reserve_crashkernel_low``, 5.15 … 6.6."""
+    """arch/x86/kernel/setup.c ``reserve_crashkernel`` and ``reserve_crashkernel_low``, 4.14 … 6.6.
+
+    Release switches (crashplan.kernel.versions.SWITCHES): before 5.2 ``CRASH_ADDR_LOW_MAX`` is
+    896 MiB and a plain size that does not fit there fails (``x86_low_4g``, ``x86_high_fallback``);
+    before 5.10 ``reserve_crashkernel_low()`` parses ``,low`` against ``memblock_mem_size(4G >>
+    PAGE_SHIFT)`` (the RAM below 4 GiB) and logs it as ``System low RAM`` (``x86_low_ram_limit``).
+    ``memblock_find_in_range`` + ``memblock_reserve`` (≤ 5.9) and ``memblock_phys_alloc_range``
+    (5.10+) find the same place.
+    """
     o, mb = run.outcome, run.mb
+    release = run.release
     size, base, high = o.crash_size, o.crash_base, bool(o.high)
+    low_max = SZ_4G if _sw_on("x86_low_4g", release) else 896 * SZ_1M
+    fallback = _sw_on("x86_high_fallback", release)
     if base == 0:
         got = 0
         if not high:
-            got = mb.alloc(size, SZ_16M, SZ_16M, SZ_4G, "Crash kernel")
-        if not got:
+            got = mb.alloc(size, SZ_16M, SZ_16M, low_max, "Crash kernel")
+        if not got and (high or fallback):
             got = mb.alloc(size, SZ_16M, SZ_16M, SZ_64T, "Crash kernel")
         if not got:
             run.info("crashkernel reservation failed - No suitable area found.")
-            run.problem("CK301", "error", f"no free {_mb(size)} block (16 MiB-aligned) anywhere in RAM",
-                        "ask for less memory")
+            where = "anywhere in RAM" if high or fallback else f"below {_mb(low_max)}"
+            run.problem("CK301", "error", f"no free {_mb(size)} block (16 MiB-aligned) {where}",
+                        "ask for less memory" + ("" if high or fallback else ", or use crashkernel=SIZE,high"))
             return
         if got >= SZ_4G and not high:
             run.problem("CK305", "warning", f"{_mb(size)} did not fit below 4 GiB: it went above, with a low region",
@@ -788,7 +831,14 @@ def _x86_legacy(run: _Run) -> None:
             return
     if got >= SZ_4G:
         ram = run.machine.ram_size()
-        low_limit = min(ram, SZ_4G)
+        if _sw_on("x86_low_ram_limit", release):
+            # low_mem_limit = min(memblock_phys_mem_size(), CRASH_ADDR_LOW_MAX)
+            low_limit = min(ram, SZ_4G)
+            label = "low RAM limit"
+        else:
+            # total_low_mem = memblock_mem_size(1UL << (32 - PAGE_SHIFT))
+            low_limit = _mem_size_below(mb, SZ_4G)
+            label = "System low RAM"
         low = run.default_low
         from crashplan.kernel import evaluate
 
@@ -809,7 +859,7 @@ def _x86_legacy(run: _Run) -> None:
                 mb.free(got, size)
                 return
             run.info(f"Reserving {low >> 20}MB of low memory at {lb >> 20}MB for crashkernel "
-                     f"(low RAM limit: {low_limit >> 20}MB)")
+                     f"({label}: {low_limit >> 20}MB)")
             run.add("crashkernel-low", lb, low)
     run.info(f"Reserving {size >> 20}MB of memory at {got >> 20}MB for crashkernel "
              f"(System RAM: {run.machine.ram_size() >> 20}MB)")
@@ -817,13 +867,39 @@ def _x86_legacy(run: _Run) -> None:
 
 
 def _arm64_61(run: _Run, low_max: int, high_max: int) -> None:
-    """arch/arm64/mm/init.c ``reserve_crashkernel``, 5.15 and 5.19 … 6.1: no fallback, no default low."""
+    """arch/arm64/mm/init.c ``reserve_crashkernel``, 4.14 … 6.1: no fallback, no default low.
+
+    Before 5.15 (``arm64_fixed_alloc``) an ``@offset`` is checked, in this order, with
+    ``memblock_is_region_memory``, ``memblock_is_region_reserved`` and ``IS_ALIGNED(crash_base, SZ_2M)``,
+    each with its own message, then reserved with ``memblock_reserve`` (read in 5.10.262).
+    """
     o, mb = run.outcome, run.mb
     size = _round_up(o.crash_size, 4096)
     base = o.crash_base
     crash_max = high_max if o.high else low_max
     if base:
         crash_max = base + size
+    if base and not _sw_on("arm64_fixed_alloc", run.release):
+        # User specifies base address explicitly.
+        window = f"the fixed window 0x{base:x}-0x{base + size:x}"
+        if not any(m.contains(base, base + size) for m in mb.memory):
+            run.warn("cannot reserve crashkernel: region is not memory")
+            run.problem("CK302", "error", f"{window} is not all RAM", "drop the @offset and let the kernel choose")
+            return
+        if mb.overlapping(base, base + size):
+            run.warn("cannot reserve crashkernel: region overlaps reserved memory")
+            run.problem("CK302", "error", f"{window} {_describe_conflict(run, base, base + size)}",
+                        "drop the @offset and let the kernel choose")
+            return
+        if base % SZ_2M:
+            run.warn("cannot reserve crashkernel: base address is not 2MB aligned")
+            run.problem("CK303", "error", f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
+                        f"use @0x{_round_up(base, SZ_2M):x} or drop the @offset")
+            return
+        mb.reserved.append(Span(base, base + size, "Crash kernel"))
+        run.info(f"crashkernel reserved: 0x{base:016x} - 0x{base + size:016x} ({size >> 20} MB)")
+        run.regions.insert(0, Region("crashkernel", base, base + size, size))
+        return
     got = mb.alloc(size, SZ_2M, base, crash_max, "Crash kernel")
     if not got:
         run.warn(f"cannot allocate crashkernel (size:0x{size:x})")
@@ -851,13 +927,44 @@ def _arm64_61(run: _Run, low_max: int, high_max: int) -> None:
 
 
 def _riscv_old(run: _Run) -> None:
-    """arch/riscv/mm/init.c ``reserve_crashkernel``, ≤ 6.5."""
+    """arch/riscv/mm/init.c ``reserve_crashkernel``, 5.13 … 6.5.
+
+    5.13 (e53d28180d4d) searched the whole of DRAM top-down and checked an ``@offset`` with
+    ``memblock_is_region_memory``, ``memblock_is_region_reserved`` and ``IS_ALIGNED(PMD_SIZE)``, each
+    with a message; 5.15 (a7259df76702, switch ``arm64_fixed_alloc``) reserves the offset with
+    ``memblock_phys_alloc_range``; the try below 4 GiB first is switch ``riscv_low_first`` (both read
+    in the patches as posted on the mailing lists).
+    """
     o, mb = run.outcome, run.mb
     size = _round_up(o.crash_size, 4096)
     start, end = mb.start_of_dram(), mb.end_of_dram()
-    if o.crash_base:
-        start, end = o.crash_base, min(o.crash_base + size, end)
-    got = mb.alloc(size, SZ_2M, start, min(end, SZ_4G), "Crash kernel")
+    base = o.crash_base
+    if base and not _sw_on("arm64_fixed_alloc", run.release):
+        # User specifies base address explicitly.
+        window = f"the fixed window 0x{base:x}-0x{base + size:x}"
+        if not any(m.contains(base, base + size) for m in mb.memory):
+            run.warn("crashkernel: requested region is not memory")
+            run.problem("CK302", "error", f"{window} is not all RAM", "drop the @offset and let the kernel choose")
+            return
+        if mb.overlapping(base, base + size):
+            run.warn("crashkernel: requested region is reserved")
+            run.problem("CK302", "error", f"{window} {_describe_conflict(run, base, base + size)}",
+                        "drop the @offset and let the kernel choose")
+            return
+        if base % SZ_2M:
+            run.warn("crashkernel: requested region is misaligned")
+            run.problem("CK303", "error", f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
+                        f"use @0x{_round_up(base, SZ_2M):x} or drop the @offset")
+            return
+        mb.reserved.append(Span(base, base + size, "Crash kernel"))
+        run.info(f"crashkernel: reserved 0x{base:016x} - 0x{base + size:016x} ({size >> 20} MB)")
+        run.add("crashkernel", base, size)
+        return
+    if base:
+        start, end = base, min(base + size, end)
+    got = 0
+    if _sw_on("riscv_low_first", run.release):
+        got = mb.alloc(size, SZ_2M, start, min(end, SZ_4G), "Crash kernel")
     if not got:
         got = mb.alloc(size, SZ_2M, start, end, "Crash kernel")
         if not got:
@@ -890,14 +997,20 @@ def _loongarch_old(run: _Run) -> None:
 
 
 def _ppc_base(run: _Run) -> int:
-    """The fixed base powerpc uses without @offset: ``min(ppc64_rma_size / 2, 512M)`` on an LPAR
-    (PowerVM), 128 MiB otherwise.  The RMA size is not in the source: assume it is at least 1 GiB."""
+    """The fixed base powerpc uses without @offset (``reserve_crashkernel``, arch/powerpc/kexec/core.c).
+
+    6.1+ (``ppc_rma_cap``): ``min(ppc64_rma_size / 2, 512M)`` on an LPAR (PowerVM), ``min(rma / 2,
+    128M)`` otherwise; before: ``ppc64_rma_size / 2`` on an LPAR, uncapped (7c5ed82b800d, 5.18, carried
+    by the stable branches from 4.14.y on; read in 5.10.262 — earlier stable releases used
+    ``min(128M, rma / 2)`` everywhere).  The RMA size is not in the source: assume it is at least 1 GiB."""
     facts = run.machine.boot_facts or {}
     lpar = bool(facts.get("lpar", True))
     rma = int(facts.get("rma_size", 0) or 0)  # type: ignore[call-overload]
     run.problem("CK313", "info",
                 "powerpc places the crash kernel at a fixed base derived from the RMA size; crashplan assumes "
                 + ("an LPAR with an RMA of at least 1 GiB (base 512 MiB)" if lpar else "a base of 128 MiB"))
+    if lpar and not _sw_on("ppc_rma_cap", run.release):
+        return rma // 2 if rma else SZ_512M
     cap = SZ_512M if lpar else SZ_128M
     return min(rma // 2, cap) if rma else cap
 
@@ -1076,7 +1189,10 @@ def _reserve(outcome: Outcome, machine: Machine, cmdline: str | None) -> Reserva
         notes = list(dump.notes) + notes
     mb = Memblock(memory, reserved_in + tuple(early), mm.nomap, page_size=machine.page_size)
     modelled = list(early)
-    if arch == "arm64" and not _on("arm64_sparse_after_crash", release) and not top_known and not any(
+    # before 5.10 (arm64_dma_zone_limit) arm64 reserves from arm64_memblock_init(), before paging_init()
+    # and sparse_init(): nothing is allocated at the top of RAM yet
+    arm64_late = arch == "arm64" and _sw_on("arm64_dma_zone_limit", release)
+    if arm64_late and not _on("arm64_sparse_after_crash", release) and not top_known and not any(
             s.name.startswith("memblock:") for s in reserved_in):
         n = len(mb.reserved)
         _arm64_sparse(mb, machine)

@@ -179,7 +179,115 @@ def test_release_strings(text, series, distro):
     assert (r.series, r.distro) == (series, distro)
 
 
-@pytest.mark.parametrize("bad", ["", "six", "4.18.0-477.el8.x86_64", "7.4", "6.20", "5"])
+@pytest.mark.parametrize("bad", ["", "six", "3.10.0-1160.el7.x86_64", "4.13", "5.20", "7.4", "6.20", "5"])
 def test_release_strings_rejected(bad):
     with pytest.raises(ValueError):
         parse_release(bad)
+
+
+# ---- 4.14 … 5.14: these switches act in the reservation (crashplan.simulate) --------------------
+
+
+def _reserve(cmdline, kernel, arch, ram, reserved=(), **kw):
+    from crashplan.memmap.model import Machine, MemoryMap, Span
+    from crashplan.simulate import reserve
+
+    m = Machine(memmap=MemoryMap(ram=tuple(Span(a, b, "System RAM") for a, b in ram),
+                                 reserved=tuple(Span(a, b, n) for a, b, n in reserved)),
+                arch=arch, kaslr=False, **kw)
+    o = evaluate(cmdline, system_ram=m.ram_size(), kernel=kernel, arch=arch)
+    return reserve(o, m, cmdline=cmdline)
+
+
+# x86: 2 GiB below 4 GiB, 4 GiB above, the image at 16 MiB and NODE_DATA named
+X86_RAM = [(0x1000, 0x9F000), (0x100000, 0x80000000), (0x100000000, 0x200000000)]
+X86_RES = [(0x1000000, 0x3C00000, "Kernel code"), (0x1FFFD0000, 0x200000000, "NODE_DATA(0)")]
+
+
+def _x86(cmdline, kernel, ram=X86_RAM):
+    res = _reserve(cmdline, kernel, "x86_64", ram, X86_RES)
+    return [(r.kind, r.start, r.end) for r in res.regions], [m.text for m in res.messages]
+
+
+def test_switch_x86_low_4g():
+    # 5.1: CRASH_ADDR_LOW_MAX is 896 MiB, so 256M goes to the top 16M-aligned block below it
+    regions, _ = _x86("crashkernel=256M", "5.1")
+    assert regions == [("crashkernel", 0x28000000, 0x38000000)]
+    regions, _ = _x86("crashkernel=256M", "5.2")
+    assert regions == [("crashkernel", 0x70000000, 0x80000000)]
+
+
+def test_switch_x86_high_fallback():
+    # 1G does not fit below 896 MiB: 5.1 gives up, 5.2 searches below 4 GiB (1G fits there)
+    regions, msgs = _x86("crashkernel=1G", "5.1")
+    assert regions == [] and msgs == ["crashkernel reservation failed - No suitable area found."]
+    # 3G fits nowhere below 4 GiB: 5.2 falls back above 4 GiB and adds the 256M low region
+    regions, _ = _x86("crashkernel=3G", "5.2")
+    assert regions[0] == ("crashkernel", 0x13F000000, 0x1FF000000) and regions[1][0] == "crashkernel-low"
+
+
+def test_switch_x86_low_ram_limit():
+    # the figure reserve_crashkernel_low() passes and logs: 5.9 the RAM below 4 GiB (2047 MiB here),
+    # 5.10 min(RAM, 4 GiB).  The ,low parse is a suffix parse, which never reads it: sizes are equal.
+    line = "crashkernel=1G,high crashkernel=64M,low"
+    regions9, msgs9 = _x86(line, "5.9")
+    regions10, msgs10 = _x86(line, "5.10")
+    assert regions9 == regions10 and regions9[1][2] - regions9[1][1] == 64 * M
+    assert msgs9[0] == "Reserving 64MB of low memory at 1984MB for crashkernel (System low RAM: 2047MB)"
+    assert msgs10[0] == "Reserving 64MB of low memory at 1984MB for crashkernel (low RAM limit: 4096MB)"
+
+
+def test_switch_arm64_dma_zone_limit():
+    # a 1 GiB ZONE_DMA (Raspberry Pi 4 style dma-ranges): 5.10 honours it, 5.9 uses the 32-bit window;
+    # 5.9 also reserves before the page tables are allocated at the top of RAM
+    ram = [(0x40000000, 0x140000000)]
+    new = _reserve("crashkernel=256M", "5.10", "arm64", ram, dma_limit=0x80000000)
+    old = _reserve("crashkernel=256M", "5.9", "arm64", ram, dma_limit=0x80000000)
+    assert new.regions[0].end <= 0x80000000 and old.regions[0].end == 0x100000000
+    assert old.low_max == 0x100000000 and new.low_max == 0x80000000
+
+
+def test_switch_arm64_fixed_alloc():
+    ram = [(0x40000000, 0x140000000)]
+    old = _reserve("crashkernel=256M@0x50100000", "5.14", "arm64", ram)
+    assert [m.text for m in old.messages] == ["cannot reserve crashkernel: base address is not 2MB aligned"]
+    new = _reserve("crashkernel=256M@0x50100000", "5.15", "arm64", ram)
+    assert [m.text for m in new.messages] == ["cannot allocate crashkernel (size:0x10000000)"]
+    off = _reserve("crashkernel=256M@0x20000000", "5.14", "arm64", ram)
+    assert [m.text for m in off.messages] == ["cannot reserve crashkernel: region is not memory"]
+
+
+def test_switch_riscv_kdump():
+    assert flow_for("riscv64", parse_release("5.12")) == "none"
+    assert ev("crashkernel=256M", "5.12", arch="riscv64").accepted is False
+    assert ev("crashkernel=256M", "5.13", arch="riscv64").accepted is True
+
+
+def test_switch_zero_size_message():
+    # a range with no match: 0 bytes, ret 0; 4.14 says nothing, 4.19 logs it
+    line = "crashkernel=1G-2G:128M"
+    assert ev(line, "4.14", ram=8 * G).messages == ()
+    assert ev(line, "4.19", ram=8 * G).messages == (("info", "crashkernel size resulted in zero bytes"),)
+
+
+def _ppc(kernel, rma):
+    res = _reserve("crashkernel=256M", kernel, "ppc64le", [(0, 8 * G)], boot_facts={"rma_size": rma, "lpar": True})
+    return res.regions[0].start if res.regions else None
+
+
+def test_switch_ppc_rma_cap():
+    # a 4 GiB RMA: 6.0 goes to 2 GiB, 6.1 stops at 512 MiB; 4.14 (late stable) like 6.0
+    assert _ppc("4.14", 4 * G) == 2 * G
+    assert _ppc("6.0", 4 * G) == 2 * G
+    assert _ppc("6.1", 4 * G) == 512 * M
+
+
+def test_switch_riscv_low_first():
+    # 2 GiB below 4 GiB and 4 GiB above: 5.18 takes the top of DRAM, 5.19 the top below 4 GiB
+    ram = [(0x80000000, 0x180000000)]
+    old = _reserve("crashkernel=256M", "5.18", "riscv64", ram)
+    new = _reserve("crashkernel=256M", "5.19", "riscv64", ram)
+    assert old.regions[0].end == 0x180000000 and new.regions[0].end == 0x100000000
+    # and before 5.15 an @offset is checked as arm64 did, with riscv's own messages
+    odd = _reserve("crashkernel=256M@0x90100000", "5.14", "riscv64", ram)
+    assert [m.text for m in odd.messages] == ["crashkernel: requested region is misaligned"]

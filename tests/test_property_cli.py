@@ -169,7 +169,7 @@ def test_usage_error_quoting_undecodable_bytes_on_a_strict_stderr(tmp_path):
     from crashplan.cli import main
 
     log = tmp_path / "dmesg.txt"
-    log.write_bytes(b"[    0.000000] Linux version 5.14.0-427.el9.x86\x95_64 (builder@host) #1 SMP\n"
+    log.write_bytes(b"[    0.000000] Linux version 3.10.0-1160.el7.x86\x95_64 (builder@host) #1 SMP\n"
                     b"[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000007fffffff] usable\n")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", newline="\n")
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -178,4 +178,4 @@ def test_usage_error_quoting_undecodable_bytes_on_a_strict_stderr(tmp_path):
     text = err.buffer.getvalue().decode("utf-8")
     assert rc == 2, text
     assert text.strip().splitlines()[-1].startswith("Error: the kernel release of ")
-    assert "5.14.0-427.el9.x86\\udc95_64" in text
+    assert "3.10.0-1160.el7.x86\\udc95_64" in text

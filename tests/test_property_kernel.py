@@ -14,7 +14,7 @@ pytestmark = pytest.mark.property
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-RELEASES = st.sampled_from(["5.15", "5.19", "6.1", "6.2", "6.6", "6.7", "6.11", "6.12", "6.15", "6.17", "6.19",
+RELEASES = st.sampled_from(["4.14", "4.19", "5.1", "5.4", "5.10", "5.15", "5.19", "6.1", "6.2", "6.6", "6.7", "6.11", "6.12", "6.15", "6.17", "6.19",
                             "7.1", "7.2", "7.3"])
 ARCHES = st.sampled_from(["x86_64", "arm64", "riscv64", "loongarch64", "ppc64le", "s390x"])
 RAM = st.one_of(st.integers(0, ULLONG_MAX), st.sampled_from([0, 1, 1 << 30, (4 << 30) - 1, 4 << 30, ULLONG_MAX]))

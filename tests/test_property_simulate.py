@@ -31,7 +31,7 @@ KNOWN = [m for m in KNOWN if m.memmap.ram]
 
 # CRASH_ALIGN of arch/*/include/asm/crash_reserve.h (kernel-semantics §5.3); s390 and others 1 MiB
 ALIGN = {"x86_64": 16 * MiB, "arm64": 2 * MiB, "riscv64": 2 * MiB, "loongarch64": 2 * MiB, "s390x": MiB}
-RELEASES = st.sampled_from(["5.15", "6.1", "6.2", "6.6", "6.7", "6.12", "6.17", "6.19", "7.2", "7.3"])
+RELEASES = st.sampled_from(["4.14", "5.1", "5.4", "5.7", "5.10", "5.15", "6.1", "6.2", "6.6", "6.7", "6.12", "6.17", "6.19", "7.2", "7.3"])
 ARCHES = st.sampled_from(["x86_64", "arm64", "riscv64", "loongarch64", "ppc64le", "s390x"])
 SIZE = st.sampled_from(["64M", "128M", "256M", "512M", "1G", "4G", "3G", "255M", "1M", "0", "16E", "100000G"])
 OFFSET = st.sampled_from(["", "", "", "@16M", "@0", "@64M", "@1M", "@3M", "@4G", "@0x80000000", "@512M"])

@@ -391,6 +391,39 @@ def matrix(name: str) -> list[tuple]:
                     ("c6G-cma-huge", "6G", "crashkernel=256M crashkernel=7G,cma"),
                     ("c5G-cma-topdown", "5G", "crashkernel=128M crashkernel=2G,cma")):
                 out.append((arch, s, case, mem, "", ck))
+    if name == "5.10":  # Debian 11's 5.10: plain, range, ,high, ,low, @offset, sizes that do not fit
+        for arch in ("x86_64", "arm64"):
+            for case, mem, ck in (
+                    ("m1G-256M", "1G", "crashkernel=256M"),
+                    ("m1G-auto", "1G", "crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"),
+                    ("m1G-768M", "1G", "crashkernel=768M"),
+                    ("m2G-256M", "2G", "crashkernel=256M"),
+                    ("m2G-1536M", "2G", "crashkernel=1536M"),
+                    ("m2G-512M-high", "2G", "crashkernel=512M,high"),
+                    ("m5G-256M", "5G", "crashkernel=256M"),
+                    ("m5G-512M-high", "5G", "crashkernel=512M,high"),
+                    ("m5G-3G", "5G", "crashkernel=3G"),
+                    ("m5G-2G-low0", "5G", "crashkernel=2G,high crashkernel=0M,low"),
+                    ("m5G-1G-high-low", "5G", "crashkernel=1G,high crashkernel=64M,low"),
+                    ("m5G-auto", "5G", "crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M")):
+                out.append((arch, "5.10", case, mem, "", ck))
+            if arch == "x86_64":
+                holes = "memmap=64M$0x6c000000 memmap=16M$0x100000000"
+                out += [("x86_64", "5.10", "m2G-at512M", "2G", "", "crashkernel=256M@512M"),
+                        ("x86_64", "5.10", "m5G-at4G", "5G", "", "crashkernel=512M@4G"),
+                        ("x86_64", "5.10", "h4G-256M", "4G", holes, "crashkernel=256M"),
+                        ("x86_64", "5.10", "h4G-512M", "4G", holes, "crashkernel=512M"),
+                        ("x86_64", "5.10", "h4G-1G-high", "4G", holes, "crashkernel=1G,high"),
+                        ("x86_64", "5.10", "mem3G-256M", "6G", "mem=3G", "crashkernel=256M"),
+                        ("x86_64", "5.10", "mem3G-2G", "6G", "mem=3G", "crashkernel=2G"),
+                        ("x86_64", "5.10", "memlow-256M", "4G", "mem=1G", "crashkernel=256M"),
+                        ("x86_64", "5.10", "memlow-512M-high", "4G", "mem=1G", "crashkernel=512M,high")]
+            else:
+                out += [("arm64", "5.10", "mem3G-256M", "6G", "mem=3G", "crashkernel=256M"),
+                        ("arm64", "5.10", "mem3G-2G", "6G", "mem=3G", "crashkernel=2G"),
+                        ("arm64", "5.10", "m2G-at1G", "2G", "", "crashkernel=256M@0x60000000"),
+                        ("arm64", "5.10", "m2G-at1G-odd", "2G", "", "crashkernel=256M@0x60100000"),
+                        ("arm64", "5.10", "m5G-at4G", "5G", "", "crashkernel=512M@0x100000000")]
     if not out:
         raise SystemExit(f"unknown matrix {name!r}")
     return [m if len(m) == 7 else (*m, False) for m in out]

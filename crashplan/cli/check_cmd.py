@@ -70,6 +70,7 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
             src = iomem or boot_log or machine or "this machine"
             raise click.UsageError(f"the kernel release of {src} ({rel}) cannot be used: {e}; "
                                    "pass --kernel with the mainline release it behaves as") from None
+    own_line = params is None
     if params is None:
         from crashplan.diagnose import crash_tokens, kernel_view
 
@@ -99,6 +100,15 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
     # the running kernel's build options apply only to that kernel (CK130)
     build = build_options(mach) if mach is not None and kernel in (None, mach.kernel) else ()
     report = build_report(params, kernel=rel, arch=a, system_ram=system_ram, machine=mach, build=build)
+    if own_line:
+        from crashplan.check import with_distribution_default
+
+        osr = None
+        if not sources:  # this host: /etc/os-release names the distribution of a custom kernel
+            from crashplan.cli.probe import read_os_release
+
+            osr = read_os_release()
+        report = with_distribution_default(report, _machine_facts(mach), os_release=osr)
     if map_error and report.map_note:
         report = report._replace(map_note=f"{report.map_note} ({map_error})")
     if fmt == "json":
@@ -111,3 +121,15 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
             reconfigure(errors="backslashreplace")
         render_check(report, width=width, color=color)
     return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
+
+
+def _machine_facts(mach):  # type: ignore[no-untyped-def]
+    """What the distribution tools look at, from the machine description (probe or machine file)."""
+    from crashplan.sizing.distro_defaults import MachineFacts
+
+    if mach is None:
+        return MachineFacts()
+    platform = (getattr(mach, "kdump", None) or {}).get("platform", {}) or {}
+    return MachineFacts(sme_sev=getattr(mach, "mem_encrypt", None) in ("sev", "sme"),
+                        page_64k=getattr(mach, "page_size", 4096) == 65536, smmu=bool(platform.get("smmu")),
+                        mlx5=bool(platform.get("mlx5")), fadump=bool(getattr(mach, "fadump", False)))

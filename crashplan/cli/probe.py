@@ -128,6 +128,30 @@ class _Tree:
             return None
 
 
+def read_os_release(root: str | os.PathLike[str] = "/") -> dict[str, str]:
+    """``/etc/os-release`` (else ``/usr/lib/os-release``) as a dict; empty when neither is readable."""
+    tree = _Tree(root)
+    text = tree.read("/etc/os-release") or tree.read("/usr/lib/os-release") or ""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        k, sep, v = line.strip().partition("=")
+        if sep and k and not k.startswith("#"):
+            out[k] = v.strip().strip('"').strip("'")
+    return out
+
+
+def read_calibrate_conf(root: str | os.PathLike[str] = "/") -> dict[str, int]:
+    """SUSE's ``/usr/lib/kdump/calibrate.conf`` (``KEY=VALUE`` lines of KiB/bytes); empty when absent."""
+    text = _Tree(root).read("/usr/lib/kdump/calibrate.conf") or ""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        k, sep, v = line.strip().partition("=")
+        v = v.strip().strip('"').strip("'")
+        if sep and k and not k.startswith("#") and v.isdigit() and v.isascii():
+            out[k.strip()] = int(v)
+    return out
+
+
 def probe_host(
     root: str | os.PathLike[str] = "/",
     *,

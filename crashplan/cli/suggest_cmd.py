@@ -182,7 +182,9 @@ def suggest(**opts: object) -> int:
         shrink = _shrink(result, current, host if on_host else None, facts)
     extra = tuple(notes) + ((map_note,) if map_note else ())
     report = SuggestReport(suggestion=result, machine=machine, sources=sources, apply=applies, notes=extra,
-                           current=current, shrink=shrink, fallback=fallback_used)
+                           current=current, shrink=shrink, fallback=fallback_used,
+                           distribution_default=_distribution_default(result, facts, on_host,
+                                                                      getattr(machine, "cpus", None)))
     if o["fmt"] == "json":
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
     elif o["quiet"]:
@@ -410,6 +412,30 @@ def _current(machine: object | None) -> tuple[str, ...]:
     from crashplan.sizing.answer import crashkernel_tokens
 
     return crashkernel_tokens(getattr(machine, "cmdline", None))
+
+
+def _distribution_default(result, facts, on_host: bool, cpus: int | None = None):  # type: ignore[no-untyped-def]
+    """What the distribution's kdump tool would set for this machine (None for mainline releases)."""
+    from crashplan.sizing.distro_defaults import MachineFacts, distribution_default
+
+    i = result.inputs
+    try:
+        classic = result.plan("classic")
+    except StopIteration:
+        classic = None
+    need = classic.crashkernel if classic is not None and classic.refused is None else None
+    mf = MachineFacts(sme_sev=i.mem_encrypt in ("sev", "sme"), page_64k=i.page_size == 65536, smmu=bool(i.smmu),
+                      mlx5=bool(i.mlx5), fadump=bool(getattr(facts, "fadump", False)),
+                      capture_cpus=i.nr_cpus or 1)
+    osr = None
+    calibrate = None
+    if on_host:
+        from crashplan.cli.probe import read_calibrate_conf, read_os_release
+
+        osr = read_os_release()
+        calibrate = read_calibrate_conf()
+    return distribution_default(result.release, i.arch, i.system_ram, need=need, facts=mf, os_release=osr,
+                                calibrate=calibrate, cpus=cpus, network=bool(i.network))
 
 
 def _shrink(result, current, host, facts):  # type: ignore[no-untyped-def]

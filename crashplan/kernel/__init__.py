@@ -94,8 +94,12 @@ class Outcome(NamedTuple):
         return {0: "0", cr.ENOENT: "-ENOENT", cr.EINVAL: "-EINVAL"}.get(self.ret, str(self.ret))
 
 
-def dialect_for(release: KernelRelease) -> cr.Dialect:
-    """The parser's release-dependent details (suffix table, round-up, number rules, message texts)."""
+def dialect_for(release: KernelRelease, arch: str | None = None) -> cr.Dialect:
+    """The parser's release-dependent details (suffix table, round-up, number rules, message texts).
+
+    ``arch`` matters only for a distribution kernel with ``crashkernel=auto`` (RHEL 8): its table is
+    per architecture.
+    """
     suffixes = (cr.SUFFIX_HIGH, cr.SUFFIX_LOW)
     if SWITCHES["cma_suffix"].on(release):
         suffixes += (cr.SUFFIX_CMA,)
@@ -115,19 +119,33 @@ def dialect_for(release: KernelRelease) -> cr.Dialect:
         missing=cr.ENOENT if SWITCHES["enoent"].on(release) else cr.EINVAL,
         msg_size_expected=size_expected,
         msg_after_at=after_at,
+        zero_msg=SWITCHES["zero_size_message"].on(release),
+        auto=_auto_tables(release, arch),
     )
+
+
+def _auto_tables(release: KernelRelease, arch: str | None) -> tuple[bytes, bytes | None] | None:
+    if release.profile is None or arch is None:
+        return None
+    from .distros import get
+
+    auto = get(release.profile).auto
+    if not auto or arch not in auto:
+        return None
+    fadump = auto.get(arch + "-fadump")
+    return auto[arch].encode(), fadump.encode() if fadump else None
 
 
 def flow_for(arch: str, release: KernelRelease) -> str:
     """Which architecture code decides, for this release (kernel-semantics §4.4, §5.4–§5.6).
 
     ``generic``      parse_crashkernel() with the pointers the architecture passes (6.7+)
-    ``x86-legacy``   arch/x86/kernel/setup.c reserve_crashkernel(), 5.15 … 6.6
+    ``x86-legacy``   arch/x86/kernel/setup.c reserve_crashkernel(), 4.14 … 6.6
     ``arm64-legacy`` arch/arm64/mm/init.c reserve_crashkernel(), 5.19 … 6.6 (riscv 6.6 likewise)
     ``plain``        parse_crashkernel() for crashkernel=X[@Y] and ranges only; reserve when ret == 0
-                     and size > 0 (arm64 5.15–5.18, riscv ≤ 6.5, loongarch 6.3–6.7, powerpc ≤ 6.14,
+                     and size > 0 (arm64 4.14–5.18, riscv 5.13–6.5, loongarch 6.3–6.7, powerpc ≤ 6.14,
                      s390, arm, mips)
-    ``none``         no crashkernel support (loongarch before 6.3)
+    ``none``         no crashkernel support (loongarch before 6.3, riscv before 5.13)
     """
     s = release.series
     if arch == "x86_64":
@@ -137,6 +155,8 @@ def flow_for(arch: str, release: KernelRelease) -> str:
             return "generic"
         return "arm64-legacy" if SWITCHES["arm64_high_low"].on(release) else "plain"
     if arch == "riscv64":
+        if not SWITCHES["riscv_kdump"].on(release):
+            return "none"
         if SWITCHES["generic_x86_arm64_riscv"].on(release):
             return "generic"
         return "arm64-legacy" if SWITCHES["riscv_high_low"].on(release) else "plain"
@@ -178,7 +198,7 @@ def to_bytes(text: str) -> bytes:
 class _Parser:
     """One evaluation: the buffer, the dialect, the log."""
 
-    def __init__(self, cmdline: str, release: KernelRelease) -> None:
+    def __init__(self, cmdline: str, release: KernelRelease, arch: str | None = None) -> None:
         raw = to_bytes(cmdline)
         try:
             cmdline.encode("utf-8", "surrogateescape")
@@ -188,7 +208,7 @@ class _Parser:
         nul = raw.find(b"\0")
         self.s = raw if nul < 0 else raw[:nul]  # the C string ends at the first NUL
         self.text = cmdline
-        self.d = dialect_for(release)
+        self.d = dialect_for(release, arch)
         self.release = release
         self.log: cr.Log = []
         self.tokens: dict[str, Token] = {}
@@ -286,18 +306,40 @@ def _with_fadump(o: Outcome, cmdline: str) -> Outcome:
 
 
 def _distro_notes(release: KernelRelease, cmdline: str) -> tuple[str, ...]:
-    notes: list[str] = []
-    if release.distro == "rhel":
-        notes.append(
-            f"{release.text} is a RHEL kernel: crashplan models mainline {release.label}; RHEL backports "
-            "(the 128M round-up before 6.0, crashkernel=auto on RHEL 8) may change the result"
-        )
-        if "crashkernel=auto" in cmdline:
-            notes.append(
-                "crashkernel=auto is a RHEL-only patch (RHEL 8, early RHEL 9 builds); mainline rejects it "
-                "with 'memory value expected' — check the exact build"
-            )
-    return tuple(notes)
+    """What the distribution profile of ``release`` changes or leaves uncertain (crashplan.kernel.distros).
+
+    A release string with a distribution suffix but no profile gets one note that the mainline base
+    is modelled.  Sources are in the profile's facts (``distribution_facts``), not repeated here.
+    """
+    if release.profile is not None:
+        from .distros import get
+
+        p = get(release.profile)
+        return tuple(f"{p.name}: {f.what}" + ("" if f.certainty.startswith("read") else f" ({f.certainty})")
+                     for f in p.facts if f.about is None or f.about in cmdline)
+    if release.distro is not None:
+        from .distros import unknown_note
+
+        return (unknown_note(release.text, release.series),)
+    return ()
+
+
+def distribution_facts(release: str | KernelRelease) -> dict[str, object] | None:
+    """The profile of a distribution release as data (for JSON): key, name, base, facts with sources."""
+    rel = release if isinstance(release, KernelRelease) else parse_release(release)
+    if rel.profile is None:
+        return None
+    from .distros import get
+
+    p = get(rel.profile)
+    return {
+        "profile": p.key, "name": p.name, "family": p.family, "base": f"{p.base[0]}.{p.base[1]}",
+        "switches_on": sorted(p.on), "switches_off": sorted(p.off), "auto": bool(p.auto),
+        "facts": [{"what": f.what, "source": f.source, "certainty": f.certainty} for f in p.facts],
+    }
+
+
+__all__ += ["distribution_facts"]
 
 
 def evaluate(
@@ -322,7 +364,7 @@ def evaluate(
     release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
     a = "any" if arch.strip().lower() == "any" else normalize_arch(arch)
     system_ram = int(system_ram) & ((1 << 64) - 1)
-    p = _Parser(cmdline, release)
+    p = _Parser(cmdline, release, a)
     p.arch = a if a in DEFAULT_LOW_SIZE else "x86_64"
     notes = _distro_notes(release, cmdline)
 
@@ -369,11 +411,13 @@ def evaluate(
 
 
 def _x86_legacy(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-def]
-    """arch/x86/kernel/setup.c:reserve_crashkernel(), 5.15 … 6.6 (its parse decisions).
+    """arch/x86/kernel/setup.c:reserve_crashkernel(), 4.14 … 6.6 (its parse decisions).
 
     An invalid or zero plain token still falls through to ``,high``.  When ``high``,
     ``low_size`` is what reserve_crashkernel_low() would use: the parsed ``,low``, or
-    ``max(swiotlb + 8M, 256M)`` when that parse fails.
+    ``max(swiotlb + 8M, 256M)`` when that parse fails.  The RAM figure passed to that parse
+    (``min(RAM, 4 GiB)`` from 5.10, the RAM below 4 GiB before) is never read by a suffix parse;
+    only the log line shows it (``crashplan.simulate``).
     """
     out = cr.Result()
     high = False

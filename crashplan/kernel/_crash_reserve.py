@@ -51,6 +51,9 @@ class Dialect(NamedTuple):
     missing: int  # __parse_crashkernel's return for no token: -ENOENT (≥ 5.19) or -EINVAL (5.15)
     msg_size_expected: str  # parse_crashkernel_mem, size missing
     msg_after_at: str  # parse_crashkernel_mem, offset missing after '@'
+    zero_msg: bool = True  # parse_crashkernel_mem logs "crashkernel size resulted in zero bytes" (not 4.14)
+    # RHEL 8 only (crashplan.kernel.distros): crashkernel=auto -> (this arch's table, ppc64 fadump table)
+    auto: tuple[bytes, bytes | None] | None = None
 
 
 class Result:
@@ -155,7 +158,7 @@ def parse_crashkernel_mem(
             if cur == tmp:
                 log.append(("warn", d.msg_after_at))
                 return EINVAL
-    else:
+    elif d.zero_msg:  # 4.14: no else branch
         log.append(("info", "crashkernel size resulted in zero bytes"))
 
     return 0
@@ -231,6 +234,19 @@ def get_last_crashkernel(s: bytes, suffix: bytes | None, d: Dialect) -> int | No
     return ck_cmdline
 
 
+def _last_param(s: bytes, name: bytes, d: Dialect) -> int | None:
+    """get_last_crashkernel(cmdline, name, NULL) of kernels whose search took the name (RHEL 8)."""
+    found = None
+    p = s.find(name)
+    while p >= 0:
+        end_p = s.find(b" ", p)
+        end_p = len(s) if end_p < 0 else end_p
+        if not any(s.endswith(sfx, p, end_p) for sfx in d.suffix_tbl):
+            found = p
+        p = s.find(name, p + 1)
+    return found
+
+
 def _parse_crashkernel(
     s: bytes, system_ram: int, out: Result, suffix: bytes | None, d: Dialect, log: Log
 ) -> int:
@@ -247,6 +263,17 @@ def _parse_crashkernel(
 
     if suffix is not None:
         return parse_crashkernel_suffix(s, ck_cmdline, out, suffix, d, log)
+    if d.auto is not None and s[ck_cmdline:ck_cmdline + 4] == b"auto":
+        # RHEL 8's __parse_crashkernel(): strncmp(ck_cmdline, "auto", 4) == 0 -> ck_cmdline = the built-in
+        # table (powerpc: the fadump table unless the last fadump= is absent or "off..."), then the range
+        # parser reads the table (crashplan.kernel.distros cites the source)
+        table, fadump_table = d.auto
+        if fadump_table is not None:
+            fa = _last_param(s, b"fadump=", d)
+            if fa is not None and s[fa + 7:fa + 10] != b"off":
+                table = fadump_table
+        log.append(("info", "Using crashkernel=auto, the size chosen is a best effort estimation."))
+        return parse_crashkernel_mem(table, 0, system_ram, out, d, log)
     # if the commandline contains a ':', then that's the extended syntax -- if not, it must be
     # the classic syntax
     first_colon = _strchr(s, ck_cmdline, b":")

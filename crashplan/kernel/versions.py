@@ -24,13 +24,15 @@ __all__ = [
     "SUPPORTED_SERIES",
 ]
 
-OLDEST = (5, 15)
+OLDEST = (4, 14)
 NEWEST = (7, 3)
 
-_SERIES_5 = [(5, n) for n in range(15, 20)]
+# 4.20 was the last 4.x release (5.0 followed it, March 2019); 5.19 the last 5.x, 6.19 the last 6.x.
+_SERIES_4 = [(4, n) for n in range(14, 21)]
+_SERIES_5 = [(5, n) for n in range(0, 20)]
 _SERIES_6 = [(6, n) for n in range(0, 20)]
 _SERIES_7 = [(7, n) for n in range(0, 4)]
-SUPPORTED_SERIES: tuple[tuple[int, int], ...] = tuple(_SERIES_5 + _SERIES_6 + _SERIES_7)
+SUPPORTED_SERIES: tuple[tuple[int, int], ...] = tuple(_SERIES_4 + _SERIES_5 + _SERIES_6 + _SERIES_7)
 
 
 
@@ -41,7 +43,8 @@ class KernelRelease(NamedTuple):
     minor: int
     patch: int | None = None
     text: str = ""
-    distro: str | None = None  # "rhel", "debian", "ubuntu", "suse", "fedora" or None
+    distro: str | None = None  # "rhel", "debian", "ubuntu", "suse", "fedora", "amazon", "openeuler", "oracle-uek"
+    profile: str | None = None  # key of the distribution profile (crashplan.kernel.distros), if one matches
 
     @property
     def series(self) -> tuple[int, int]:
@@ -59,8 +62,18 @@ class KernelRelease(NamedTuple):
 
 
 def _distro_of(rest: str) -> str | None:
-    """Guess the distribution from what follows MAJOR.MINOR[.PATCH] in a release string."""
+    """The distribution family that what follows MAJOR.MINOR[.PATCH] in a release string names.
+
+    Only the family (for notes); what the kernel does differently comes from the profile
+    (``crashplan.kernel.distros.match``), which needs the whole suffix and the series.
+    """
     low = rest.lower()
+    if "uek" in low and ".el" in low:
+        return "oracle-uek"
+    if ".amzn2" in low:
+        return "amazon"
+    if ".oe1" in low or ".oe2" in low:
+        return "openeuler"
     parts = low.replace("-", ".").replace("_", ".").split(".")
     if any(p.startswith("el") and p[2:3].isdigit() for p in parts):
         return "rhel"
@@ -68,7 +81,8 @@ def _distro_of(rest: str) -> str | None:
         return "fedora"
     if "deb" in low or low.endswith(("-amd64", "-arm64", "-ppc64el", "-s390x", "-loong64", "-riscv64")):
         return "debian"
-    if low.endswith(("-generic", "-lowlatency", "-aws", "-gcp", "-oracle", "-kvm", "-raspi")):
+    if low.endswith(("-generic", "-lowlatency", "-aws", "-gcp", "-oracle", "-kvm", "-raspi", "-azure", "-oem",
+                     "-ibm", "-nvidia", "-gke")):
         return "ubuntu"
     if low.endswith(("-default", "-64kb")):
         return "suse"
@@ -79,7 +93,7 @@ def parse_release(text: str) -> KernelRelease:
     """Parse ``6.12``, ``6.12.107``, ``7.2.13+deb14-amd64``, ``6.12.0-55.el10.x86_64``.
 
     Raises ``ValueError`` naming what was expected, and when the series is outside the releases
-    crashplan models (5.15 … 7.3).
+    crashplan models (4.14 … 7.3).
     """
     t = text.strip()
     body = t[1:] if t[:1] == "v" else t
@@ -110,7 +124,14 @@ def parse_release(text: str) -> KernelRelease:
         )
     if (major, minor) not in SUPPORTED_SERIES:
         raise ValueError(f"{major}.{minor} is not a Linux release series")
-    return KernelRelease(major, minor, patch, t, _distro_of(body[i:]))
+    rest = body[i:]
+    profile = None
+    if rest:
+        from . import distros  # only for a release with a suffix: a plain "6.12" never loads the table
+
+        p = distros.match(rest, (major, minor))
+        profile = p.key if p is not None else None
+    return KernelRelease(major, minor, patch, t, _distro_of(rest), profile)
 
 
 class Switch(NamedTuple):
@@ -122,7 +143,26 @@ class Switch(NamedTuple):
     certainty: str = "verified"  # "verified" (read in the source or seen on a real kernel) or a reason
 
     def on(self, release: KernelRelease) -> bool:
+        if release.profile is not None:
+            forced = _forced(release.profile, self.name)
+            if forced is not None:
+                return forced
         return release.series >= self.since
+
+
+def _forced(profile: str, name: str) -> bool | None:
+    """Whether a distribution profile turns switch ``name`` on (True) or off (False); None: it does not say."""
+    from . import distros
+
+    try:
+        p = distros.get(profile)
+    except KeyError:
+        return None
+    if name in p.on:
+        return True
+    if name in p.off:
+        return False
+    return None
 
 
 def _sw(name: str, since: tuple[int, int], what: str, certainty: str = "verified") -> Switch:
@@ -132,6 +172,43 @@ def _sw(name: str, since: tuple[int, int], what: str, certainty: str = "verified
 SWITCHES: dict[str, Switch] = {
     s.name: s
     for s in (
+        # 4.14 … 5.14 (docs/kernel-fidelity.md, "Releases before 5.15").  "verified" there means read in
+        # the source named; stable branches carry backports, so a series behaves as its late stable
+        # releases (what distributions ship) do.
+        _sw("x86_low_4g", (5, 2), "x86 crashkernel=X is placed below 4 GiB (CRASH_ADDR_LOW_MAX was 896 MiB)",
+            "commit 9ca5c8e632ce, x86-kdump pull for v5.2 (read in the pull's diff)"),
+        _sw("x86_high_fallback", (5, 2), "x86 crashkernel=X falls back above 4 GiB when nothing fits below",
+            "commit b9ac3849af41, x86-kdump pull for v5.2 (read in the pull's diff)"),
+        _sw("x86_low_ram_limit", (5, 10),
+            "x86 reserve_crashkernel_low() passes and logs min(RAM, 4 GiB) as 'low RAM limit' (was: the RAM "
+            "below 4 GiB, 'System low RAM'); the ,low suffix parse never reads it",
+            "commit 6120cdc01ef6 (x86/setup: simplify reserve_crashkernel()); present in 5.10.262 (Debian 11 "
+            "source); the 5.10 merge inferred from the series"),
+        _sw("arm64_dma_zone_limit", (5, 10),
+            "arm64 places crashkernel= below the ZONE_DMA limit read from DT/IORT, after the zones are sized "
+            "(before: below the 32-bit window, from arm64_memblock_init)",
+            "mainline 5.11 (0a30c53573b0, 8424ecdde7df); read in 5.10.262 (Debian 11 source), where stable "
+            "carries them; 5.9 and earlier inferred from the mainline history"),
+        _sw("arm64_fixed_alloc", (5, 15),
+            "arm64 and riscv reserve an @offset with memblock_phys_alloc_range (before: three checks with their "
+            "own messages)",
+            "commit a7259df76702 (memblock: make memblock_find_in_range method private), 5.15 inferred; the "
+            "checks read in 5.10.262 (Debian 11 source)"),
+        _sw("riscv_low_first", (5, 19),
+            "riscv tries below 4 GiB before the rest of DRAM (before: the whole of DRAM, top-down)",
+            "absent in the 5.13 (e53d28180d4d) and 5.15 (a7259df76702) code as posted; 5.19 inferred"),
+        _sw("zero_size_message", (4, 19),
+            "a range that matches no RAM size logs 'crashkernel size resulted in zero bytes'",
+            "absent in 4.14.y (LineageOS android_kernel_oneplus_sm8150, kernel/crash_core.c at fdba62ff93e5), "
+            "present in 5.4.32 (Tencent/TencentOS-kernel at 652208f69555) and 5.10.262 (Debian 11 source); "
+            "4.19 inferred"),
+        _sw("ppc_rma_cap", (6, 1),
+            "powerpc caps that base at 512 MiB on an LPAR (and at 128 MiB elsewhere)",
+            "patch by Hari Bathini on top of 7c5ed82b800d (linuxppc-dev, v2 late 2022); 6.1 inferred; absent in "
+            "5.10.262, which has the uncapped ppc64_rma_size / 2 of 7c5ed82b800d (5.18, in the stable branches "
+            "from 4.14.y on)"),
+        _sw("riscv_kdump", (5, 13), "riscv reserves crashkernel=", "e53d28180d4d (RISC-V: Add kdump support), "
+            "5.13 inferred from the merge window"),
         _sw("enoent", (5, 19), "a missing crashkernel= token returns -ENOENT instead of -EINVAL (arm64 ,high series)",
             "5.19 inferred from the arm64 series; 5.15 and 6.1 verified"),
         _sw("roundup_128m", (6, 0), "range syntax rounds system RAM up to a multiple of 128 MiB",

@@ -62,7 +62,11 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     elif o.fadump:
         con.print(Text(f"  fadump boot memory: {format_size(o.fadump_size or 0)} (fadump=on)"))
     elif o.accepted:
+        from crashplan.kernel.versions import SWITCHES
+
+        low_only = o.arch == "x86_64" and not SWITCHES["x86_high_fallback"].on(o.kernel)  # before 5.2
         where = "at " + hex(o.crash_base) if o.crash_base else ("high (above the low limit)" if o.high else
+                                                                "automatic (below 896M only)" if low_only else
                                                                 "automatic (low memory first)")
         con.print(Text(f"  crash kernel  {format_size(o.crash_size)}, {where}"))
         if o.low_size:
@@ -117,6 +121,11 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
     if fixes:
         con.print(Text(f"  corrected: {fixes[0]}", style="green"))
+    dd = report.distribution_default
+    if dd is not None:
+        shown = dd.cmdline or "(size not computable here)"
+        con.print(Text(f"  distribution default: {shown}"))
+        con.print(Text(f"    {dd.tool}: {dd.verdict}; {dd.detail}", style="dim"))
     for n in report.notes:
         con.print(Text(f"  note: {n}", style="dim"))
 

@@ -92,6 +92,11 @@ def _answer(con: Console, report: SuggestReport) -> None:
     if report.shrink is not None and report.shrink.possible:
         con.print(Text(f"now: the running kernel can give back {format_size(report.shrink.frees)} without a "
                        "reboot (below)"))
+    dd = report.distribution_default
+    if dd is not None:  # what the distribution's own tool would set, beside the plan
+        size = f" gives {format_size(dd.size)}" if dd.size is not None else ""
+        _para(con, Text(f"distro: {dd.cmdline or '(not computable here)'}{size}: {dd.verdict} "
+                        f"(the default of {dd.tool}; {dd.detail})"), 0)
 
 
 def _plan_detail(con: Console, report: SuggestReport, verbosity: int) -> None:

@@ -25,6 +25,7 @@ class SuggestReport:
     current: Current | None = None  # what the machine's own crashkernel= gives, against the plans
     shrink: LiveShrink | None = None  # giving back part of the running reservation without a reboot
     fallback: str | None = None  # the example machine file planned for, when this machine's map was unreadable
+    distribution_default: Any = None  # crashplan.sizing.distro_defaults.DistroDefault or None
 
     @property
     def exit_status(self) -> int:
@@ -92,6 +93,7 @@ def report_json(r: SuggestReport) -> dict[str, object]:
         "plans": [p.as_dict() for p in s.plans],
         "portable": s.portable.as_dict() if s.portable else None,
         "apply": {name: a.as_dict() for name, a in r.apply.items()},
+        "distribution_default": r.distribution_default.as_dict() if r.distribution_default is not None else None,
         "notes": list(dict.fromkeys(s.notes + r.notes)),
         "current": (dict(r.current.as_dict(), live_shrink=r.shrink.as_dict() if r.shrink else None)
                     if r.current else None),

@@ -653,7 +653,12 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
         facts["machine_model"] = lg.machine_model
     if lg.va52:
         facts["va_bits"] = 52
-    facts["efi"] = lg.efi_boot
+    efi_boot = lg.efi_boot
+    if efi_boot is None and lg.arch == "x86_64" and lg.e820:
+        # an x86 EFI boot always prints "efi: EFI vX.Y by …" (efi_systab_report_header) before the
+        # crash reservation; a log that holds the firmware's e820 map and no such line was booted by BIOS
+        efi_boot = False
+    facts["efi"] = efi_boot
 
     mm = MemoryMap(ram=ram, reserved=reserved_t, nomap=nomap, other=other, crash=crash, source=source)
     return Machine(

@@ -552,6 +552,29 @@ def _page_trim(spans: list[Span]) -> tuple[Span, ...]:
     return tuple(out)
 
 
+_KMSG_PREFIX = re.compile(r"^\d{1,3},\d+,\d+,[^;]*;")  # /dev/kmsg: "pri,seq,usec,flags;text"
+
+
+def initrd_from_log(text: str) -> Span | None:
+    """Where the initrd was when the crash region was reserved, from any boot log (or ``/dev/kmsg``
+    records): x86 ``reserve_initrd`` prints ``RAMDISK: [mem A-B]``, and ``relocate_initrd``
+    ``Allocated new RAMDISK: [mem A-B]`` when it moved it (the last one wins, as in
+    :func:`parse_boot_log`).  None when neither line is there (a ring buffer that rotated)."""
+    found: Span | None = None
+    for raw in text.splitlines():
+        if "RAMDISK" not in raw:
+            continue
+        s = _clean(_KMSG_PREFIX.sub("", raw, count=1))
+        for rx, page in ((_RAMDISK, False), (_RAMDISK_NEW, True)):
+            m = rx.match(s)
+            if m is None or len(m.group(1)) > 16 or len(m.group(2)) > 16:
+                continue
+            a, b = int(m.group(1), 16), int(m.group(2), 16) + 1
+            if b > a and b <= 1 << 64:
+                found = Span(a, -(-b // PAGE_SIZE) * PAGE_SIZE if page else b, "initrd")
+    return found
+
+
 def read_boot_log(text: str, *, source: str = "<boot log>") -> BootLog:
     """The raw facts of a boot log (see ``parse_boot_log``)."""
     return _Reader(text, source).run()

@@ -232,3 +232,26 @@ def test_proc_iomem_of_the_boots_gives_a_band_that_holds_the_real_region():
         n += 1
         assert not p.initrd_known and p.covers(*_real(c)), (c["id"], b["id"])
     assert n > 500
+
+
+def test_check_with_boot_logs(run_cli, tmp_path):
+    """--boot-log: a BIOS boot without KASLR is exact (no band line); with KASLR the image is the unknown."""
+    nok = next(b for b in BOOTS if not b["qemu"].get("kaslr") and b["crashkernel"] == "crashkernel=256M")
+    kas = next(b for b in BOOTS if b["qemu"].get("kaslr") and b["crashkernel"] == "crashkernel=2G")
+    for b in (nok, kas):
+        (tmp_path / f"{b['id']}.log").write_text(b["boot_log"])
+    rc, out, _ = run_cli("check", "crashkernel=256M", "--boot-log", str(tmp_path / f"{nok['id']}.log"),
+                         "--format", "json")
+    pl = json.loads(out)["placement"]
+    assert pl["exact"] and pl["band"] == pl["region"] and pl["firmware"] == "bios" and pl["scenarios"] == [
+        {"rule": "as-modelled", "firmware": "bios", "label": "as the source shows it", "initrd": None,
+         "start": pl["region"]["start"], "end": pl["region"]["end"]}]
+    rc, out, _ = run_cli("check", "crashkernel=256M", "--boot-log", str(tmp_path / f"{nok['id']}.log"), "--width", "80")
+    assert "placement uncertain" not in out
+    rc, out, _ = run_cli("check", "crashkernel=2G", "--boot-log", str(tmp_path / f"{kas['id']}.log"), "--width", "80")
+    line = next(x for x in out.splitlines() if x.startswith("    not shown:"))
+    assert line == "    not shown: the KASLR image's place"
+    rc, out, _ = run_cli("check", "crashkernel=2G", "--boot-log", str(tmp_path / f"{kas['id']}.log"), "--format", "json")
+    pl = json.loads(out)["placement"]
+    assert not pl["exact"] and pl["band"]["start"] <= _real(kas)[0] and _real(kas)[1] <= pl["band"]["end"]
+    assert [s["rule"] for s in pl["scenarios"]][-1] == "kaslr"

@@ -25,7 +25,8 @@ region can land in.  The rules (x86, the initrd):
     kernel's ``initrd_addr_max`` (``0x7fffffff`` in ``arch/x86/boot/header.S`` for x86_64), less
     64 KiB; the initrd goes to ``(addr_max - size) & ~0xfff`` or the highest 4 KiB-aligned fit below it
     (``grub_relocator_alloc_chunk_align`` with ``GRUB_RELOCATOR_PREFERENCE_HIGH``).  GRUB on BIOS, and
-    upstream GRUB's ``linux``/``initrd`` on x86_64-efi.
+    GRUB builds whose x86_64-efi ``linux`` is this loader (which builds was not checked);
+    ``linuxefi`` GRUBs ask the firmware (``efi``).
 ``efi``
     The firmware allocates the initrd: the EFI stub's ``efi_load_initrd`` → LoadFile2
     (``LINUX_EFI_INITRD_MEDIA_GUID``, installed by systemd-boot, GRUB 2.12 and shim) or ``initrd=``,

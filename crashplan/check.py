@@ -203,6 +203,7 @@ def _placement_json(p: Any) -> dict[str, Any] | None:
         "initrd_known": p.initrd_known,
         "kernel_known": p.kernel_known,
         "firmware": p.firmware,
+        "boot_services_known": p.boot_services_known,
         "fails_somewhere": p.fails_somewhere,
         "assumptions": list(p.assumptions),
         "scenarios": [

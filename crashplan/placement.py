@@ -98,6 +98,7 @@ class Placement:
     initrd_known: bool
     kernel_known: bool
     firmware: str  # "bios", "efi" or "unknown"
+    boot_services_known: bool  # BIOS, or an EFI memory map that lists them (efi=debug)
     scenarios: tuple[Scenario, ...]
     assumptions: tuple[str, ...]
     fails_somewhere: bool = False  # some scenario reserves nothing
@@ -163,7 +164,8 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
     mm = machine.memmap
     if any(s.name.startswith("memblock:") for s in mm.reserved):
         return Placement(exact=True, start=point[0], end=point[1], band_start=point[0], band_end=point[1],
-                         initrd_known=True, kernel_known=True, firmware=_firmware(machine), scenarios=(),
+                         initrd_known=True, kernel_known=True, firmware=_firmware(machine),
+                         boot_services_known=True, scenarios=(),
                          assumptions=("memblock=debug: the log lists every reservation",))
     initrd_known = _initrd_known(machine)
     kernel_known = _kernel_known(machine)
@@ -207,7 +209,9 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
         return None
 
     efi_possible = firmware in ("efi", "unknown")
-    bs_lo, bs_hi = EFI_BOOT_SERVICES_RANGE if efi_possible else (0, 0)
+    # with efi=debug an x86 log lists the boot-services regions, and they are in the map already
+    bs_known = not efi_possible or (machine.boot_facts or {}).get("efi_memmap") is True
+    bs_lo, bs_hi = EFI_BOOT_SERVICES_RANGE if not bs_known else (0, 0)
     if not initrd_known:
         facts = machine.boot_facts or {}
         known_size = int(facts.get("initrd_size", 0) or 0)  # type: ignore[call-overload]
@@ -245,14 +249,14 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
                     run("efi", fw, f"EFI stub / systemd-boot, initrd {_mib(size)}"
                         + (f", {_mib(bs)} of boot services" if bs else ""),
                         taken + [Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
-    elif efi_possible:
+    elif not bs_known:
         # the initrd is known; the boot-services memory is not
         b = top_down(bs_hi, SZ_4G, [])
         if b is not None:
             assumptions.append(f"EFI boot-services memory: up to {_mib(bs_hi)} assumed at the top below 4 GiB")
             run("efi", "efi", f"EFI, {_mib(bs_hi)} of boot services",
                 [Span(b.start, b.end, "EFI boot services (assumed)")])
-    if efi_possible:
+    if not bs_known:
         assumptions.append("EFI: the firmware keeps its boot-services memory reserved through the crash "
                            f"reservation ({_mib(bs_lo)} to {_mib(bs_hi)} assumed)")
 
@@ -285,12 +289,14 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
     placed = [s for s in scenarios if s.start is not None and s.end is not None]
     band_start = min(s.start for s in placed)  # type: ignore[type-var]
     band_end = max(s.end for s in placed)  # type: ignore[type-var]
-    exact = initrd_known and kernel_known and not efi_possible
+    exact = initrd_known and kernel_known and bs_known
     if exact:
-        assumptions.append("the initrd and the kernel image are where the source shows them, no EFI")
+        assumptions.append("the initrd, the kernel image and any EFI boot-services memory are where the source "
+                           "shows them")
     return Placement(
         exact=exact, start=point[0], end=point[1], band_start=band_start, band_end=band_end,  # type: ignore[arg-type]
-        initrd_known=initrd_known, kernel_known=kernel_known, firmware=firmware, scenarios=tuple(scenarios),
+        initrd_known=initrd_known, kernel_known=kernel_known, firmware=firmware, boot_services_known=bs_known,
+        scenarios=tuple(scenarios),
         assumptions=tuple(assumptions), fails_somewhere=any(s.start is None for s in scenarios))
 
 
@@ -301,7 +307,7 @@ def unknowns(p: Placement) -> list[str]:
         out.append("the initrd's place (a boot log has it)")
     if not p.kernel_known:
         out.append("the KASLR image's place")
-    if p.firmware != "bios":
+    if not p.boot_services_known:
         out.append("EFI boot memory" + (" (if EFI)" if p.firmware == "unknown" else ""))
     return out
 

@@ -538,6 +538,7 @@ _RAM_TYPES = {"usable", "system ram", "ram", "reserved_kern", "reserved-kern"}
 # EFI memory types the kernel adds to memblock as ordinary RAM (efi_init / is_usable_memory)
 _EFI_RAM = {"Conventional", "Loader Data", "Loader Code", "Boot Data", "Boot Code", "Persistent", "Conventional Memory",
             "Boot Services Code", "Boot Services Data"}
+_EFI_BOOT_SERVICES = {"Boot Data", "Boot Code", "Boot Services Code", "Boot Services Data"}
 _EFI_NOMAP = {"Runtime Data", "Runtime Code", "Runtime Services Data", "Runtime Services Code", "ACPI Reclaim", "ACPI Mem NVS",
               "ACPI NVS", "Reserved", "Unusable", "PAL Code", "MMIO", "MMIO Port"}
 
@@ -636,6 +637,12 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
     reserved.extend(lg.node_data)
     reserved.extend(s for s in lg.acpi if any(r.overlaps(s.start, s.end) for r in ram))
     reserved.extend(Span(s.start, s.end, "cma (DMA)") for s in lg.dma_cma)
+    efi_boot_services = lg.arch == "x86_64" and bool(lg.efi)
+    if efi_boot_services:
+        # x86 efi_reserve_boot_services() (setup_arch, before reserve_initrd and the crash reservation)
+        # keeps EFI boot-services code and data reserved until efi_free_boot_services; efi=debug lists them
+        reserved.extend(merge_spans(Span(a, b, "EFI boot services (efi_reserve_boot_services)")
+                                    for a, b, t in lg.efi if t in _EFI_BOOT_SERVICES))
     reserved_t = tuple(sorted({s for s in reserved if s.end > s.start}))  # an empty range reserves nothing
 
     other = tuple(merge_spans(e820_other)) if e820_other else ()
@@ -682,6 +689,8 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
         # crash reservation; a log that holds the firmware's e820 map and no such line was booted by BIOS
         efi_boot = False
     facts["efi"] = efi_boot
+    if efi_boot_services:
+        facts["efi_memmap"] = True  # the boot-services memory is known (crashplan.placement)
 
     mm = MemoryMap(ram=ram, reserved=reserved_t, nomap=nomap, other=other, crash=crash, source=source)
     return Machine(

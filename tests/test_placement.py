@@ -255,3 +255,52 @@ def test_check_with_boot_logs(run_cli, tmp_path):
     pl = json.loads(out)["placement"]
     assert not pl["exact"] and pl["band"]["start"] <= _real(kas)[0] and _real(kas)[1] <= pl["band"]["end"]
     assert [s["rule"] for s in pl["scenarios"]][-1] == "kaslr"
+
+
+# -- UEFI boots (tests/data/efi-boots): the firmware puts the initrd under its boot-services memory ------
+
+EFI = [b for f in sorted((DATA / "efi-boots").glob("*.jsonl.gz")) for b in load_jsonl_gz(f)]
+EFI_PAIRS = [(c, b) for c in EFI for b in EFI if b["config_key"] == c["config_key"]]
+
+
+def _without_efi_map(log: str) -> str:
+    return "\n".join(x for x in log.splitlines() if "efi: mem" not in x)
+
+
+def test_efi_boots_are_there():
+    assert len(EFI) == 6 and all(b["qemu"]["efi"] for b in EFI)
+    assert {b["case"] for b in EFI if b["qemu"]["kaslr"]} == {"k6G-pad60-512M", "k6G-pad60-1G"}
+
+
+def test_efi_boot_logs_with_the_efi_map_are_exact_and_right():
+    """efi=debug lists the boot-services regions efi_reserve_boot_services() keeps: with the RAMDISK:
+    line and nokaslr the place is known, and it is what the kernel did (a sibling boot's log)."""
+    for c, b in EFI_PAIRS:
+        m = parse_boot_log(b["boot_log"], source=b["id"])
+        assert m.boot_facts["efi"] is True and m.boot_facts["efi_memmap"] is True
+        p = _plan(m, _with_crashkernel(m.cmdline or "", c["crashkernel"]))[2]
+        if c["qemu"]["kaslr"]:
+            assert not p.exact and p.covers(*_real(c)), (c["id"], b["id"])
+        else:
+            assert p.exact and (p.start, p.end) == _real(c), (c["id"], b["id"])
+
+
+def test_efi_boot_logs_without_the_efi_map_give_a_band_that_holds_it():
+    for c, b in EFI_PAIRS:
+        m = parse_boot_log(_without_efi_map(b["boot_log"]), source=b["id"])
+        assert m.boot_facts["efi"] is True and "efi_memmap" not in m.boot_facts
+        p = _plan(m, _with_crashkernel(m.cmdline or "", c["crashkernel"]))[2]
+        assert not p.exact and not p.boot_services_known and p.covers(*_real(c)), (c["id"], b["id"])
+
+
+def test_efi_boots_from_proc_iomem_the_point_misses_the_band_holds():
+    misses = []
+    for c, b in EFI_PAIRS:
+        if c["qemu"]["kaslr"] and c is not b:
+            continue  # another boot's image is elsewhere
+        m = Machine(memmap=parse_iomem(b["iomem"], source=b["id"]), arch="x86_64", kernel=b["kernel_release"])
+        p = _plan(m, c["crashkernel"])[2]
+        assert not p.exact and p.covers(*_real(c)), (c["id"], b["id"])
+        misses.append((p.start - _real(c)[0]) >> 20)
+    # /proc/iomem alone puts every one of them too high: 32 MiB (1 MB initrd) to 160 MiB (62 MiB initrd)
+    assert min(misses) == 32 and max(misses) == 160

@@ -15,7 +15,9 @@ kernel code that prints it (all unchanged 6.1 → 7.3 unless said otherwise):
 ``user-defined physical RAM map:`` / ``user: […]``      the table after ``mem=``/``memmap=``
 ``modified physical RAM map:`` / ``modified: […]``      ``e820__update_table_print``
 ``e820: update [mem A-B] T1 ==> T2``, ``e820: remove``  ``e820__range_update``, ``e820__range_remove``
-``efi: mem%02u: [type…] range=[A-B] (…)``               ``efi=debug`` (``drivers/firmware/efi/memmap.c``)
+``efi: mem%02u: [type…] range=[A-B] (…)``               ``efi=debug`` (``drivers/firmware/efi/memmap.c``);
+                                                        x86: Boot Code/Data stay reserved through the crash
+                                                        reservation (``efi_reserve_boot_services``)
 ``Early memory node ranges`` / ``node N: [mem A-B]``    ``mm/mm_init.c`` ``free_area_init``: memblock.memory
                                                         exactly (page-trimmed, NOMAP included)
 ``Zone ranges:`` / ``DMA [mem A-B]``                    the DMA limit (``arm64_dma_phys_limit``,

@@ -22,9 +22,10 @@ region can land in.  The rules (x86, the initrd):
 ``grub-i386``
     GRUB's ``initrd`` command of the i386 Linux loader (``grub-core/loader/i386/linux.c``,
     ``grub_cmd_initrd``, GNU GRUB mirror ``gitGNU/gnu_grub2`` @ ``08cd138ce5ba``): ``addr_max`` is the
-    kernel's ``initrd_addr_max`` (``0x7fffffff`` in ``arch/x86/boot/header.S`` for x86_64), less
-    64 KiB; the initrd goes to ``(addr_max - size) & ~0xfff`` or the highest 4 KiB-aligned fit below it
-    (``grub_relocator_alloc_chunk_align`` with ``GRUB_RELOCATOR_PREFERENCE_HIGH``).  GRUB on BIOS, and
+    kernel's ``initrd_addr_max`` (``0x7fffffff`` in ``arch/x86/boot/header.S`` for x86_64) capped at
+    ``GRUB_LINUX_INITRD_MAX_ADDRESS`` (``0x37ffffff``), less 64 KiB; the initrd goes to the highest
+    4 KiB-aligned fit ending at or below ``(addr_max - size) & ~0xfff`` (``grub_initrd_end``:
+    ``grub_relocator_alloc_chunk_align`` with ``GRUB_RELOCATOR_PREFERENCE_HIGH``, measured).  GRUB on BIOS, and
     GRUB builds whose x86_64-efi ``linux`` is this loader (which builds was not checked);
     ``linuxefi`` GRUBs ask the firmware (``efi``).
 ``efi``
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
     from crashplan.simulate import Reservation
 
-__all__ = ["Placement", "Scenario", "placement", "unknowns", "INITRD_SIZE_RANGE", "EFI_BOOT_SERVICES_RANGE"]
+__all__ = ["Placement", "Scenario", "placement", "unknowns", "grub_initrd_end", "INITRD_SIZE_RANGE", "EFI_BOOT_SERVICES_RANGE"]
 
 SZ_1M = 1 << 20
 SZ_2M = 2 << 20
@@ -68,7 +69,20 @@ INITRD_SIZE_RANGE = (8 * SZ_1M, 128 * SZ_1M)
 # tens of MiB; real firmware varies).
 EFI_BOOT_SERVICES_RANGE = (0, 64 * SZ_1M)
 GRUB_INITRD_ADDR_MAX = 0x7FFFFFFF  # arch/x86/boot/header.S: initrd_addr_max for x86_64
+GRUB_LINUX_INITRD_MAX_ADDRESS = 0x37FFFFFF  # include/grub/i386/linux.h: GRUB caps initrd_addr_max there
 GRUB_TOP_SLACK = 0x10000  # grub_cmd_initrd: "avoid the last 64kb"
+
+
+def grub_initrd_end(size: int) -> int:
+    """The highest end GRUB's i386 ``grub_cmd_initrd`` gives an initrd of ``size`` bytes.
+
+    ``addr_max = min(initrd_addr_max, 0x37ffffff) - 0x10000``; ``addr = (addr_max - aligned) & ~0xfff``;
+    the relocator chunk (PREFERENCE_HIGH) then *ends* at or below ``addr`` — measured on Debian's
+    GRUB 2.06-13+deb12u2, BIOS and x86_64-efi alike: a 0x3de5000-byte initrd at 0x30425000-0x3420a000
+    (``tests/data/efi-boots``), one initrd size lower than ``addr`` as a start would give."""
+    aligned = -(-size // 4096) * 4096
+    addr_max = min(GRUB_INITRD_ADDR_MAX, GRUB_LINUX_INITRD_MAX_ADDRESS) - GRUB_TOP_SLACK
+    return (addr_max - aligned) & ~0xFFF
 KASLR_ALIGN = SZ_2M  # CONFIG_PHYSICAL_ALIGN: x86_64 minimum 2 MiB (Debian's KASLR boots: 0x1a4800000)
 LOAD_PHYSICAL_ADDR = SZ_16M  # CONFIG_PHYSICAL_START: KASLR never goes below it
 KASLR_SLOTS_MAX = 256  # replays of image positions per check (about 0.1 ms each); more are sampled
@@ -221,7 +235,6 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
             assumptions.append(f"the initrd ({_mib(lo)}) is placed by each boot loader's rule")
         else:
             assumptions.append(f"the initrd's size is unknown: {_mib(lo)} to {_mib(hi)} assumed")
-        grub_limit = GRUB_INITRD_ADDR_MAX - GRUB_TOP_SLACK + 1
         for fw in (("bios", "efi") if firmware == "unknown" else (firmware,)):
             for size, bs in ((lo, bs_lo), (hi, bs_hi)) if fw == "efi" else ((lo, 0), (hi, 0)):
                 # GRUB's i386 loader: below initrd_addr_max − 64 KiB; on EFI the boot-services memory
@@ -231,7 +244,7 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
                     b = top_down(bs, SZ_4G, [])
                     if b is not None:
                         taken.append(Span(b.start, b.end, "EFI boot services (assumed)"))
-                ini = top_down(size, grub_limit, taken)
+                ini = top_down(size, grub_initrd_end(size), taken)
                 if ini is not None:
                     run("grub-i386", fw, f"GRUB ({fw.upper()}), initrd {_mib(size)}"
                         + (f", {_mib(bs)} of boot services" if bs else ""),

@@ -22,7 +22,7 @@ from crashplan.kernel import evaluate
 from crashplan.memmap.bootlog import initrd_from_log, parse_boot_log
 from crashplan.memmap.iomem import parse_iomem
 from crashplan.memmap.model import Machine, MemoryMap, Span
-from crashplan.placement import EFI_BOOT_SERVICES_RANGE, INITRD_SIZE_RANGE, placement
+from crashplan.placement import EFI_BOOT_SERVICES_RANGE, INITRD_SIZE_RANGE, grub_initrd_end, placement
 from crashplan.simulate import reserve
 
 LAPTOP = DATA / "iomem" / "x86_64-laptop-crashkernel.txt"
@@ -90,12 +90,15 @@ def _toy(**kw) -> Machine:
                    kaslr=False, boot_facts=facts, **kw)
 
 
-def test_grub_rule_puts_the_initrd_below_2g_minus_64k():
+def test_grub_rule_matches_the_measured_grub():
+    # Debian GRUB 2.06, BIOS and x86_64-efi: a 0x3de5000-byte initrd at 0x30425000-0x3420a000
+    assert grub_initrd_end(0x3DE5000) == 0x3420A000
     _, _, p = _plan(_toy(boot_facts={"efi": False}), "crashkernel=256M")
     grub = {s.initrd for s in p.scenarios if s.rule == "grub-i386"}
     lo, hi = INITRD_SIZE_RANGE
-    # grub_cmd_initrd: addr = (initrd_addr_max - 64 KiB - size) & ~0xfff, end at 0x7fff0000
-    assert grub == {(0x7FFF0000 - lo, 0x7FFF0000), (0x7FFF0000 - hi, 0x7FFF0000)}
+    # addr_max = min(0x7fffffff, 0x37ffffff) - 64 KiB; the chunk ends at (addr_max - size) & ~0xfff
+    ends = {size: (0x37FEFFFF - size) & ~0xFFF for size in (lo, hi)}
+    assert grub == {(ends[lo] - lo, ends[lo]), (ends[hi] - hi, ends[hi])}
     assert not any(s.rule == "efi" for s in p.scenarios)  # BIOS: no EFI allocation, no boot services
     # the region sits at the top below 3 GiB, far from the initrd: every rule gives the same place
     assert p.band_start == p.start == 3 * G - 256 * M

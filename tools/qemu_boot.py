@@ -6,7 +6,7 @@ tools/README.md).  Standard library only.
 
     qemu_boot.py fetch   PACKAGE…          apt-get download + dpkg-deb -x into KERNELS/<arch>-<series>/
     qemu_boot.py boot    --matrix NAME …   boot every case, append records to a JSONL file
-    qemu_boot.py one     ARCH SERIES MEM CRASHKERNEL [--extra …] [--efi] [--initrd-pad MIB]
+    qemu_boot.py one     ARCH SERIES MEM CRASHKERNEL [--extra …] [--efi] [--initrd-pad MIB] [--grub]
                                                                boot one case and print its record
     qemu_boot.py compare FILE.jsonl[.gz] … plan each case on another boot's log (and /proc/iomem) of the
                                            same machine with `crashplan check … --format json`
@@ -239,7 +239,7 @@ OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 
 def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "", kaslr: bool = False,
          case: str = "", kernels: Path = DEFAULT_KERNELS, timeout: int = 600, efi: bool = False,
-         initrd_pad: int = 0) -> dict:
+         initrd_pad: int = 0, grub: bool = False) -> dict:
     a = ARCH[arch]
     kdir = kernels / f"{arch}-{series}"
     vmlinuz = kdir / "vmlinuz"
@@ -255,9 +255,21 @@ def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "",
     params = [f"console={a['console']}", "panic=-1"] + ([] if kaslr else ["nokaslr"]) + ["quiet"]
     params += extra.split() + crashkernel.split()
     cmdline = " ".join(params)
-    cmd = ["nice", "-n", "10", a["qemu"], *a["args"], *firmware, "-smp", "1", "-m", mem, "-kernel", str(vmlinuz),
-           "-initrd", str(initrd), "-append", cmdline, "-display", "none", "-serial", "stdio", "-monitor", "none",
-           "-nic", "none", "-no-reboot"]
+    load = ["-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
+    iso_dir = None
+    if grub:  # GRUB's own linux/initrd commands load them (a grub-mkrescue CD: BIOS and x86_64-efi)
+        iso_dir = tempfile.mkdtemp()
+        iso = Path(iso_dir) / "grub.iso"
+        tree = Path(iso_dir) / "cd"
+        (tree / "boot" / "grub").mkdir(parents=True)
+        shutil.copy(vmlinuz, tree / "vmlinuz")
+        shutil.copy(initrd, tree / "initrd")
+        (tree / "boot" / "grub" / "grub.cfg").write_text(
+            f"set timeout=0\nmenuentry linux {{\n  linux /vmlinuz {cmdline}\n  initrd /initrd\n}}\n")
+        subprocess.run(["grub-mkrescue", "-o", str(iso), str(tree)], check=True, capture_output=True)
+        load = ["-cdrom", str(iso), "-boot", "d"]
+    cmd = ["nice", "-n", "10", a["qemu"], *a["args"], *firmware, "-smp", "1", "-m", mem, *load,
+           "-display", "none", "-serial", "stdio", "-monitor", "none", "-nic", "none", "-no-reboot"]
     big = _size_bytes(mem) >= 12 << 30
     ctx = BIG if big else contextlib.nullcontext()
     try:
@@ -266,6 +278,8 @@ def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "",
     finally:
         if vars_copy is not None:
             os.unlink(vars_copy.name)
+        if iso_dir is not None:
+            shutil.rmtree(iso_dir)
     out = p.stdout.decode("utf-8", "replace")
     sec = _sections(out)
     if "END" not in sec:
@@ -280,12 +294,13 @@ def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "",
     kexec = sec.get("KEXEC", "").strip()
     pkg = (kdir / "package").read_text().strip() if (kdir / "package").exists() else ""
     key = "|".join([series, arch, mem, a["machine"].split(",")[0], str(kaslr), extra, "1"]
-                   + ([f"efi|pad{initrd_pad}"] if efi or initrd_pad else []))
+                   + ([f"efi={efi}|pad{initrd_pad}|grub={grub}"] if efi or initrd_pad or grub else []))
     return {
         "id": f"{case}@{series}", "case": case, "arch": arch, "kernel": version, "kernel_release": release,
         "kernel_package": pkg, "kernel_config": kernel_config(kdir),
         "qemu": {"machine": a["machine"].split(",")[0], "mem": mem, "smp": 1, "kaslr": kaslr,
-                 "extra_params": extra, **({"efi": efi, "initrd_pad_mib": initrd_pad} if efi or initrd_pad else {})},
+                 "extra_params": extra, **({"efi": efi, "initrd_pad_mib": initrd_pad, "grub": grub}
+                                           if efi or initrd_pad or grub else {})},
         "config_key": key, "cmdline": cmdline, "crashkernel": crashkernel,
         "reservations": reservations(dmesg, iomem),
         "kernel_lines": [x for x in dmesg.splitlines() if _KLINE.search(x)],
@@ -529,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--case", default="one")
     o.add_argument("--efi", action="store_true", help="boot through OVMF (UEFI) instead of SeaBIOS")
     o.add_argument("--initrd-pad", type=int, default=0, metavar="MIB", help="make the initrd MIB larger")
+    o.add_argument("--grub", action="store_true", help="load kernel and initrd with GRUB (grub-mkrescue CD)")
     c = sub.add_parser("compare")
     c.add_argument("files", nargs="+", type=Path)
     c.add_argument("--source", choices=("boot-log", "iomem"), default="boot-log")
@@ -540,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         run_matrix(a.matrix, a.out, a.kernels, a.jobs, a.only)
     elif a.cmd == "one":
         rec = boot(a.arch, a.series, a.mem, a.crashkernel, extra=a.extra, kaslr=a.kaslr, case=a.case,
-                   kernels=a.kernels, efi=a.efi, initrd_pad=a.initrd_pad)
+                   kernels=a.kernels, efi=a.efi, initrd_pad=a.initrd_pad, grub=a.grub)
         print(json.dumps(rec, indent=1, sort_keys=True))
     elif a.cmd == "compare":
         return compare(a.files, a.source, a.verbose)

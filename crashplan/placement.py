@@ -36,8 +36,8 @@ region can land in.  The rules (x86, the initrd):
     systemd-boot's EFI handover path keeps its own buffer, copied below 4 GiB when the kernel cannot
     take it higher (``src/boot/linux_x86.c``, systemd/systemd @ ``0be6a6e7213b``:
     ``AllocateMaxAddress``, ``UINT32_MAX``).  The UEFI specification only says "at or below"; EDK II
-    hands out the highest free pages, below 4 GiB in practice (inferred from ``RAMDISK:`` lines of EFI
-    boots, not read in EDK II): the model puts the initrd at the highest page-aligned fit below 4 GiB,
+    hands out the highest free pages, below 4 GiB in practice (measured with OVMF 2022.11 in
+    ``tests/data/efi-boots``; EDK II's code not read): the model puts the initrd at the highest page-aligned fit below 4 GiB,
     under the boot-services memory.
 """
 

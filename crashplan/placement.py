@@ -117,10 +117,6 @@ class Placement:
     assumptions: tuple[str, ...]
     fails_somewhere: bool = False  # some scenario reserves nothing
 
-    @property
-    def contains(self) -> bool:  # pragma: no cover - convenience
-        return self.band_start <= self.start and self.end <= self.band_end
-
     def covers(self, start: int, end: int) -> bool:
         """Whether a region [start, end) lies inside the band."""
         return self.band_start <= start and end <= self.band_end

@@ -271,8 +271,16 @@ def _without_efi_map(log: str) -> str:
 
 
 def test_efi_boots_are_there():
-    assert len(EFI) == 10 and sum(b["qemu"]["efi"] for b in EFI) == 8 and sum(b["qemu"]["grub"] for b in EFI) == 4
+    assert len(EFI) == 12 and sum(b["qemu"]["efi"] for b in EFI) == 10 and sum(b["qemu"]["grub"] for b in EFI) == 4
+    assert sum(b["qemu"].get("sd_boot", False) for b in EFI) == 2
     assert {b["case"] for b in EFI if b["qemu"]["kaslr"]} == {"k6G-pad60-512M", "k6G-pad60-1G"}
+
+
+def test_systemd_boot_hands_the_initrd_to_the_stub_which_the_firmware_places():
+    """systemd-boot 252 (LoadFile2): the stub's efi_allocate_pages copy lands where OVMF's own loader
+    put the same initrd — the efi rule, under the firmware's boot-services memory."""
+    by_case = {b["case"]: initrd_from_log(b["boot_log"]) for b in EFI}
+    assert by_case["sd4G-pad60-512M"] == by_case["e4G-pad60-512M"] == Span(0x73FAB000, 0x77D90000, "initrd")
 
 
 def test_grub_put_the_initrd_where_the_rule_says():

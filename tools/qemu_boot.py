@@ -6,7 +6,7 @@ tools/README.md).  Standard library only.
 
     qemu_boot.py fetch   PACKAGE…          apt-get download + dpkg-deb -x into KERNELS/<arch>-<series>/
     qemu_boot.py boot    --matrix NAME …   boot every case, append records to a JSONL file
-    qemu_boot.py one     ARCH SERIES MEM CRASHKERNEL [--extra …] [--efi] [--initrd-pad MIB] [--grub]
+    qemu_boot.py one     ARCH SERIES MEM CRASHKERNEL [--extra …] [--efi] [--initrd-pad MIB] [--grub|--sd-boot]
                                                                boot one case and print its record
     qemu_boot.py compare FILE.jsonl[.gz] … plan each case on another boot's log (and /proc/iomem) of the
                                            same machine with `crashplan check … --format json`
@@ -235,11 +235,12 @@ _KLINE = re.compile(r"(crashkernel|Crash kernel|cma:|Command line|Memory: |NODE_
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")  # Debian's ovmf package
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+SD_BOOT = Path("/usr/lib/systemd/boot/efi/systemd-bootx64.efi")  # Debian's systemd-boot-efi
 
 
 def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "", kaslr: bool = False,
          case: str = "", kernels: Path = DEFAULT_KERNELS, timeout: int = 600, efi: bool = False,
-         initrd_pad: int = 0, grub: bool = False) -> dict:
+         initrd_pad: int = 0, grub: bool = False, sd_boot: bool = False) -> dict:
     a = ARCH[arch]
     kdir = kernels / f"{arch}-{series}"
     vmlinuz = kdir / "vmlinuz"
@@ -268,6 +269,22 @@ def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "",
             f"set timeout=0\nmenuentry linux {{\n  linux /vmlinuz {cmdline}\n  initrd /initrd\n}}\n")
         subprocess.run(["grub-mkrescue", "-o", str(iso), str(tree)], check=True, capture_output=True)
         load = ["-cdrom", str(iso), "-boot", "d"]
+    if sd_boot:  # systemd-boot from an ESP image (mtools); it hands the initrd over by LoadFile2
+        iso_dir = tempfile.mkdtemp()
+        esp = Path(iso_dir) / "esp.img"
+        with open(esp, "wb") as f:
+            f.truncate((vmlinuz.stat().st_size + initrd.stat().st_size + (64 << 20)) // (1 << 20) << 20)
+        conf = Path(iso_dir) / "loader.conf"
+        conf.write_text("timeout 0\ndefault linux.conf\n")
+        entry = Path(iso_dir) / "linux.conf"
+        entry.write_text(f"title linux\nlinux /vmlinuz\ninitrd /initrd\noptions {cmdline}\n")
+        i = ["-i", str(esp)]
+        for argv in (["mformat", *i, "-F", "::"], ["mmd", *i, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"],
+                     ["mcopy", *i, str(SD_BOOT), "::/EFI/BOOT/BOOTX64.EFI"], ["mcopy", *i, str(conf), "::/loader/loader.conf"],
+                     ["mcopy", *i, str(entry), "::/loader/entries/linux.conf"], ["mcopy", *i, str(vmlinuz), "::/vmlinuz"],
+                     ["mcopy", *i, str(initrd), "::/initrd"]):
+            subprocess.run(argv, check=True, capture_output=True)
+        load = ["-drive", f"file={esp},format=raw,if=virtio"]
     cmd = ["nice", "-n", "10", a["qemu"], *a["args"], *firmware, "-smp", "1", "-m", mem, *load,
            "-display", "none", "-serial", "stdio", "-monitor", "none", "-nic", "none", "-no-reboot"]
     big = _size_bytes(mem) >= 12 << 30
@@ -294,12 +311,13 @@ def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "",
     kexec = sec.get("KEXEC", "").strip()
     pkg = (kdir / "package").read_text().strip() if (kdir / "package").exists() else ""
     key = "|".join([series, arch, mem, a["machine"].split(",")[0], str(kaslr), extra, "1"]
-                   + ([f"efi={efi}|pad{initrd_pad}|grub={grub}"] if efi or initrd_pad or grub else []))
+                   + ([f"efi={efi}|pad{initrd_pad}|grub={grub}" + ("|sd-boot" if sd_boot else "")]
+                      if efi or initrd_pad or grub else []))
     return {
         "id": f"{case}@{series}", "case": case, "arch": arch, "kernel": version, "kernel_release": release,
         "kernel_package": pkg, "kernel_config": kernel_config(kdir),
         "qemu": {"machine": a["machine"].split(",")[0], "mem": mem, "smp": 1, "kaslr": kaslr,
-                 "extra_params": extra, **({"efi": efi, "initrd_pad_mib": initrd_pad, "grub": grub}
+                 "extra_params": extra, **({"efi": efi, "initrd_pad_mib": initrd_pad, "grub": grub, "sd_boot": sd_boot}
                                            if efi or initrd_pad or grub else {})},
         "config_key": key, "cmdline": cmdline, "crashkernel": crashkernel,
         "reservations": reservations(dmesg, iomem),
@@ -545,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--efi", action="store_true", help="boot through OVMF (UEFI) instead of SeaBIOS")
     o.add_argument("--initrd-pad", type=int, default=0, metavar="MIB", help="make the initrd MIB larger")
     o.add_argument("--grub", action="store_true", help="load kernel and initrd with GRUB (grub-mkrescue CD)")
+    o.add_argument("--sd-boot", action="store_true", help="load them with systemd-boot (an ESP image; needs --efi)")
     c = sub.add_parser("compare")
     c.add_argument("files", nargs="+", type=Path)
     c.add_argument("--source", choices=("boot-log", "iomem"), default="boot-log")
@@ -556,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         run_matrix(a.matrix, a.out, a.kernels, a.jobs, a.only)
     elif a.cmd == "one":
         rec = boot(a.arch, a.series, a.mem, a.crashkernel, extra=a.extra, kaslr=a.kaslr, case=a.case,
-                   kernels=a.kernels, efi=a.efi, initrd_pad=a.initrd_pad, grub=a.grub)
+                   kernels=a.kernels, efi=a.efi, initrd_pad=a.initrd_pad, grub=a.grub, sd_boot=a.sd_boot)
         print(json.dumps(rec, indent=1, sort_keys=True))
     elif a.cmd == "compare":
         return compare(a.files, a.source, a.verbose)

@@ -30,7 +30,7 @@ region can land in.  The rules (x86, the initrd):
     ``linuxefi`` GRUBs ask the firmware (``efi``).
 ``efi``
     The firmware allocates the initrd: the EFI stub's ``efi_load_initrd`` → LoadFile2
-    (``LINUX_EFI_INITRD_MEDIA_GUID``, installed by systemd-boot, GRUB 2.12 and shim) or ``initrd=``,
+    (``LINUX_EFI_INITRD_MEDIA_GUID``, installed by systemd-boot and other EFI loaders) or ``initrd=``,
     copied into ``efi_allocate_pages(size, &addr, ULONG_MAX)`` (``drivers/firmware/efi/libstub/mem.c``:
     ``EFI_ALLOCATE_MAX_ADDRESS``; ``x86-stub.c`` passes ``ULONG_MAX``; torvalds/linux @ ``0410c6121529``);
     systemd-boot's EFI handover path keeps its own buffer, copied below 4 GiB when the kernel cannot

@@ -65,8 +65,8 @@ SZ_4G = 1 << 32
 # are tens of MiB, those with GPU firmware or unstripped modules over 100 MiB (inferred, not measured
 # across distributions).
 INITRD_SIZE_RANGE = (8 * SZ_1M, 128 * SZ_1M)
-# EFI boot-services code and data kept reserved by efi_reserve_boot_services() (assumed: OVMF leaves
-# tens of MiB; real firmware varies).
+# EFI boot-services code and data kept reserved by efi_reserve_boot_services() (assumed; OVMF 2022.11
+# leaves about 40 MiB scattered over the top 70 MiB below 4 GiB, tests/data/efi-boots; real firmware varies).
 EFI_BOOT_SERVICES_RANGE = (0, 64 * SZ_1M)
 GRUB_INITRD_ADDR_MAX = 0x7FFFFFFF  # arch/x86/boot/header.S: initrd_addr_max for x86_64
 GRUB_LINUX_INITRD_MAX_ADDRESS = 0x37FFFFFF  # include/grub/i386/linux.h: GRUB caps initrd_addr_max there
@@ -83,6 +83,8 @@ def grub_initrd_end(size: int) -> int:
     aligned = -(-size // 4096) * 4096
     addr_max = min(GRUB_INITRD_ADDR_MAX, GRUB_LINUX_INITRD_MAX_ADDRESS) - GRUB_TOP_SLACK
     return (addr_max - aligned) & ~0xFFF
+
+
 KASLR_ALIGN = SZ_2M  # CONFIG_PHYSICAL_ALIGN: x86_64 minimum 2 MiB (Debian's KASLR boots: 0x1a4800000)
 LOAD_PHYSICAL_ADDR = SZ_16M  # CONFIG_PHYSICAL_START: KASLR never goes below it
 KASLR_SLOTS_MAX = 256  # replays of image positions per check (about 0.1 ms each); more are sampled

@@ -45,6 +45,7 @@ class CheckReport(NamedTuple):
     ignored: bool = False  # the kernel is built without the crashkernel= parser (CK130)
     # the machine's own line: what the distribution's tool would set (crashplan.sizing.distro_defaults)
     distribution_default: Any = None
+    placement: Any = None  # crashplan.placement.Placement: the x86 band when the source hides the initrd/image
 
     @property
     def reserves(self) -> bool:
@@ -182,6 +183,7 @@ def build_report(
     parse_msgs = outcome.messages + outcome.fadump_messages
     messages: tuple[Message, ...] = parse_msgs
     map_note = None
+    band = None
     if machine is None or not machine.memmap.ram or not getattr(machine.memmap, "layout_known", True):
         map_note = "no memory map: the reservation was not replayed"
     elif replay:
@@ -189,6 +191,9 @@ def build_report(
 
         reservation = simulate.reserve(outcome, machine, cmdline=seen)
         regions = tuple(Region(r.kind, r.start, r.end) for r in reservation.regions)
+        from crashplan.placement import placement
+
+        band = placement(outcome, machine, reservation, cmdline=seen)
         if outcome.low_messages and not any(r.kind == "crashkernel" and r.start >= 1 << 32 for r in regions):
             # x86 <= 6.6 parses ,low only when the region landed above 4 GiB
             parse_msgs = tuple(m for m in parse_msgs if m not in outcome.low_messages)
@@ -205,6 +210,7 @@ def build_report(
         params=params, cmdline=cmdline, target=target, outcome=outcome, diagnoses=tuple(diags), machine=machine,
         reservation=reservation, regions=regions, messages=messages, map_note=map_note,
         notes=outcome.notes + (tuple(machine.notes) if machine is not None else ()),
+        placement=band,
     )
 
 
@@ -292,5 +298,39 @@ def report_json(r: CheckReport) -> dict[str, Any]:
         "notes": list(r.notes),
         "distribution": distribution_facts(o.kernel),
         "distribution_default": r.distribution_default.as_dict() if r.distribution_default is not None else None,
+        "placement": _placement_json(r.placement),
         "exit_status": r.exit_status,
     }
+
+
+def _placement_json(p: Any) -> dict[str, Any] | None:
+    """``placement``: where the main x86 region lands, and the band it can land in when the source hides
+    the initrd or the KASLR image (``crashplan.placement``); null where it does not apply."""
+    if p is None:
+        return None
+    return {
+        "exact": p.exact,
+        "region": {"start": p.start, "end": p.end},
+        "band": {"start": p.band_start, "end": p.band_end},
+        "initrd_known": p.initrd_known,
+        "kernel_known": p.kernel_known,
+        "firmware": p.firmware,
+        "boot_services_known": p.boot_services_known,
+        "fails_somewhere": p.fails_somewhere,
+        "assumptions": list(p.assumptions),
+        "scenarios": [
+            {"rule": c.rule, "firmware": c.firmware, "label": c.label,
+             "initrd": {"start": c.initrd[0], "end": c.initrd[1]} if c.initrd else None,
+             "start": c.start, "end": c.end}
+            for c in p.scenarios if c.rule != "kaslr"
+        ] + _kaslr_summary(p),
+    }
+
+
+def _kaslr_summary(p: Any) -> list[dict[str, Any]]:
+    # one entry for the KASLR slots (there can be hundreds): the lowest and highest region they give
+    slots = [c for c in p.scenarios if c.rule == "kaslr" and c.start is not None]
+    if not slots:
+        return []
+    return [{"rule": "kaslr", "firmware": p.firmware, "label": f"KASLR: {len(slots)} image positions that overlap "
+             "the region", "initrd": None, "start": min(c.start for c in slots), "end": max(c.end for c in slots)}]

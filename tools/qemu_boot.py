@@ -6,7 +6,8 @@ tools/README.md).  Standard library only.
 
     qemu_boot.py fetch   PACKAGE…          apt-get download + dpkg-deb -x into KERNELS/<arch>-<series>/
     qemu_boot.py boot    --matrix NAME …   boot every case, append records to a JSONL file
-    qemu_boot.py one     ARCH SERIES MEM CRASHKERNEL [--extra …]   boot one case and print its record
+    qemu_boot.py one     ARCH SERIES MEM CRASHKERNEL [--extra …] [--efi] [--initrd-pad MIB] [--grub|--sd-boot]
+                                                               boot one case and print its record
     qemu_boot.py compare FILE.jsonl[.gz] … plan each case on another boot's log (and /proc/iomem) of the
                                            same machine with `crashplan check … --format json`
 
@@ -117,14 +118,18 @@ def busybox_for(arch: str, kernels: Path) -> Path:
     return p
 
 
-def initramfs(arch: str, kernels: Path) -> Path:
-    out = kernels.parent / f"init-{arch}.cpio.gz"
+def initramfs(arch: str, kernels: Path, pad_mib: int = 0) -> Path:
+    """The busybox initramfs; ``pad_mib`` adds a file of that many MiB of random bytes (stored, not
+    compressed) so the initrd is as large as a distribution's."""
+    out = kernels.parent / (f"init-{arch}.cpio.gz" if not pad_mib else f"init-{arch}-pad{pad_mib}.cpio")
     if out.exists():
         return out
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
         for sub in ("bin", "proc", "sys", "dev"):
             (root / sub).mkdir()
+        if pad_mib:
+            (root / "pad").write_bytes(os.urandom(pad_mib << 20))
         shutil.copy(busybox_for(arch, kernels), root / "bin" / "busybox")
         os.mknod(root / "dev" / "console", 0o600 | 0o020000, os.makedev(5, 1))
         (root / "init").write_text(INIT)
@@ -132,7 +137,7 @@ def initramfs(arch: str, kernels: Path) -> Path:
         files = subprocess.run(["find", "."], cwd=root, capture_output=True, text=True, check=True).stdout
         cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root, input=files.encode(),
                               capture_output=True, check=True).stdout
-        out.write_bytes(gzip.compress(cpio, 9, mtime=0))
+        out.write_bytes(gzip.compress(cpio, 9, mtime=0) if not pad_mib else cpio)
     return out
 
 
@@ -228,22 +233,70 @@ def reservations(dmesg: str, iomem: str) -> list[dict]:
 _KLINE = re.compile(r"(crashkernel|Crash kernel|cma:|Command line|Memory: |NODE_DATA|RAMDISK)")
 
 
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")  # Debian's ovmf package
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+SD_BOOT = Path("/usr/lib/systemd/boot/efi/systemd-bootx64.efi")  # Debian's systemd-boot-efi
+
+
 def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "", kaslr: bool = False,
-         case: str = "", kernels: Path = DEFAULT_KERNELS, timeout: int = 600) -> dict:
+         case: str = "", kernels: Path = DEFAULT_KERNELS, timeout: int = 600, efi: bool = False,
+         initrd_pad: int = 0, grub: bool = False, sd_boot: bool = False) -> dict:
     a = ARCH[arch]
     kdir = kernels / f"{arch}-{series}"
     vmlinuz = kdir / "vmlinuz"
-    initrd = initramfs(arch, kernels)
+    initrd = initramfs(arch, kernels, initrd_pad)
+    vars_copy = None
+    firmware: list[str] = []
+    if efi:  # OVMF: the kernel runs as an EFI application, the EFI stub takes the initrd from the firmware
+        vars_copy = tempfile.NamedTemporaryFile(suffix=".fd", delete=False)
+        vars_copy.write(OVMF_VARS.read_bytes())
+        vars_copy.close()
+        firmware = ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                    "-drive", f"if=pflash,format=raw,file={vars_copy.name}"]
     params = [f"console={a['console']}", "panic=-1"] + ([] if kaslr else ["nokaslr"]) + ["quiet"]
     params += extra.split() + crashkernel.split()
     cmdline = " ".join(params)
-    cmd = ["nice", "-n", "10", a["qemu"], *a["args"], "-smp", "1", "-m", mem, "-kernel", str(vmlinuz),
-           "-initrd", str(initrd), "-append", cmdline, "-display", "none", "-serial", "stdio", "-monitor", "none",
-           "-nic", "none", "-no-reboot"]
+    load = ["-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
+    iso_dir = None
+    if grub:  # GRUB's own linux/initrd commands load them (a grub-mkrescue CD: BIOS and x86_64-efi)
+        iso_dir = tempfile.mkdtemp()
+        iso = Path(iso_dir) / "grub.iso"
+        tree = Path(iso_dir) / "cd"
+        (tree / "boot" / "grub").mkdir(parents=True)
+        shutil.copy(vmlinuz, tree / "vmlinuz")
+        shutil.copy(initrd, tree / "initrd")
+        (tree / "boot" / "grub" / "grub.cfg").write_text(
+            f"set timeout=0\nmenuentry linux {{\n  linux /vmlinuz {cmdline}\n  initrd /initrd\n}}\n")
+        subprocess.run(["grub-mkrescue", "-o", str(iso), str(tree)], check=True, capture_output=True)
+        load = ["-cdrom", str(iso), "-boot", "d"]
+    if sd_boot:  # systemd-boot from an ESP image (mtools); it hands the initrd over by LoadFile2
+        iso_dir = tempfile.mkdtemp()
+        esp = Path(iso_dir) / "esp.img"
+        with open(esp, "wb") as f:
+            f.truncate((vmlinuz.stat().st_size + initrd.stat().st_size + (64 << 20)) // (1 << 20) << 20)
+        conf = Path(iso_dir) / "loader.conf"
+        conf.write_text("timeout 0\ndefault linux.conf\n")
+        entry = Path(iso_dir) / "linux.conf"
+        entry.write_text(f"title linux\nlinux /vmlinuz\ninitrd /initrd\noptions {cmdline}\n")
+        i = ["-i", str(esp)]
+        for argv in (["mformat", *i, "-F", "::"], ["mmd", *i, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"],
+                     ["mcopy", *i, str(SD_BOOT), "::/EFI/BOOT/BOOTX64.EFI"], ["mcopy", *i, str(conf), "::/loader/loader.conf"],
+                     ["mcopy", *i, str(entry), "::/loader/entries/linux.conf"], ["mcopy", *i, str(vmlinuz), "::/vmlinuz"],
+                     ["mcopy", *i, str(initrd), "::/initrd"]):
+            subprocess.run(argv, check=True, capture_output=True)
+        load = ["-drive", f"file={esp},format=raw,if=virtio"]
+    cmd = ["nice", "-n", "10", a["qemu"], *a["args"], *firmware, "-smp", "1", "-m", mem, *load,
+           "-display", "none", "-serial", "stdio", "-monitor", "none", "-nic", "none", "-no-reboot"]
     big = _size_bytes(mem) >= 12 << 30
     ctx = BIG if big else contextlib.nullcontext()
-    with ctx:
-        p = subprocess.run(cmd, capture_output=True, timeout=timeout)
+    try:
+        with ctx:
+            p = subprocess.run(cmd, capture_output=True, timeout=timeout)
+    finally:
+        if vars_copy is not None:
+            os.unlink(vars_copy.name)
+        if iso_dir is not None:
+            shutil.rmtree(iso_dir)
     out = p.stdout.decode("utf-8", "replace")
     sec = _sections(out)
     if "END" not in sec:
@@ -257,12 +310,15 @@ def boot(arch: str, series: str, mem: str, crashkernel: str, *, extra: str = "",
     meminfo = dict(re.findall(r"^(\w+):\s+(\d+) kB", sec["MEMINFO"], re.M))
     kexec = sec.get("KEXEC", "").strip()
     pkg = (kdir / "package").read_text().strip() if (kdir / "package").exists() else ""
-    key = "|".join([series, arch, mem, a["machine"].split(",")[0], str(kaslr), extra, "1"])
+    key = "|".join([series, arch, mem, a["machine"].split(",")[0], str(kaslr), extra, "1"]
+                   + ([f"efi={efi}|pad{initrd_pad}|grub={grub}" + ("|sd-boot" if sd_boot else "")]
+                      if efi or initrd_pad or grub else []))
     return {
         "id": f"{case}@{series}", "case": case, "arch": arch, "kernel": version, "kernel_release": release,
         "kernel_package": pkg, "kernel_config": kernel_config(kdir),
         "qemu": {"machine": a["machine"].split(",")[0], "mem": mem, "smp": 1, "kaslr": kaslr,
-                 "extra_params": extra},
+                 "extra_params": extra, **({"efi": efi, "initrd_pad_mib": initrd_pad, "grub": grub, "sd_boot": sd_boot}
+                                           if efi or initrd_pad or grub else {})},
         "config_key": key, "cmdline": cmdline, "crashkernel": crashkernel,
         "reservations": reservations(dmesg, iomem),
         "kernel_lines": [x for x in dmesg.splitlines() if _KLINE.search(x)],
@@ -537,6 +593,10 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--extra", default="")
     o.add_argument("--kaslr", action="store_true")
     o.add_argument("--case", default="one")
+    o.add_argument("--efi", action="store_true", help="boot through OVMF (UEFI) instead of SeaBIOS")
+    o.add_argument("--initrd-pad", type=int, default=0, metavar="MIB", help="make the initrd MIB larger")
+    o.add_argument("--grub", action="store_true", help="load kernel and initrd with GRUB (grub-mkrescue CD)")
+    o.add_argument("--sd-boot", action="store_true", help="load them with systemd-boot (an ESP image; needs --efi)")
     c = sub.add_parser("compare")
     c.add_argument("files", nargs="+", type=Path)
     c.add_argument("--source", choices=("boot-log", "iomem"), default="boot-log")
@@ -548,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         run_matrix(a.matrix, a.out, a.kernels, a.jobs, a.only)
     elif a.cmd == "one":
         rec = boot(a.arch, a.series, a.mem, a.crashkernel, extra=a.extra, kaslr=a.kaslr, case=a.case,
-                   kernels=a.kernels)
+                   kernels=a.kernels, efi=a.efi, initrd_pad=a.initrd_pad, grub=a.grub, sd_boot=a.sd_boot)
         print(json.dumps(rec, indent=1, sort_keys=True))
     elif a.cmd == "compare":
         return compare(a.files, a.source, a.verbose)

@@ -33,6 +33,7 @@ by ``calculate_node_totalpages``; readable by anyone) and returns a map with
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import re
@@ -203,6 +204,17 @@ def probe_host(
     if cma and memmap.layout_known:
         memmap = replace(memmap, crash=tuple(sorted(memmap.crash + cma)))
 
+    boot_facts: dict[str, object] = {}
+    if arch == "x86_64" and memmap.layout_known:
+        # where the boot loader put the initrd (reserved through the crash reservation) is only in the
+        # boot log; EFI firmware keeps boot-services memory reserved too (crashplan.placement)
+        if tree.exists("/sys/firmware"):
+            boot_facts["efi"] = tree.exists("/sys/firmware/efi")
+        from crashplan.memmap.bootlog import initrd_from_log
+
+        initrd = initrd_from_log(_kernel_log(tree) or "")
+        if initrd is not None:  # else (log not readable, or rotated out) check shows the band
+            memmap = replace(memmap, reserved=tuple(sorted(memmap.reserved + (initrd,))))
     swiotlb = _swiotlb(tree, cmdline)
     mem_encrypt = _mem_encrypt(tree, cmdline, arch, notes)
     kaslr = False if cmdline is not None and _has_param(cmdline, "nokaslr") else None
@@ -239,7 +251,41 @@ def probe_host(
         crash_cma_ranges=cma,
         notes=tuple(notes),
         kdump=_kdump_facts(tree, release, arch, page_size),
+        boot_facts=boot_facts,
     )
+
+
+KMSG_LIMIT = 4 << 20  # the kernel's log buffer is at most CONFIG_LOG_BUF_SHIFT=25 (32 MiB); its start suffices
+
+
+def _kernel_log(tree: _Tree) -> str | None:
+    """The kernel's log records from ``/dev/kmsg`` (root, or ``dmesg_restrict=0``), read without blocking;
+    under a ``--root`` tree, the file ``dev/kmsg`` as text."""
+    if not tree.is_host:
+        return tree.read("/dev/kmsg")
+    try:
+        fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while total < KMSG_LIMIT:
+            try:
+                rec = os.read(fd, 8192)  # one record per read
+            except BlockingIOError:
+                break  # the end of the buffer
+            except OSError as e:
+                if e.errno == errno.EPIPE:  # records overwritten while reading: go on from the next one
+                    continue
+                break
+            if not rec:
+                break
+            chunks.append(rec)
+            total += len(rec)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
 def _uname(tree: _Tree, uname: tuple[str, str] | None) -> tuple[str | None, str | None]:

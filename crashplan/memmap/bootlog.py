@@ -15,7 +15,9 @@ kernel code that prints it (all unchanged 6.1 → 7.3 unless said otherwise):
 ``user-defined physical RAM map:`` / ``user: […]``      the table after ``mem=``/``memmap=``
 ``modified physical RAM map:`` / ``modified: […]``      ``e820__update_table_print``
 ``e820: update [mem A-B] T1 ==> T2``, ``e820: remove``  ``e820__range_update``, ``e820__range_remove``
-``efi: mem%02u: [type…] range=[A-B] (…)``               ``efi=debug`` (``drivers/firmware/efi/memmap.c``)
+``efi: mem%02u: [type…] range=[A-B] (…)``               ``efi=debug`` (``drivers/firmware/efi/memmap.c``);
+                                                        x86: Boot Code/Data stay reserved through the crash
+                                                        reservation (``efi_reserve_boot_services``)
 ``Early memory node ranges`` / ``node N: [mem A-B]``    ``mm/mm_init.c`` ``free_area_init``: memblock.memory
                                                         exactly (page-trimmed, NOMAP included)
 ``Zone ranges:`` / ``DMA [mem A-B]``                    the DMA limit (``arm64_dma_phys_limit``,
@@ -538,6 +540,7 @@ _RAM_TYPES = {"usable", "system ram", "ram", "reserved_kern", "reserved-kern"}
 # EFI memory types the kernel adds to memblock as ordinary RAM (efi_init / is_usable_memory)
 _EFI_RAM = {"Conventional", "Loader Data", "Loader Code", "Boot Data", "Boot Code", "Persistent", "Conventional Memory",
             "Boot Services Code", "Boot Services Data"}
+_EFI_BOOT_SERVICES = {"Boot Data", "Boot Code", "Boot Services Code", "Boot Services Data"}
 _EFI_NOMAP = {"Runtime Data", "Runtime Code", "Runtime Services Data", "Runtime Services Code", "ACPI Reclaim", "ACPI Mem NVS",
               "ACPI NVS", "Reserved", "Unusable", "PAL Code", "MMIO", "MMIO Port"}
 
@@ -550,6 +553,29 @@ def _page_trim(spans: list[Span]) -> tuple[Span, ...]:
         if b > a:
             out.append(Span(a, b, s.name))
     return tuple(out)
+
+
+_KMSG_PREFIX = re.compile(r"^\d{1,3},\d+,\d+,[^;]*;")  # /dev/kmsg: "pri,seq,usec,flags;text"
+
+
+def initrd_from_log(text: str) -> Span | None:
+    """Where the initrd was when the crash region was reserved, from any boot log (or ``/dev/kmsg``
+    records): x86 ``reserve_initrd`` prints ``RAMDISK: [mem A-B]``, and ``relocate_initrd``
+    ``Allocated new RAMDISK: [mem A-B]`` when it moved it (the last one wins, as in
+    :func:`parse_boot_log`).  None when neither line is there (a ring buffer that rotated)."""
+    found: Span | None = None
+    for raw in text.splitlines():
+        if "RAMDISK" not in raw:
+            continue
+        s = _clean(_KMSG_PREFIX.sub("", raw, count=1))
+        for rx, page in ((_RAMDISK, False), (_RAMDISK_NEW, True)):
+            m = rx.match(s)
+            if m is None or len(m.group(1)) > 16 or len(m.group(2)) > 16:
+                continue
+            a, b = int(m.group(1), 16), int(m.group(2), 16) + 1
+            if b > a and b <= 1 << 64:
+                found = Span(a, -(-b // PAGE_SIZE) * PAGE_SIZE if page else b, "initrd")
+    return found
 
 
 def read_boot_log(text: str, *, source: str = "<boot log>") -> BootLog:
@@ -613,6 +639,12 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
     reserved.extend(lg.node_data)
     reserved.extend(s for s in lg.acpi if any(r.overlaps(s.start, s.end) for r in ram))
     reserved.extend(Span(s.start, s.end, "cma (DMA)") for s in lg.dma_cma)
+    efi_boot_services = lg.arch == "x86_64" and bool(lg.efi)
+    if efi_boot_services:
+        # x86 efi_reserve_boot_services() (setup_arch, before reserve_initrd and the crash reservation)
+        # keeps EFI boot-services code and data reserved until efi_free_boot_services; efi=debug lists them
+        reserved.extend(merge_spans(Span(a, b, "EFI boot services (efi_reserve_boot_services)")
+                                    for a, b, t in lg.efi if t in _EFI_BOOT_SERVICES))
     reserved_t = tuple(sorted({s for s in reserved if s.end > s.start}))  # an empty range reserves nothing
 
     other = tuple(merge_spans(e820_other)) if e820_other else ()
@@ -653,7 +685,14 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
         facts["machine_model"] = lg.machine_model
     if lg.va52:
         facts["va_bits"] = 52
-    facts["efi"] = lg.efi_boot
+    efi_boot = lg.efi_boot
+    if efi_boot is None and lg.arch == "x86_64" and lg.e820:
+        # an x86 EFI boot always prints "efi: EFI vX.Y by …" (efi_systab_report_header) before the
+        # crash reservation; a log that holds the firmware's e820 map and no such line was booted by BIOS
+        efi_boot = False
+    facts["efi"] = efi_boot
+    if efi_boot_services:
+        facts["efi_memmap"] = True  # the boot-services memory is known (crashplan.placement)
 
     mm = MemoryMap(ram=ram, reserved=reserved_t, nomap=nomap, other=other, crash=crash, source=source)
     return Machine(

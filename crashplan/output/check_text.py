@@ -85,6 +85,7 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
                            + (f"; keeps using {format_size(report.cma)} of CMA until a crash" if report.cma else "")))
         else:
             con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
+        _print_placement(con, report)
     elif not o.accepted and not o.fadump and not report.ignored:
         con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
     if report.map_note and not report.ignored:
@@ -129,3 +130,15 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     for n in report.notes:
         con.print(Text(f"  note: {n}", style="dim"))
 
+
+
+def _print_placement(con: Console, report: CheckReport) -> None:
+    """One line with the band when the region's place is uncertain (x86: crashplan.placement)."""
+    p = report.placement
+    if p is None or p.exact:
+        return
+    from crashplan.placement import unknowns
+
+    con.print(Text(f"  placement uncertain: {p.band_start:#x}-{p.band_end:#x} (shown: {p.start:#x})",
+                   style="yellow"))
+    con.print(Text(f"    not shown: {', '.join(unknowns(p))}", style="dim"))

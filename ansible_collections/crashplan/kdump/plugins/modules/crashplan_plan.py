@@ -16,7 +16,7 @@ description:
   - The machine files are given as paths (O(snapshots)) or as their text (O(machines), e.g. the
     C(content) that M(crashplan.kdump.crashplan_snapshot) returns), so that nothing has to be copied
     before planning and check mode plans too.
-  - With O(dest) the plan is written there: C(crashkernel.txt) (the line, one line), C(fleet-plan.json)
+  - With O(dest) the plan is written in that directory, C(crashkernel.txt) (the line, one line), C(fleet-plan.json)
     (the C(crashplan/fleet@1) document) and C(machines/NAME.yaml) for each of O(machines). Nothing is
     written in check mode, or when the task fails.
   - The task fails when no line serves every machine (excluded ones aside), naming each machine that is

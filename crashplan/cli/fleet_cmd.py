@@ -1,0 +1,350 @@
+"""``crashplan fleet``: plan and check one crashkernel= line over many machine files.
+
+This module finds and reads the machine files (a process per CPU for large fleets), reports
+unreadable ones per file and hands the machines to the pure core :mod:`crashplan.fleet.core`.  The
+contract (options, JSON fields, exit codes) is in docs/fleet.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import click
+
+from crashplan.cli import ExitStatus
+
+__all__ = ["fleet", "find_snapshots", "load_snapshot"]
+
+_PARALLEL_MIN = 400  # fewer files than this are read in this process: starting workers costs more
+_CHUNK = 250
+_SEEN_MAX = 4096  # machines kept for reuse per process (a machine file's Machine is a few KiB)
+
+
+# ---------------------------------------------------------------------------------------------
+# finding and reading snapshots
+
+
+def find_snapshots(paths: Sequence[str]) -> Iterator[str]:
+    """Each path as given; directories walked recursively (sorted) for *.yaml and *.yml, hidden ones
+    skipped.  A path that does not exist is yielded as is: reading it reports the error."""
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in sorted(files):
+                    if f.endswith((".yaml", ".yml")) and not f.startswith("."):
+                        yield os.path.join(root, f)
+        else:
+            yield p
+
+
+# A machine file that differs from one already read only in its top-level ``name:`` (and
+# ``provenance:``) line describes the same machine: its Machine is reused with the new name.  Only a
+# plain one-line scalar is taken this way (anything else goes through the full, strict reader).
+_IDENTITY = re.compile(r'^(name|provenance): *("(?:[^"\\\n]|\\.)*"|[A-Za-z0-9_./@+-][^\n#&*!|>\'"{}\[\],]*)[ \t]*\n',
+                       re.MULTILINE)
+
+
+def _unquote(v: str) -> str | None:
+    v = v.strip()
+    if v.startswith('"'):
+        body = v[1:-1]
+        if "\\" in body:
+            return None  # escapes: let the full reader decode them
+        return body
+    return v
+
+
+class _Reader:
+    """Reads machine files, reusing the Machine of a file whose content (identity lines aside) was seen."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Any] = {}
+
+    def load(self, path: str) -> Any:
+        from crashplan.cli.probe import read_text
+        from crashplan.memmap.machine import load_machine
+
+        text = read_text(path)
+        ident: dict[str, str] = {}
+        stripped = None
+        if text.startswith(("schema:", "#")):
+            parts = []
+            pos = 0
+            for mt in _IDENTITY.finditer(text):
+                val = _unquote(mt.group(2))
+                if val is None or mt.group(1) in ident:
+                    parts = []
+                    break
+                ident[mt.group(1)] = val
+                parts.append(text[pos:mt.start()])
+                pos = mt.end()
+            else:
+                if ident:
+                    parts.append(text[pos:])
+                    stripped = "".join(parts)
+        if stripped is not None:
+            hit = self.seen.get(stripped)
+            if hit is not None:
+                from dataclasses import replace
+
+                return replace(hit, name=ident.get("name", hit.name), provenance=ident.get("provenance", hit.provenance))
+        m = load_machine(text, source=path)
+        if (stripped is not None and m.name == ident.get("name", m.name)
+                and m.provenance == ident.get("provenance", m.provenance)):
+            if len(self.seen) >= _SEEN_MAX:  # bounded memory: start over
+                self.seen.clear()
+            self.seen[stripped] = m
+        return m
+
+
+def load_snapshot(reader: _Reader, path: str) -> Any:
+    """(Entry or FleetError) for one path."""
+    from crashplan.errors import InputError
+    from crashplan.fleet.core import Entry, FleetError
+
+    try:
+        m = reader.load(path)
+    except InputError as e:
+        return FleetError(file=path, message=e.message, line=e.line, column=e.column)
+    name = m.name or os.path.splitext(os.path.basename(path))[0]
+    return Entry(name=name, file=path, machine=m)
+
+
+# ---------------------------------------------------------------------------------------------
+# workers (check): each reads its files and replays the line, returning small verdicts
+
+
+_W: dict[str, Any] = {}
+
+
+def _init_worker(params: str, exclude: tuple[str, ...]) -> None:
+    from crashplan.fleet.core import Cache
+
+    _W.update(params=params, exclude=exclude, cache=Cache(), reader=_Reader())
+
+
+def _check_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
+    from crashplan.fleet.core import FleetError, is_excluded, judge
+    from crashplan.memmap.model import paused_gc
+
+    out = []
+    with paused_gc():
+        for i, path in chunk:
+            got = load_snapshot(_W["reader"], path)
+            if not isinstance(got, FleetError):
+                got = judge(_W["params"], got, cache=_W["cache"], excluded=is_excluded(got, _W["exclude"]))
+            out.append((i, got))
+    return out
+
+
+def _jobs(n_files: int, jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, jobs)
+    if n_files < _PARALLEL_MIN:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+class _Progress:
+    """A progress bar on stderr (rich, imported only here) when asked or when stderr is a terminal."""
+
+    def __init__(self, total: int, label: str, enabled: bool | None) -> None:
+        self.bar: Any = None
+        on = sys.stderr.isatty() if enabled is None else enabled
+        if on and total > 0:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task(label, total=total)
+            self.bar.start()
+
+    def advance(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: int | None,
+               progress: _Progress) -> tuple[list[Any], list[Any]]:
+    from crashplan.fleet.core import FleetError
+
+    indexed = list(enumerate(files))
+    chunks = [indexed[i:i + _CHUNK] for i in range(0, len(indexed), _CHUNK)]
+    results: list[Any] = [None] * len(files)
+    n = _jobs(len(files), jobs)
+    if n == 1:
+        _init_worker(params, exclude)
+        for c in chunks:
+            for i, r in _check_chunk(c):
+                results[i] = r
+            progress.advance(len(c))
+    else:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        with ctx.Pool(n, initializer=_init_worker, initargs=(params, exclude)) as pool:
+            for part in pool.imap_unordered(_check_chunk, chunks):
+                for i, r in part:
+                    results[i] = r
+                progress.advance(len(part))
+    verdicts = [r for r in results if not isinstance(r, FleetError)]
+    errors = [r for r in results if isinstance(r, FleetError)]
+    return verdicts, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+
+def _write(text: str, output: str | None, color: bool = False) -> None:
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if output is None:
+        click.echo(text, nl=False, color=color)
+        return
+    from crashplan.cli.snapshot_cmd import write_atomic
+
+    write_atomic(output, text)
+
+
+def _render(report: Any, fmt: str, width: int, color: bool, exclude: tuple[str, ...], snapshots: Sequence[str]) -> str:
+    if fmt == "json":
+        import json
+
+        return json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n"
+    if fmt == "csv":
+        from crashplan.fleet.render import render_csv
+
+        return render_csv(report)
+    from crashplan.fleet.render import render_text
+
+    return render_text(report, width=width, color=color, snapshots=snapshots, exclude=exclude)
+
+
+def _common(f: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in reversed((
+        click.option("--exclude", multiple=True, metavar="PATTERN",
+                     help="Leave out machines whose name or file matches this shell pattern (repeatable)."),
+        click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+                     show_default=True),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+                     help="Write the report to this file (atomically) instead of stdout."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True),
+        click.option("--progress/--no-progress", default=None,
+                     help="A progress bar on stderr (default: when stderr is a terminal)."),
+        click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
+                     help="Processes reading and replaying machine files (default: one per CPU for large fleets)."),
+        click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True),
+    )):
+        f = opt(f)
+    return f
+
+
+def _finish(report: Any, *, fmt: str, output: str | None, color: str, width: int | None,
+            exclude: tuple[str, ...], snapshots: Sequence[str]) -> int:
+    use_color = color == "always" or (color == "auto" and output is None and fmt == "text"
+                                      and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    if width is None:
+        import shutil
+
+        width = min(max(shutil.get_terminal_size((80, 24)).columns, 40), 100) if sys.stdout.isatty() else 80
+    if fmt != "text":
+        for e in report.errors:
+            click.echo(f"crashplan: error: {e}", err=True)
+    _write(_render(report, fmt, width, use_color, exclude, snapshots), output, color=use_color)
+    return int(report.exit_status)
+
+
+def _files(snapshots: Sequence[str]) -> list[str]:
+    files = list(find_snapshots(snapshots))
+    if not files:
+        raise click.UsageError("no machine files found (*.yaml or *.yml) in " + ", ".join(snapshots))
+    return files
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def fleet() -> None:
+    """Plan and check one crashkernel= line over many machines (machine files from `crashplan snapshot`).
+
+    Exit status: 0 every machine is served; 1 a machine is not (or no line); 2 usage error, or a
+    machine file could not be read (the rest are still planned or checked and reported).
+    """
+
+
+@fleet.command("plan")
+@click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT...")
+@click.option("--max-ranges", type=click.IntRange(1, 16), default=6, show_default=True,
+              help="At most this many ranges in the planned line.")
+@click.option("--no-cma", is_flag=True, help="Do not look for the CMA variant.")
+@_common
+def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude: tuple[str, ...], fmt: str,
+             output: str | None, color: str, progress: bool | None, jobs: int | None, width: int | None) -> int:
+    """Find the crashkernel= line that serves every machine and loses the least memory.
+
+    SNAPSHOT is a machine file or a directory of them (*.yaml, *.yml, searched recursively). Each
+    machine's need is `crashplan suggest --machine FILE`'s; the line is replayed on every machine with
+    its own kernel release, architecture and memory map. Machines that cannot be served are named.
+    """
+    from crashplan.fleet.core import Cache, Entry, FleetError
+    from crashplan.fleet.core import plan as run_plan
+    from crashplan.memmap.model import paused_gc
+
+    del jobs  # planning reads in this process (the plan needs every machine at once)
+    files = _files(snapshots)
+    bar = _Progress(2 * len(files), "planning", progress)
+    reader = _Reader()
+    entries: list[Any] = []
+    errors: list[Any] = []
+    try:
+        with paused_gc():
+            for path in files:
+                got = load_snapshot(reader, path)
+                (errors if isinstance(got, FleetError) else entries).append(got)
+                bar.advance()
+            assert all(isinstance(e, Entry) for e in entries)
+            report = run_plan(entries, max_ranges=max_ranges, exclude=exclude, cma=not no_cma, errors=errors,
+                              cache=Cache(), progress=bar.advance)
+    finally:
+        bar.close()
+    return _finish(report, fmt=fmt, output=output, color=color, width=width, exclude=exclude, snapshots=snapshots)
+
+
+@fleet.command("check")
+@click.argument("params", metavar='"crashkernel=..."')
+@click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT...")
+@_common
+def check_cmd(params: str, snapshots: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: str | None,
+              color: str, progress: bool | None, jobs: int | None, width: int | None) -> int:
+    """Replay one crashkernel= line on every machine and say which fail, grouped by cause.
+
+    The line replaces the crashkernel= parameters of each machine's command line and is parsed and
+    placed with the machine's own kernel release, architecture and memory map. A machine fails when
+    the kernel reserves nothing, reserves less than its kdump needs (suggest's model), the region
+    cannot be placed, the kernel cannot run kdump, or its memory layout is unknown.
+    """
+    from crashplan.cmdline import split_params
+    from crashplan.fleet.core import FleetReport
+
+    if not any(p.name == "crashkernel" for p in split_params(params)):
+        raise click.UsageError(f"expected crashkernel= parameters as the first argument, got {params!r}")
+    files = _files(snapshots)
+    bar = _Progress(len(files), "checking", progress)
+    try:
+        verdicts, errors = _run_check(params, files, exclude, jobs, bar)
+    finally:
+        bar.close()
+    report = FleetReport(command="check", cmdline=params, verdicts=tuple(verdicts), errors=tuple(errors))
+    return _finish(report, fmt=fmt, output=output, color=color, width=width, exclude=exclude, snapshots=snapshots)

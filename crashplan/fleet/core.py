@@ -316,6 +316,10 @@ def _judge(params: str, m: Machine, ram: int, cache: Cache | None) -> dict[str, 
         msgs = "; ".join(dict.fromkeys(x.text for x in o.messages if x.level in ("err", "warn", "error", "warning")))
         if not msgs:
             msgs = "; ".join(dict.fromkeys(x.text for x in o.messages))
+        if not msgs:
+            msgs = "; ".join(dict.fromkeys(d.message for d in rep.diagnoses if d.severity == "error"))
+        if not msgs and o.errno_name:
+            msgs = f"the parser returns {o.errno_name}"
         sel = f" for {format_size(ram)} of RAM" if o.accepted else ""
         out.update(status="reserves-nothing",
                    reason=(f"the kernel reserves nothing{sel}" + (f" ({msgs})" if msgs else "")))
@@ -642,9 +646,10 @@ def plan(entries: Sequence[Entry], *, max_ranges: int = 6, exclude: Sequence[str
        left out of the sizing and named.
     3. The others' (effective RAM, need) points are split into at most ``max_ranges`` ranges that
        minimise the memory reserved over the fleet (exact dynamic programme over the distinct RAM sizes).
-    4. The line is replayed on every machine (:func:`judge`); if some cannot place it, one size with
-       ``,high`` (and ``crashkernel=72M,low`` where every kernel reads it) is tried too, and the line
-       that fails on the fewest machines, then loses the least, wins.
+    4. The line is replayed on every machine (:func:`judge`), and so are one size with ``,high`` and
+       that size with ``crashkernel=72M,low`` (where every kernel reads them: range syntax takes no
+       suffix); the line that fails on the fewest machines, then loses the least (the low region the
+       kernel adds included), wins.  72M is suggest's low region (64M SWIOTLB + 8M; SUSE's MinLow).
     5. The CMA variant: the classic part planned the same way over the CMA plans' classic parts, plus
        one ``crashkernel=X,cma`` (``,cma`` takes no ranges: its value is parsed with RAM 0) of the
        largest CMA part; offered only when every served machine's kernel reserves ``,cma`` and suggest
@@ -692,12 +697,13 @@ def plan(entries: Sequence[Entry], *, max_ranges: int = 6, exclude: Sequence[str
     for i, (line, ranges) in enumerate(candidates):
         vs = replay(line)
         tried.append((_fails(vs), sum(v.lost for v in vs if v.status != "excluded"), i, line, ranges, vs))
-        if i == 0 and _fails(vs) == len(active) - len(served):
-            break  # the range line serves every machine that can be served: the fixed ,high sizes lose more
     if tried:
         _, _, i, line, ranges, vs = min(tried, key=lambda t: (t[0], t[1], t[2]))
-        if i > 0:
+        if i > 0 and tried[0][0] > min(t[0] for t in tried):
             notes.append(f"{candidates[0][0]} cannot be placed on every machine; {line} can be on more")
+        elif i > 0:
+            notes.append(f"{line} loses less than {candidates[0][0]}: the region lands above 4 GiB anyway "
+                         "and 72M (64M SWIOTLB + 8M) is enough for the low region the kernel adds")
         classic_v = Variant(name="classic", cmdline=line, ranges=ranges, verdicts=vs)
     else:
         classic_v = Variant(name="classic", cmdline=None, refused="no machine can be served",

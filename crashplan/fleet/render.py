@@ -44,11 +44,11 @@ def _style(text: str, color: bool, **kw: object) -> str:
     return click.style(text, **kw)  # type: ignore[arg-type]
 
 
-def _wrap(text: str, width: int, indent: str) -> list[str]:
+def _wrap(text: str, width: int, indent: str, *, long_words: bool = True) -> list[str]:
     import textwrap
 
     return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
-                         break_on_hyphens=False, break_long_words=True) or [indent]
+                         break_on_hyphens=False, break_long_words=long_words) or [indent]
 
 
 def _shell_lines(words: Sequence[str], width: int) -> list[str]:
@@ -87,7 +87,10 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
                              width, ""))
     else:
         out.append(_style(r.cmdline or "", color, bold=True))
-        if not failed:
+        if not failed and r.errors:
+            out.extend(_wrap(f"INCOMPLETE: the {n} machines read reserve what their kdump needs, but "
+                             f"{len(r.errors)} machine file(s) could not be read.", width, ""))
+        elif not failed:
             out.append(_style(f"OK: all {n} machines reserve what their kdump needs.", color, fg="green"))
         else:
             out.append(_style(f"FAIL: {len(failed)} of {n} machines are not served.", color, fg="red", bold=True))
@@ -96,7 +99,7 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
     if r.errors:
         out.append(_style(f"{len(r.errors)} machine file(s) could not be read (exit status 2):", color, fg="red"))
         for e in r.errors[:20]:
-            out.extend(_wrap(str(e), width, "  "))
+            out.extend(_wrap(str(e), width, "  ", long_words=False))
         if len(r.errors) > 20:
             out.append(f"  … and {len(r.errors) - 20} more (--format json lists them all)")
     if t["default"] is not None and n:

@@ -1,0 +1,232 @@
+"""The crashplan.kdump collection run by the real ansible-core (the ``test`` extra installs it).
+
+Each test runs ``ansible-playbook`` from this interpreter's environment as a subprocess, exactly as
+docs/ansible.md tells a user to (from the repository's top directory, the example inventory and
+playbook, the collection found through ``examples/ansible/collections``), with ANSIBLE_HOME, the local
+temporary directory and the configuration file isolated in ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+INVENTORY = "examples/ansible/inventory.ini"
+PLAYBOOK = "examples/ansible/site.yml"
+# the local hosts of the example inventory and the machine file each one stands for
+HOSTS = {
+    "vm-2g": "x86_64-vm-2g.yaml",
+    "qemu-4g": "x86_64-qemu-4g.yaml",
+    "server-16g": "x86_64-server-16g.yaml",
+    "laptop-16g": "x86_64-laptop-16g.yaml",
+    "host-1t": "x86_64-host-1t.yaml",
+}
+MODULES = ["crashplan_snapshot", "crashplan_check", "crashplan_plan", "crashplan_apply"]
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    assert path.exists(), f"{path} is missing: ansible-core is part of the test extra (pip install -e '.[test]')"
+    return str(path)
+
+
+@pytest.fixture
+def ansible_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a CI job, with nothing of the user's Ansible setup leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_") and k not in ("PY_COLORS", "FORCE_COLOR")}
+    (tmp_path / "ansible-home").mkdir()
+    (tmp_path / "ansible-tmp").mkdir()
+    (tmp_path / "ansible.cfg").write_text("[defaults]\n", encoding="utf-8")
+    env.update(
+        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+        ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"),  # an /etc/ansible/ansible.cfg must not change the run
+        ANSIBLE_NOCOLOR="1",
+        CI="true",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    return env
+
+
+def _playbook(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([_tool("ansible-playbook"), "-i", INVENTORY, PLAYBOOK, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+
+
+def _task(out: str, title: str) -> str:
+    """The lines of one task's section of the default callback's output."""
+    m = re.search(r"^TASK \[[^\]]*" + re.escape(title) + r"[^\]]*\] \**\n(.*?)(?=^TASK \[|^PLAY RECAP)", out, re.M | re.S)
+    assert m, f"no task {title!r} in:\n{out}"
+    return m.group(1)
+
+
+def _recap(out: str) -> dict[str, dict[str, int]]:
+    recap = out[out.index("PLAY RECAP"):]
+    rows = {}
+    for host, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", recap, re.M):
+        rows[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
+    return rows
+
+
+def _run_check(*args: str) -> dict:
+    r = subprocess.run([sys.executable, "-m", "crashplan", *args], cwd=ROOT, capture_output=True, text=True)
+    return json.loads(r.stdout)
+
+
+def test_the_example_plans_one_line_checks_it_on_every_host_and_applies_nothing(
+        tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    out_dir = tmp_path / "plan"
+    r = _playbook(ansible_env, "-e", f"crashplan_output_dir={out_dir}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+
+    # the plan: one line, the crashplan/fleet@1 document, the machine files gathered from the hosts
+    line_file = out_dir / "crashkernel.txt"
+    text = line_file.read_text(encoding="utf-8")
+    assert text.endswith("\n") and text.count("\n") == 1
+    line = text.strip()
+    assert line.startswith("crashkernel=")
+    doc = json.loads((out_dir / "fleet-plan.json").read_text(encoding="utf-8"))
+    assert doc["schema"] == "crashplan/fleet@1" and doc["command"] == "plan"
+    assert doc["cmdline"] == line and doc["exit_status"] == 0
+    assert sorted(m["name"] for m in doc["machines"]) == sorted(HOSTS)
+    for m in doc["machines"]:
+        assert m["ok"] and m["reserves"] and m["needed"] and m["size"] >= m["needed"], m
+        assert m["file"] == str(out_dir / "machines" / f"{m['name']}.yaml")
+    assert sorted(p.name for p in (out_dir / "machines").iterdir()) == sorted(f"{h}.yaml" for h in HOSTS)
+
+    # the machine file each host returned is its example machine, renamed after the host
+    for host, example in HOSTS.items():
+        gathered = _run_check("check", line, "--machine", str(out_dir / "machines" / f"{host}.yaml"), "--format", "json")
+        original = _run_check("check", line, "--machine", f"examples/{example}", "--format", "json")
+        assert gathered["reservations"] == original["reservations"] != []
+
+    # the output says where the plan is, and the line
+    plan_section = _task(r.stdout, "Show the plan")
+    assert f"wrote the plan to {line_file}" in plan_section
+    assert f"crashplan: {line}" in plan_section
+
+    # every host's check passed, and the apply step was skipped on every host
+    check = _task(r.stdout, "Check the line on the host")
+    apply = _task(r.stdout, "Apply the line")
+    for host in HOSTS:
+        assert re.search(rf"^ok: \[{re.escape(host)}\]", check, re.M), check
+        assert re.search(rf"^skipping: \[{re.escape(host)}\]", apply, re.M), apply
+    recap = _recap(r.stdout)
+    assert sorted(recap) == sorted(HOSTS)
+    assert all(row["failed"] == 0 and row["unreachable"] == 0 for row in recap.values()), recap
+    # the only change is the plan written on the controller (reported by the host that ran it once)
+    assert sum(row["changed"] for row in recap.values()) == 1, recap
+
+
+def test_check_mode_plans_and_checks_but_writes_nothing(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    out_dir = tmp_path / "plan"
+    r = _playbook(ansible_env, "--check", "-e", f"crashplan_output_dir={out_dir}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not out_dir.exists()
+    assert f"would write the plan to {out_dir / 'crashkernel.txt'}" in _task(r.stdout, "Show the plan")
+    check = _task(r.stdout, "Check the line on the host")
+    assert all(re.search(rf"^ok: \[{re.escape(h)}\]", check, re.M) for h in HOSTS), check
+
+
+def test_a_line_too_small_for_one_host_fails_that_host_only(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    line = "crashkernel=128M"
+    hosts = ["vm-2g", "qemu-4g"]
+    verdicts = {h: _run_check("fleet", "check", line, f"examples/{HOSTS[h]}", "--format", "json")["machines"][0]
+                for h in hosts}
+    # crashplan's own verdicts: 128M is too little for the 2 GiB RHEL guest, enough for the 4 GiB Debian one
+    assert verdicts["vm-2g"]["status"] == "too-small" and verdicts["qemu-4g"]["ok"], verdicts
+    r = _playbook(ansible_env, "--check", "--limit", ",".join(hosts), "-e", f"crashplan_line={line}",
+                  "-e", f"crashplan_output_dir={tmp_path / 'x'}")
+    assert r.returncode == 2, r.stdout + r.stderr  # ansible-playbook: a host failed
+    check = _task(r.stdout, "Check the line on the host")
+    m = re.search(r"^fatal: \[vm-2g\]: FAILED! => (.*)$", check, re.M)
+    assert m, check
+    result = json.loads(m.group(1))
+    assert result["status"] == "too-small" and result["reason"] == verdicts["vm-2g"]["reason"]
+    assert result["size"] == 128 << 20 and result["needed"] == verdicts["vm-2g"]["needed"] > result["size"]
+    assert result["reserves"] and result["reservations"][0]["size"] == 128 << 20
+    assert re.search(r"^ok: \[qemu-4g\]", check, re.M), check
+    assert {h for h, row in _recap(r.stdout).items() if row["failed"]} == {"vm-2g"}
+    assert not (tmp_path / "x").exists()
+
+
+def _fake_grubby(directory: Path, state: Path) -> None:
+    """A grubby that keeps one boot entry's arguments in ``state`` (the real one edits BLS entries)."""
+    script = directory / "grubby"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"STATE='{state}'\n"
+        'echo "$@" >> "$STATE.calls"\n'
+        'case "$1" in\n'
+        '  --info=ALL) printf \'index=0\\nkernel="/boot/vmlinuz"\\nargs="%s"\\n\' "$(cat "$STATE")" ;;\n'
+        '  --update-kernel=ALL)\n'
+        '    new=$(echo "${2#--args=}")\n'
+        '    old=$(cat "$STATE" | tr " " "\\n" | grep -v "^crashkernel=" | tr "\\n" " ")\n'
+        '    printf "%s%s" "$old" "$new" > "$STATE" ;;\n'
+        "  *) exit 64 ;;\n"
+        "esac\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    state.write_text("ro quiet crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M", encoding="utf-8")
+
+
+def test_apply_runs_the_boot_loader_tool_once_and_only_when_asked(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    state = tmp_path / "entry-args"
+    _fake_grubby(fake, state)
+    env = dict(ansible_env, PATH=f"{fake}{os.pathsep}{ansible_env['PATH']}")
+    # the line the example plans (the first test runs the planning through Ansible)
+    line = _run_check("fleet", "plan", *(f"examples/{f}" for f in HOSTS.values()), "--format", "json")["cmdline"]
+    assert line.startswith("crashkernel=")
+    args = ["--limit", "qemu-4g", "-e", f"crashplan_line={line}", "-e", "crashplan_apply=true",
+            "-e", "crashplan_apply_method=grubby"]
+
+    # check mode: grubby is only asked what the entries hold
+    r = _playbook(env, "--check", *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^changed: \[qemu-4g\]", _task(r.stdout, "Apply the line"), re.M)
+    assert (tmp_path / "entry-args.calls").read_text(encoding="utf-8").split("\n") == ["--info=ALL", ""]
+    assert "crashkernel=1G-4G" in state.read_text(encoding="utf-8")
+
+    r = _playbook(env, *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert state.read_text(encoding="utf-8") == f"ro quiet {line}"
+    calls = (tmp_path / "entry-args.calls").read_text(encoding="utf-8").splitlines()
+    assert calls == ["--info=ALL", "--info=ALL", f"--update-kernel=ALL --args={line}", "--info=ALL"]
+
+    # applied already: the entries are read and nothing changes
+    r = _playbook(env, *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^ok: \[qemu-4g\]", _task(r.stdout, "Apply the line"), re.M)
+    assert _recap(r.stdout)["qemu-4g"]["changed"] == 0
+    assert (tmp_path / "entry-args.calls").read_text(encoding="utf-8").splitlines()[4:] == ["--info=ALL"]
+
+
+def test_ansible_doc_reads_every_module_and_the_role(ansible_env: dict[str, str]) -> None:
+    env = dict(ansible_env, ANSIBLE_COLLECTIONS_PATH=str(ROOT))
+    r = subprocess.run([_tool("ansible-doc"), "--json", *(f"crashplan.kdump.{m}" for m in MODULES)], cwd=ROOT,
+                       env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert r.returncode == 0, r.stderr
+    docs = json.loads(r.stdout)
+    assert sorted(docs) == sorted(f"crashplan.kdump.{m}" for m in MODULES)
+    for name, doc in docs.items():
+        assert doc["doc"]["attributes"]["check_mode"]["support"] == "full", name
+        assert doc["return"] and doc["examples"], name
+    assert "crashplan_bin" in docs["crashplan.kdump.crashplan_check"]["doc"]["options"]
+    r = subprocess.run([_tool("ansible-doc"), "-t", "role", "--json", "crashplan.kdump.crashkernel"], cwd=ROOT,
+                       env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert r.returncode == 0, r.stderr
+    role = json.loads(r.stdout)["crashplan.kdump.crashkernel"]
+    assert role["entry_points"]["main"]["options"]["crashplan_apply"]["default"] is False

@@ -54,6 +54,9 @@ def ansible_env(tmp_path: Path) -> dict[str, str]:
         CI="true",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
+    effective = next((env[k] for k in ("LC_ALL", "LC_CTYPE", "LANG") if env.get(k)), "C")
+    if "utf8" not in effective.lower().replace("-", ""):
+        env["LC_ALL"] = "C.UTF-8"  # ansible-core refuses to start without a UTF-8 locale
     return env
 
 

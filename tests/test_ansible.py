@@ -124,6 +124,11 @@ def test_the_example_plans_one_line_checks_it_on_every_host_and_applies_nothing(
     for host in HOSTS:
         assert re.search(rf"^ok: \[{re.escape(host)}\]", check, re.M), check
         assert re.search(rf"^skipping: \[{re.escape(host)}\]", apply, re.M), apply
+    shown = _task(r.stdout, "Show the check")
+    for m in doc["machines"]:
+        said = re.search(r'^ok: \[' + re.escape(m["name"]) + r'\] => \{\n\s+"msg": "(.*)"\n\}', shown, re.M)
+        assert said, shown
+        assert said.group(1) == f"reserves {m['size'] >> 20}M (needs {m['needed'] >> 20}M), production loses {m['lost'] >> 20}M"
     recap = _recap(r.stdout)
     assert sorted(recap) == sorted(HOSTS)
     assert all(row["failed"] == 0 and row["unreachable"] == 0 for row in recap.values()), recap

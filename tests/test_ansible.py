@@ -146,31 +146,12 @@ def test_check_mode_plans_and_checks_but_writes_nothing(tmp_path: Path, ansible_
     assert all(re.search(rf"^ok: \[{re.escape(h)}\]", check, re.M) for h in HOSTS), check
 
 
-def test_a_line_too_small_for_one_host_fails_that_host_only(tmp_path: Path, ansible_env: dict[str, str]) -> None:
-    line = "crashkernel=128M"
-    hosts = ["vm-2g", "qemu-4g"]
-    verdicts = {h: _run_check("fleet", "check", line, f"examples/{HOSTS[h]}", "--format", "json")["machines"][0]
-                for h in hosts}
-    # crashplan's own verdicts: 128M is too little for the 2 GiB RHEL guest, enough for the 4 GiB Debian one
-    assert verdicts["vm-2g"]["status"] == "too-small" and verdicts["qemu-4g"]["ok"], verdicts
-    r = _playbook(ansible_env, "--check", "--limit", ",".join(hosts), "-e", f"crashplan_line={line}",
-                  "-e", f"crashplan_output_dir={tmp_path / 'x'}")
-    assert r.returncode == 2, r.stdout + r.stderr  # ansible-playbook: a host failed
-    check = _task(r.stdout, "Check the line on the host")
-    m = re.search(r"^fatal: \[vm-2g\]: FAILED! => (.*)$", check, re.M)
-    assert m, check
-    result = json.loads(m.group(1))
-    assert result["status"] == "too-small" and result["reason"] == verdicts["vm-2g"]["reason"]
-    assert result["size"] == 128 << 20 and result["needed"] == verdicts["vm-2g"]["needed"] > result["size"]
-    assert result["reserves"] and result["reservations"][0]["size"] == 128 << 20
-    assert re.search(r"^ok: \[qemu-4g\]", check, re.M), check
-    assert {h for h, row in _recap(r.stdout).items() if row["failed"]} == {"vm-2g"}
-    assert not (tmp_path / "x").exists()
-
-
-def _fake_grubby(directory: Path, state: Path) -> None:
-    """A grubby that keeps one boot entry's arguments in ``state`` (the real one edits BLS entries)."""
-    script = directory / "grubby"
+def _fake_grubby(tmp_path: Path) -> Path:
+    """A grubby in ``tmp_path/bin`` that keeps one boot entry's arguments in a file (returned) and
+    records its calls next to it (the real one edits BLS entries)."""
+    (tmp_path / "bin").mkdir()
+    state = tmp_path / "entry-args"
+    script = tmp_path / "bin" / "grubby"
     script.write_text(
         "#!/bin/sh\n"
         f"STATE='{state}'\n"
@@ -187,39 +168,69 @@ def _fake_grubby(directory: Path, state: Path) -> None:
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     state.write_text("ro quiet crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M", encoding="utf-8")
+    return state
 
 
-def test_apply_runs_the_boot_loader_tool_once_and_only_when_asked(tmp_path: Path, ansible_env: dict[str, str]) -> None:
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    state = tmp_path / "entry-args"
-    _fake_grubby(fake, state)
-    env = dict(ansible_env, PATH=f"{fake}{os.pathsep}{ansible_env['PATH']}")
+def _calls(state: Path) -> list[str]:
+    calls = state.with_name(state.name + ".calls")
+    return calls.read_text(encoding="utf-8").splitlines() if calls.exists() else []
+
+
+def test_check_mode_with_apply_asked_fails_a_host_the_line_is_too_small_for_and_applies_nothing(
+        tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    line = "crashkernel=128M"
+    hosts = ["vm-2g", "qemu-4g"]
+    verdicts = {h: _run_check("fleet", "check", line, f"examples/{HOSTS[h]}", "--format", "json")["machines"][0]
+                for h in hosts}
+    # crashplan's own verdicts: 128M is too little for the 2 GiB RHEL guest, enough for the 4 GiB Debian one
+    assert verdicts["vm-2g"]["status"] == "too-small" and verdicts["qemu-4g"]["ok"], verdicts
+    state = _fake_grubby(tmp_path)
+    env = dict(ansible_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{ansible_env['PATH']}")
+    r = _playbook(env, "--check", "--limit", ",".join(hosts), "-e", f"crashplan_line={line}",
+                  "-e", "crashplan_apply=true", "-e", "crashplan_apply_method=grubby",
+                  "-e", f"crashplan_output_dir={tmp_path / 'x'}")
+    assert r.returncode == 2, r.stdout + r.stderr  # ansible-playbook: a host failed
+    check = _task(r.stdout, "Check the line on the host")
+    m = re.search(r"^fatal: \[vm-2g\]: FAILED! => (.*)$", check, re.M)
+    assert m, check
+    result = json.loads(m.group(1))
+    assert result["status"] == "too-small" and result["reason"] == verdicts["vm-2g"]["reason"]
+    assert result["size"] == 128 << 20 and result["needed"] == verdicts["vm-2g"]["needed"] > result["size"]
+    assert result["reserves"] and result["reservations"][0]["size"] == 128 << 20
+    assert re.search(r"^ok: \[qemu-4g\]", check, re.M), check
+    assert {h for h, row in _recap(r.stdout).items() if row["failed"]} == {"vm-2g"}
+    assert not (tmp_path / "x").exists()
+
+    # the failed host never reaches the apply step; in check mode the served one only reads its entries
+    apply = _task(r.stdout, "Apply the line")
+    assert "vm-2g" not in apply
+    assert re.search(r"^changed: \[qemu-4g\]", apply, re.M), apply
+    assert _calls(state) == ["--info=ALL"]
+    assert state.read_text(encoding="utf-8") == "ro quiet crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"
+
+
+def test_apply_runs_the_boot_loader_tool_once(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    state = _fake_grubby(tmp_path)
+    env = dict(ansible_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{ansible_env['PATH']}")
     # the line the example plans (the first test runs the planning through Ansible)
     line = _run_check("fleet", "plan", *(f"examples/{f}" for f in HOSTS.values()), "--format", "json")["cmdline"]
     assert line.startswith("crashkernel=")
     args = ["--limit", "qemu-4g", "-e", f"crashplan_line={line}", "-e", "crashplan_apply=true",
             "-e", "crashplan_apply_method=grubby"]
 
-    # check mode: grubby is only asked what the entries hold
-    r = _playbook(env, "--check", *args)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert re.search(r"^changed: \[qemu-4g\]", _task(r.stdout, "Apply the line"), re.M)
-    assert (tmp_path / "entry-args.calls").read_text(encoding="utf-8").split("\n") == ["--info=ALL", ""]
-    assert "crashkernel=1G-4G" in state.read_text(encoding="utf-8")
-
     r = _playbook(env, *args)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^changed: \[qemu-4g\]", _task(r.stdout, "Apply the line"), re.M)
     assert state.read_text(encoding="utf-8") == f"ro quiet {line}"
-    calls = (tmp_path / "entry-args.calls").read_text(encoding="utf-8").splitlines()
-    assert calls == ["--info=ALL", "--info=ALL", f"--update-kernel=ALL --args={line}", "--info=ALL"]
+    assert _calls(state) == ["--info=ALL", f"--update-kernel=ALL --args={line}", "--info=ALL"]
 
     # applied already: the entries are read and nothing changes
     r = _playbook(env, *args)
     assert r.returncode == 0, r.stdout + r.stderr
     assert re.search(r"^ok: \[qemu-4g\]", _task(r.stdout, "Apply the line"), re.M)
     assert _recap(r.stdout)["qemu-4g"]["changed"] == 0
-    assert (tmp_path / "entry-args.calls").read_text(encoding="utf-8").splitlines()[4:] == ["--info=ALL"]
+    assert _calls(state)[3:] == ["--info=ALL"]
+    assert state.read_text(encoding="utf-8") == f"ro quiet {line}"
 
 
 def test_ansible_doc_reads_every_module_and_the_role(ansible_env: dict[str, str]) -> None:

@@ -233,6 +233,53 @@ def test_apply_runs_the_boot_loader_tool_once(tmp_path: Path, ansible_env: dict[
     assert state.read_text(encoding="utf-8") == f"ro quiet {line}"
 
 
+def _adhoc(env: dict[str, str], module: str, args: dict, *options: str) -> tuple[str, dict]:
+    """One module on the implicit localhost (``ansible localhost -m``): its state and its result."""
+    env = dict(env, ANSIBLE_COLLECTIONS_PATH=str(ROOT))
+    r = subprocess.run([_tool("ansible"), "localhost", "-m", f"crashplan.kdump.{module}", "-a", json.dumps(args),
+                        *options], cwd=ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                       timeout=120)
+    m = re.search(r"^localhost \| (\S+!?) => (\{.*\})\s*$", r.stdout, re.M | re.S)
+    assert m, r.stdout + r.stderr
+    return m.group(1), json.loads(m.group(2))
+
+
+def test_plan_names_a_machine_no_line_serves_and_writes_nothing(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    files = [str(ROOT / "examples" / "x86_64-microvm-24g.yaml"), str(ROOT / "examples" / "x86_64-vm-2g.yaml")]
+    fleet = _run_check("fleet", "plan", *files, "--format", "json")
+    (unserved,) = fleet["plan"]["unserved"]
+    state, result = _adhoc(ansible_env, "crashplan_plan", {"snapshots": files, "dest": str(tmp_path / "plan")})
+    assert state == "FAILED!"
+    assert f"{unserved['name']}: {unserved['reason']}" in result["msg"]
+    assert result["cmdline"] == fleet["cmdline"]
+    assert not (tmp_path / "plan").exists()
+
+    # left out, it no longer stands in the way; the plan records it as excluded
+    state, result = _adhoc(ansible_env, "crashplan_plan", {"snapshots": files, "dest": str(tmp_path / "plan"),
+                                                            "exclude": [unserved["name"]]})
+    assert state == "CHANGED", result
+    written = json.loads((tmp_path / "plan" / "fleet-plan.json").read_text(encoding="utf-8"))
+    assert {m["name"]: m["status"] for m in written["machines"]}[unserved["name"]] == "excluded"
+    assert (tmp_path / "plan" / "crashkernel.txt").read_text(encoding="utf-8") == written["cmdline"] + "\n"
+
+
+def test_snapshot_keeps_its_file_only_outside_check_mode_and_only_when_it_changes(
+        tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    dest = tmp_path / "machine.yaml"
+    args = {"machine": str(ROOT / "examples" / "x86_64-qemu-4g.yaml"), "name": "db1", "dest": str(dest)}
+    state, result = _adhoc(ansible_env, "crashplan_snapshot", args, "--check")
+    assert state == "CHANGED" and not dest.exists()
+    ram = _run_check("check", "crashkernel=64M", "--machine", args["machine"], "--format", "json")["system_ram"]
+    assert result["machine"] == {"name": "db1", "arch": "x86_64", "kernel": "7.3.4+deb13-amd64",
+                                 "layout_known": True, "system_ram": ram}
+    assert result["ansible_facts"]["crashplan_machine"]["content"] == result["content"]
+    state, result = _adhoc(ansible_env, "crashplan_snapshot", args)
+    assert state == "CHANGED" and dest.read_text(encoding="utf-8") == result["content"]
+    assert 'name: "db1"' in result["content"]
+    state, result = _adhoc(ansible_env, "crashplan_snapshot", args)
+    assert state == "SUCCESS"
+
+
 def test_ansible_doc_reads_every_module_and_the_role(ansible_env: dict[str, str]) -> None:
     env = dict(ansible_env, ANSIBLE_COLLECTIONS_PATH=str(ROOT))
     r = subprocess.run([_tool("ansible-doc"), "--json", *(f"crashplan.kdump.{m}" for m in MODULES)], cwd=ROOT,

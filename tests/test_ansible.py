@@ -280,6 +280,18 @@ def test_snapshot_keeps_its_file_only_outside_check_mode_and_only_when_it_change
     assert state == "SUCCESS"
 
 
+def test_check_without_a_machine_file_probes_the_host_it_runs_on(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    """The answer depends on the machine the tests run on: it must be crashplan's own for this machine."""
+    line = "crashkernel=256M"
+    subprocess.run([sys.executable, "-m", "crashplan", "snapshot", "-o", str(tmp_path / "here.yaml")], check=True,
+                   capture_output=True)
+    expected = _run_check("fleet", "check", line, str(tmp_path / "here.yaml"), "--format", "json")["machines"][0]
+    state, result = _adhoc(ansible_env, "crashplan_check", {"line": line}, "--check")
+    assert state == ("SUCCESS" if expected["ok"] else "FAILED!"), result
+    for key in ("ok", "status", "reason", "reserves", "size", "needed", "lost"):
+        assert result[key] == expected[key], key
+
+
 def test_ansible_doc_reads_every_module_and_the_role(ansible_env: dict[str, str]) -> None:
     env = dict(ansible_env, ANSIBLE_COLLECTIONS_PATH=str(ROOT))
     r = subprocess.run([_tool("ansible-doc"), "--json", *(f"crashplan.kdump.{m}" for m in MODULES)], cwd=ROOT,

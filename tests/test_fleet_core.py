@@ -150,6 +150,18 @@ def test_range_line_selects_enough_for_every_machine_through_the_kernel_parser()
                 assert out.accepted and out.crash_size >= need, (release, k, text, ram, need)
 
 
+def test_many_distinct_ram_sizes_still_give_a_valid_line():
+    from crashplan.kernel import evaluate
+
+    rng = random.Random(5)
+    raw = [(rng.randrange(2 * GiB, 2048 * GiB, 4096), (112 + 8 * rng.randint(0, 60)) * MiB) for _ in range(5000)]
+    text, ranges = range_line([(effective_ram(r, "6.12"), n) for r, n in raw], 6)
+    assert len(ranges) <= 6
+    for ram, need in raw[:500]:
+        out = evaluate(f"crashkernel={text}", system_ram=ram, kernel="6.12", arch="x86_64")
+        assert out.accepted and out.crash_size >= need
+
+
 def test_more_ranges_never_lose_more():
     pairs = [(r * GiB, n * MiB) for r, n in ((2, 160), (4, 176), (8, 200), (16, 232), (64, 304), (1024, 512))]
     costs = []

@@ -606,6 +606,10 @@ def range_line(pairs: Sequence[tuple[int, int]], max_ranges: int) -> tuple[str, 
     for ram, need in pairs:
         by.setdefault(ram, []).append(need)
     pts = sorted((r, len(v), max(v)) for r, v in by.items())
+    if len(pts) > 4 * _MAX_POINTS:  # first into 4 × _MAX_POINTS runs of neighbours (linear)
+        step = -(-len(pts) // (4 * _MAX_POINTS))
+        pts = [(run[0][0], sum(p[1] for p in run), max(p[2] for p in run))
+               for run in (pts[i:i + step] for i in range(0, len(pts), step))]
     while len(pts) > _MAX_POINTS:  # merge the pair of neighbours whose merge costs least
         best_i, best_c = 0, None
         for i in range(len(pts) - 1):

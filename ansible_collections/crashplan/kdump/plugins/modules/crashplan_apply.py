@@ -154,7 +154,7 @@ def main():
         if not os.path.isdir(d):
             os.makedirs(d, 0o755)
         staged = DROP_IN + ".crashplan-tmp"
-        with open(staged, "w") as f:
+        with open(staged, "w", encoding="utf-8") as f:
             f.write(content)
         module.atomic_move(staged, DROP_IN)
         if divert:

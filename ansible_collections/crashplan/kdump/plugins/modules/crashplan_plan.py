@@ -139,7 +139,7 @@ def _write(module, path, text):
     if _same(path, text):
         return False
     fd, staged = tempfile.mkstemp(prefix=".crashplan.", suffix=".tmp", dir=os.path.dirname(path))
-    with os.fdopen(fd, "w") as f:
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     module.atomic_move(staged, path)
     return True

@@ -168,7 +168,7 @@ def main():
             if not os.path.isdir(d):
                 module.fail_json(msg="the directory of dest %s does not exist" % p["dest"])
             fd, staged = tempfile.mkstemp(prefix=".machine.", suffix=".tmp", dir=d)
-            with os.fdopen(fd, "w") as f:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(content)
             module.atomic_move(staged, p["dest"])
 

@@ -292,6 +292,37 @@ def test_check_without_a_machine_file_probes_the_host_it_runs_on(tmp_path: Path,
         assert result[key] == expected[key], key
 
 
+def test_apply_with_grub_mkconfig_edits_the_defaults_file_and_regenerates_once(
+        tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    (tmp_path / "bin").mkdir()
+    mkconfig = tmp_path / "bin" / "grub2-mkconfig"
+    mkconfig.write_text(f"#!/bin/sh\necho \"$@\" >> '{tmp_path / 'mkconfig.calls'}'\n", encoding="utf-8")
+    mkconfig.chmod(0o755)
+    defaults = tmp_path / "grub"
+    original = ('GRUB_TIMEOUT=8\n'
+                'GRUB_CMDLINE_LINUX_DEFAULT="splash=silent crashkernel=256M,high crashkernel=72M,low quiet"\n'
+                'GRUB_CMDLINE_LINUX="root=/dev/sda2  rw"\n')
+    defaults.write_text(original, encoding="utf-8")
+    env = dict(ansible_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{ansible_env['PATH']}")
+    line = "crashkernel=2G-4G:232M,4G-:256M"
+    args = {"line": line, "method": "grub-mkconfig", "grub_default": str(defaults), "grub_cfg": str(tmp_path / "grub.cfg")}
+
+    state, result = _adhoc(env, "crashplan_apply", args, "--check")
+    assert state == "CHANGED" and result["msg"] == f"would set {line}"
+    assert defaults.read_text(encoding="utf-8") == original and not (tmp_path / "mkconfig.calls").exists()
+
+    state, result = _adhoc(env, "crashplan_apply", args)
+    assert state == "CHANGED" and result["method"] == "grub-mkconfig"
+    assert defaults.read_text(encoding="utf-8") == ('GRUB_TIMEOUT=8\n'
+                                                    f'GRUB_CMDLINE_LINUX_DEFAULT="splash=silent quiet {line}"\n'
+                                                    'GRUB_CMDLINE_LINUX="root=/dev/sda2  rw"\n')
+    assert (tmp_path / "mkconfig.calls").read_text(encoding="utf-8") == f"-o {tmp_path / 'grub.cfg'}\n"
+
+    state, result = _adhoc(env, "crashplan_apply", args)
+    assert state == "SUCCESS" and result["msg"] == f"{line} is set"
+    assert (tmp_path / "mkconfig.calls").read_text(encoding="utf-8").count("\n") == 1
+
+
 def test_ansible_doc_reads_every_module_and_the_role(ansible_env: dict[str, str]) -> None:
     env = dict(ansible_env, ANSIBLE_COLLECTIONS_PATH=str(ROOT))
     r = subprocess.run([_tool("ansible-doc"), "--json", *(f"crashplan.kdump.{m}" for m in MODULES)], cwd=ROOT,

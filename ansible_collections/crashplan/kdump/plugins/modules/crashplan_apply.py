@@ -19,8 +19,12 @@ description:
     which removes earlier crashkernel= parameters and adds the line, moves kdump-tools' own
     C(/etc/default/grub.d/kdump-tools.cfg) aside with C(dpkg-divert) when it exists (it is read later
     and would win), and runs C(update-grub).
+  - C(grub-mkconfig) (SUSE and other GRUB systems without grubby or update-grub) removes crashkernel= from
+    C(GRUB_CMDLINE_LINUX) and C(GRUB_CMDLINE_LINUX_DEFAULT) in O(grub_default), adds the line to the last
+    C(GRUB_CMDLINE_LINUX_DEFAULT), and runs C(grub2-mkconfig -o) O(grub_cfg) (or C(grub-mkconfig)).
   - Nothing runs when the boot configuration already holds the line. In check mode the module only
-    reports whether it would change it. Other boot loaders fail the task with the line to add by hand.
+    reports whether it would change it. Other boot loaders (zipl, rpm-ostree, extlinux, Raspberry Pi
+    C(cmdline.txt)) fail the task with the line to add by hand.
   - The new reservation takes effect at the next boot.
 version_added: 0.1.0
 options:
@@ -29,10 +33,21 @@ options:
     type: str
     required: true
   method:
-    description: The boot-loader tool; C(auto) takes C(grubby) when it is on E(PATH), else C(update-grub).
+    description:
+      - The boot-loader tool. C(auto) takes the first on E(PATH) of C(grubby), C(update-grub),
+        C(grub2-mkconfig) and C(grub-mkconfig).
     type: str
-    choices: [auto, grubby, grub-drop-in]
+    choices: [auto, grubby, grub-drop-in, grub-mkconfig]
     default: auto
+  grub_default:
+    description: The GRUB defaults file the C(grub-mkconfig) method edits.
+    type: path
+    default: /etc/default/grub
+  grub_cfg:
+    description:
+      - Where the C(grub-mkconfig) method writes C(grub.cfg). Default C(/boot/grub2/grub.cfg) with
+        C(grub2-mkconfig) (as C(crashplan suggest) prints for SUSE), C(/boot/grub/grub.cfg) with C(grub-mkconfig).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -49,7 +64,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 method:
-  description: The tool used (C(grubby) or C(grub-drop-in)).
+  description: The method used (C(grubby), C(grub-drop-in) or C(grub-mkconfig)).
   returned: always
   type: str
 commands:
@@ -94,49 +109,40 @@ def grubby_entries(module, grubby):
     return entries
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            line=dict(type="str", required=True),
-            method=dict(type="str", default="auto", choices=["auto", "grubby", "grub-drop-in"]),
-        ),
-        supports_check_mode=True,
-    )
-    line = " ".join(module.params["line"].split())
-    tokens = _TOKEN.findall(line)
-    if not tokens or len(tokens) != len(line.split()):
-        module.fail_json(msg="line %r must hold crashkernel= parameters only" % line)
-    method = module.params["method"]
-    grubby = module.get_bin_path("grubby") if method in ("auto", "grubby") else None
-    update_grub = module.get_bin_path("update-grub") if method in ("auto", "grub-drop-in") else None
-    if method == "auto":
-        method = "grubby" if grubby else "grub-drop-in" if update_grub else None
-    if method is None:
-        module.fail_json(msg="no boot-loader tool crashplan knows (grubby, update-grub) on this host: add %s to the "
-                             "kernel command line where its boot loader keeps it, removing older crashkernel= "
-                             "parameters" % line)
+def _done(module, method, line, changed, commands):
+    module.exit_json(changed=changed, method=method, commands=commands if changed else [],
+                     msg=(("would set " if module.check_mode else "set ") + line) if changed else line + " is set")
 
-    if method == "grubby":
-        if not grubby:
-            module.fail_json(msg="grubby is not on PATH")
-        commands = ["%s --update-kernel=ALL --args=%s" % (grubby, shlex.quote(line))]
-        entries = grubby_entries(module, grubby)
-        changed = not entries or any(e != tokens for e in entries)
-        if changed and not module.check_mode:
-            rc, out, err = module.run_command([grubby, "--update-kernel=ALL", "--args=" + line])
-            if rc != 0:
-                module.fail_json(msg="grubby failed: %s" % (err or out).strip(), rc=rc, commands=commands)
-            after = grubby_entries(module, grubby)
-            wrong = [e for e in after if e != tokens]
-            if not after or wrong:
-                module.fail_json(msg="after grubby the boot entries hold %s, not %s: fix them by hand"
-                                     % (" | ".join(" ".join(e) or "no crashkernel=" for e in wrong or [[]]), line),
-                                 commands=commands)
-        module.exit_json(changed=changed, method=method, commands=commands if changed else [],
-                         msg=("would set " if module.check_mode else "set ") + line if changed else line + " is set")
 
-    if not update_grub:
-        module.fail_json(msg="update-grub is not on PATH")
+def apply_grubby(module, grubby, line, tokens):
+    commands = ["%s --update-kernel=ALL --args=%s" % (grubby, shlex.quote(line))]
+    entries = grubby_entries(module, grubby)
+    changed = not entries or any(e != tokens for e in entries)
+    if changed and not module.check_mode:
+        rc, out, err = module.run_command([grubby, "--update-kernel=ALL", "--args=" + line])
+        if rc != 0:
+            module.fail_json(msg="grubby failed: %s" % (err or out).strip(), rc=rc, commands=commands)
+        after = grubby_entries(module, grubby)
+        wrong = [e for e in after if e != tokens]
+        if not after or wrong:
+            module.fail_json(msg="after grubby the boot entries hold %s, not %s: fix them by hand"
+                                 % (" | ".join(" ".join(e) or "no crashkernel=" for e in wrong or [[]]), line),
+                             commands=commands)
+    _done(module, "grubby", line, changed, commands)
+
+
+def _replace(module, path, content):
+    """Replace ``path`` atomically (atomic_move keeps an existing file's mode and owner)."""
+    d = os.path.dirname(path)
+    if not os.path.isdir(d):
+        os.makedirs(d, 0o755)
+    staged = os.path.join(d, ".%s.crashplan-tmp" % os.path.basename(path))
+    with open(staged, "w", encoding="utf-8") as f:
+        f.write(content)
+    module.atomic_move(staged, path)
+
+
+def apply_drop_in(module, update_grub, line):
     content = drop_in(line)
     try:
         with open(DROP_IN, encoding="utf-8") as f:
@@ -150,19 +156,98 @@ def main():
     commands.append(update_grub)
     changed = changed or divert
     if changed and not module.check_mode:
-        d = os.path.dirname(DROP_IN)
-        if not os.path.isdir(d):
-            os.makedirs(d, 0o755)
-        staged = DROP_IN + ".crashplan-tmp"
-        with open(staged, "w", encoding="utf-8") as f:
-            f.write(content)
-        module.atomic_move(staged, DROP_IN)
+        _replace(module, DROP_IN, content)
         if divert:
             module.run_command(["dpkg-divert", "--local", "--rename", "--divert", KDUMP_TOOLS_CFG + ".disabled",
                                 "--add", KDUMP_TOOLS_CFG], check_rc=True)
         module.run_command([update_grub], check_rc=True)
-    module.exit_json(changed=changed, method=method, commands=commands if changed else [],
-                     msg=("would set " if module.check_mode else "set ") + line if changed else line + " is set")
+    _done(module, "grub-drop-in", line, changed, commands)
+
+
+_CMDLINE_VAR = re.compile(r"""^(\s*(?:export\s+)?(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=)(["']?)(.*?)\3(\s*(?:#.*)?)$""")
+
+
+def edit_grub_default(text, line):
+    """``/etc/default/grub`` with every crashkernel= removed from GRUB_CMDLINE_LINUX(_DEFAULT) and
+    ``line`` added to the last GRUB_CMDLINE_LINUX_DEFAULT (appended when there is none)."""
+    lines = text.splitlines(True)
+    last_default = None
+    for i, raw in enumerate(lines):
+        m = _CMDLINE_VAR.match(raw.rstrip("\n"))
+        if not m:
+            continue
+        kept = [t for t in m.group(4).split() if not t.startswith("crashkernel=")]
+        if len(kept) != len(m.group(4).split()):  # lines without crashkernel= stay as they are
+            quote = m.group(3) or '"'
+            lines[i] = "%s%s%s%s%s\n" % (m.group(1), quote, " ".join(kept), quote, m.group(5))
+        if m.group(2) == "GRUB_CMDLINE_LINUX_DEFAULT":
+            last_default = i
+    if last_default is None:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.append('GRUB_CMDLINE_LINUX_DEFAULT="%s"\n' % line)
+    else:
+        m = _CMDLINE_VAR.match(lines[last_default].rstrip("\n"))
+        value = " ".join(m.group(4).split() + line.split())
+        quote = m.group(3) or '"'
+        lines[last_default] = "%s%s%s%s%s\n" % (m.group(1), quote, value, quote, m.group(5))
+    return "".join(lines)
+
+
+def apply_grub_mkconfig(module, mkconfig, line):
+    path = module.params["grub_default"]
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (IOError, OSError) as e:
+        module.fail_json(msg="cannot read %s: %s" % (path, e))
+    new = edit_grub_default(text, line)
+    cfg = module.params["grub_cfg"] or ("/boot/grub2/grub.cfg" if "grub2" in os.path.basename(mkconfig)
+                                        else "/boot/grub/grub.cfg")
+    commands = ["edit GRUB_CMDLINE_LINUX_DEFAULT in " + path, "%s -o %s" % (mkconfig, cfg)]
+    changed = new != text
+    if changed and not module.check_mode:
+        _replace(module, path, new)
+        module.run_command([mkconfig, "-o", cfg], check_rc=True)
+    _done(module, "grub-mkconfig", line, changed, commands)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            line=dict(type="str", required=True),
+            method=dict(type="str", default="auto", choices=["auto", "grubby", "grub-drop-in", "grub-mkconfig"]),
+            grub_default=dict(type="path", default="/etc/default/grub"),
+            grub_cfg=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    line = " ".join(module.params["line"].split())
+    tokens = _TOKEN.findall(line)
+    if not tokens or len(tokens) != len(line.split()):
+        module.fail_json(msg="line %r must hold crashkernel= parameters only" % line)
+    method = module.params["method"]
+    tools = {
+        "grubby": module.get_bin_path("grubby") if method in ("auto", "grubby") else None,
+        "grub-drop-in": module.get_bin_path("update-grub") if method in ("auto", "grub-drop-in") else None,
+        "grub-mkconfig": (module.get_bin_path("grub2-mkconfig") or module.get_bin_path("grub-mkconfig"))
+        if method in ("auto", "grub-mkconfig") else None,
+    }
+    if method == "auto":
+        method = next((m for m in ("grubby", "grub-drop-in", "grub-mkconfig") if tools[m]), None)
+        if method is None:
+            module.fail_json(msg="no boot-loader tool crashplan knows (grubby, update-grub, grub2-mkconfig, "
+                                 "grub-mkconfig) on this host: add %s to the kernel command line where its boot "
+                                 "loader keeps it, removing older crashkernel= parameters" % line)
+    if not tools[method]:
+        module.fail_json(msg="%s is not on PATH" % {"grubby": "grubby", "grub-drop-in": "update-grub",
+                                                    "grub-mkconfig": "grub2-mkconfig or grub-mkconfig"}[method])
+    if method == "grubby":
+        apply_grubby(module, tools[method], line, tokens)
+    elif method == "grub-drop-in":
+        apply_drop_in(module, tools[method], line)
+    else:
+        apply_grub_mkconfig(module, tools[method], line)
 
 
 if __name__ == "__main__":

@@ -323,6 +323,41 @@ def test_apply_with_grub_mkconfig_edits_the_defaults_file_and_regenerates_once(
     assert (tmp_path / "mkconfig.calls").read_text(encoding="utf-8").count("\n") == 1
 
 
+def test_apply_with_a_grub_drop_in_moves_kdump_tools_aside_and_wins_in_the_shell(
+        tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    (tmp_path / "bin").mkdir()
+    for tool in ("update-grub", "dpkg-divert"):  # stand-ins that record their calls
+        script = tmp_path / "bin" / tool
+        script.write_text(f"#!/bin/sh\necho {tool} \"$@\" >> '{tmp_path / 'calls'}'\n", encoding="utf-8")
+        script.chmod(0o755)
+    grub_d = tmp_path / "grub.d"
+    grub_d.mkdir()
+    (grub_d / "kdump-tools.cfg").write_text('GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT '
+                                            'crashkernel=384M-:128M"\n', encoding="utf-8")
+    env = dict(ansible_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{ansible_env['PATH']}")
+    line = "crashkernel=2G-4G:232M,4G-:256M"
+    drop_in = grub_d / "kdump-crashplan.cfg"
+    args = {"line": line, "method": "grub-drop-in", "grub_drop_in": str(drop_in)}
+
+    state, result = _adhoc(env, "crashplan_apply", args)
+    assert state == "CHANGED" and result["method"] == "grub-drop-in", result
+    kdump_tools = grub_d / "kdump-tools.cfg"
+    assert (tmp_path / "calls").read_text(encoding="utf-8").splitlines() == [
+        f"dpkg-divert --local --rename --divert {kdump_tools}.disabled --add {kdump_tools}", "update-grub"]
+    # what GRUB's shell makes of /etc/default/grub followed by the drop-in
+    shell = subprocess.run(
+        ["sh", "-c", 'GRUB_CMDLINE_LINUX="root=/dev/sda2 crashkernel=512M"; '
+                     'GRUB_CMDLINE_LINUX_DEFAULT="quiet crashkernel=1G,high crashkernel=72M,low"; . "$1"; '
+                     'printf "%s|%s" "$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT"', "sh", str(drop_in)],
+        capture_output=True, text=True, check=True)
+    assert shell.stdout == f"root=/dev/sda2|quiet {line}"
+
+    kdump_tools.unlink()  # the real dpkg-divert --rename moved it
+    state, result = _adhoc(env, "crashplan_apply", args, "--check")
+    assert state == "SUCCESS" and result["msg"] == f"{line} is set"
+    assert (tmp_path / "calls").read_text(encoding="utf-8").count("\n") == 2
+
+
 def test_ansible_doc_reads_every_module_and_the_role(ansible_env: dict[str, str]) -> None:
     env = dict(ansible_env, ANSIBLE_COLLECTIONS_PATH=str(ROOT))
     r = subprocess.run([_tool("ansible-doc"), "--json", *(f"crashplan.kdump.{m}" for m in MODULES)], cwd=ROOT,

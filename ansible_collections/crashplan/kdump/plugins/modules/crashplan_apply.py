@@ -15,7 +15,7 @@ description:
   - C(grubby) (Fedora, RHEL and relatives, BLS entries) runs C(grubby --update-kernel=ALL --args=LINE),
     then reads C(grubby --info=ALL) back and fails unless every entry holds exactly the line's
     crashkernel= parameters.
-  - C(grub-drop-in) (Debian, Ubuntu; C(update-grub)) writes C(/etc/default/grub.d/kdump-crashplan.cfg),
+  - C(grub-drop-in) (Debian, Ubuntu; C(update-grub)) writes O(grub_drop_in),
     which removes earlier crashkernel= parameters and adds the line, moves kdump-tools' own
     C(/etc/default/grub.d/kdump-tools.cfg) aside with C(dpkg-divert) when it exists (it is read later
     and would win), and runs C(update-grub).
@@ -39,6 +39,11 @@ options:
     type: str
     choices: [auto, grubby, grub-drop-in, grub-mkconfig]
     default: auto
+  grub_drop_in:
+    description:
+      - The file the C(grub-drop-in) method writes; C(kdump-tools.cfg) is looked for in its directory.
+    type: path
+    default: /etc/default/grub.d/kdump-crashplan.cfg
   grub_default:
     description: The GRUB defaults file the C(grub-mkconfig) method edits.
     type: path
@@ -143,23 +148,25 @@ def _replace(module, path, content):
 
 
 def apply_drop_in(module, update_grub, line):
+    path = module.params["grub_drop_in"]
+    kdump_tools = os.path.join(os.path.dirname(path), os.path.basename(KDUMP_TOOLS_CFG))
     content = drop_in(line)
     try:
-        with open(DROP_IN, encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             changed = f.read() != content
     except (IOError, OSError):
         changed = True
-    divert = os.path.exists(KDUMP_TOOLS_CFG)
-    commands = ["write " + DROP_IN]
+    divert = os.path.exists(kdump_tools)
+    commands = ["write " + path]
     if divert:
-        commands.append("dpkg-divert --local --rename --divert %s.disabled --add %s" % (KDUMP_TOOLS_CFG, KDUMP_TOOLS_CFG))
+        commands.append("dpkg-divert --local --rename --divert %s.disabled --add %s" % (kdump_tools, kdump_tools))
     commands.append(update_grub)
     changed = changed or divert
     if changed and not module.check_mode:
-        _replace(module, DROP_IN, content)
+        _replace(module, path, content)
         if divert:
-            module.run_command(["dpkg-divert", "--local", "--rename", "--divert", KDUMP_TOOLS_CFG + ".disabled",
-                                "--add", KDUMP_TOOLS_CFG], check_rc=True)
+            module.run_command([module.get_bin_path("dpkg-divert", required=True), "--local", "--rename", "--divert",
+                                kdump_tools + ".disabled", "--add", kdump_tools], check_rc=True)
         module.run_command([update_grub], check_rc=True)
     _done(module, "grub-drop-in", line, changed, commands)
 
@@ -218,6 +225,7 @@ def main():
             line=dict(type="str", required=True),
             method=dict(type="str", default="auto", choices=["auto", "grubby", "grub-drop-in", "grub-mkconfig"]),
             grub_default=dict(type="path", default="/etc/default/grub"),
+            grub_drop_in=dict(type="path", default=DROP_IN),
             grub_cfg=dict(type="path"),
         ),
         supports_check_mode=True,

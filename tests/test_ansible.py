@@ -209,28 +209,33 @@ def test_check_mode_with_apply_asked_fails_a_host_the_line_is_too_small_for_and_
     assert state.read_text(encoding="utf-8") == "ro quiet crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M"
 
 
-def test_apply_runs_the_boot_loader_tool_once(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+def test_apply_with_grubby_runs_it_once_and_reads_the_entries_back(tmp_path: Path, ansible_env: dict[str, str]) -> None:
     state = _fake_grubby(tmp_path)
     env = dict(ansible_env, PATH=f"{tmp_path / 'bin'}{os.pathsep}{ansible_env['PATH']}")
     # the line the example plans (the first test runs the planning through Ansible)
     line = _run_check("fleet", "plan", *(f"examples/{f}" for f in HOSTS.values()), "--format", "json")["cmdline"]
     assert line.startswith("crashkernel=")
-    args = ["--limit", "qemu-4g", "-e", f"crashplan_line={line}", "-e", "crashplan_apply=true",
-            "-e", "crashplan_apply_method=grubby"]
+    args = {"line": line, "method": "grubby"}
 
-    r = _playbook(env, *args)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert re.search(r"^changed: \[qemu-4g\]", _task(r.stdout, "Apply the line"), re.M)
+    status, result = _adhoc(env, "crashplan_apply", args)
+    assert status == "CHANGED" and result["method"] == "grubby", result
     assert state.read_text(encoding="utf-8") == f"ro quiet {line}"
     assert _calls(state) == ["--info=ALL", f"--update-kernel=ALL --args={line}", "--info=ALL"]
 
     # applied already: the entries are read and nothing changes
-    r = _playbook(env, *args)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert re.search(r"^ok: \[qemu-4g\]", _task(r.stdout, "Apply the line"), re.M)
-    assert _recap(r.stdout)["qemu-4g"]["changed"] == 0
+    status, result = _adhoc(env, "crashplan_apply", args)
+    assert status == "SUCCESS" and result["msg"] == f"{line} is set"
     assert _calls(state)[3:] == ["--info=ALL"]
     assert state.read_text(encoding="utf-8") == f"ro quiet {line}"
+
+    # a grubby that leaves another crashkernel= behind fails the task
+    state.write_text("ro quiet crashkernel=64M", encoding="utf-8")
+    script = tmp_path / "bin" / "grubby"
+    script.write_text(script.read_text(encoding="utf-8").replace('grep -v "^crashkernel="', 'grep -v "^nothing="'),
+                      encoding="utf-8")
+    status, result = _adhoc(env, "crashplan_apply", args)
+    assert status == "FAILED!", result
+    assert result["msg"] == f"after grubby the boot entries hold crashkernel=64M {line}, not {line}: fix them by hand"
 
 
 def _adhoc(env: dict[str, str], module: str, args: dict, *options: str) -> tuple[str, dict]:

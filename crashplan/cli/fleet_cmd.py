@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -59,6 +59,27 @@ def _unquote(v: str) -> str | None:
     return v
 
 
+def split_identity(text: str) -> tuple[str | None, dict[str, str]]:
+    """(the text without its top-level one-line ``name:``/``provenance:`` lines, their values), or
+    (None, {}) when the file has none or they are not plain one-line values."""
+    if not text.startswith(("schema:", "#")):
+        return None, {}
+    ident: dict[str, str] = {}
+    parts = []
+    pos = 0
+    for mt in _IDENTITY.finditer(text):
+        val = _unquote(mt.group(2))
+        if val is None or mt.group(1) in ident:
+            return None, {}
+        ident[mt.group(1)] = val
+        parts.append(text[pos:mt.start()])
+        pos = mt.end()
+    if not ident:
+        return None, {}
+    parts.append(text[pos:])
+    return "".join(parts), ident
+
+
 class _Reader:
     """Reads machine files, reusing the Machine of a file whose content (identity lines aside) was seen."""
 
@@ -70,23 +91,7 @@ class _Reader:
         from crashplan.memmap.machine import load_machine
 
         text = read_text(path)
-        ident: dict[str, str] = {}
-        stripped = None
-        if text.startswith(("schema:", "#")):
-            parts = []
-            pos = 0
-            for mt in _IDENTITY.finditer(text):
-                val = _unquote(mt.group(2))
-                if val is None or mt.group(1) in ident:
-                    parts = []
-                    break
-                ident[mt.group(1)] = val
-                parts.append(text[pos:mt.start()])
-                pos = mt.end()
-            else:
-                if ident:
-                    parts.append(text[pos:])
-                    stripped = "".join(parts)
+        stripped, ident = split_identity(text)
         if stripped is not None:
             hit = self.seen.get(stripped)
             if hit is not None:
@@ -178,29 +183,123 @@ class _Progress:
             self.bar.stop()
 
 
-def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: int | None,
-               progress: _Progress) -> tuple[list[Any], list[Any]]:
+def _digest_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
+    """Phase 1 (workers): read each file; its content key (a digest of the text without the identity
+    lines) and identity, or the FleetError that reading it gave."""
+    import hashlib
+
+    from crashplan.cli.probe import read_text
+    from crashplan.errors import InputError
     from crashplan.fleet.core import FleetError
 
+    out: list[tuple[int, Any]] = []
+    for i, path in chunk:
+        try:
+            text = read_text(path)
+        except InputError as e:
+            out.append((i, FleetError(file=path, message=e.message, line=e.line, column=e.column)))
+            continue
+        stripped, ident = split_identity(text)
+        if stripped is None:
+            key: Any = ("file", i)  # compared with nothing: read in full
+        else:
+            key = hashlib.blake2b(stripped.encode("utf-8", "surrogateescape"), digest_size=16).digest()
+        out.append((i, (key, ident)))
+    return out
+
+
+def _judge_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
+    """Phase 2 (workers): load and replay one file of each distinct content (never excluded here)."""
+    from crashplan.fleet.core import FleetError, judge
+    from crashplan.memmap.model import paused_gc
+
+    out = []
+    with paused_gc():
+        for i, path in chunk:
+            got = load_snapshot(_W["reader"], path)
+            if not isinstance(got, FleetError):
+                got = judge(_W["params"], got, cache=_W["cache"])
+            out.append((i, got))
+    return out
+
+
+def _pool(n: int, params: str, exclude: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    return ctx.Pool(n, initializer=_init_worker, initargs=(params, exclude))
+
+
+def _chunks(items: list[tuple[int, str]], n: int) -> list[list[tuple[int, str]]]:
+    size = max(1, min(_CHUNK, -(-len(items) // (4 * n))))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: int | None,
+               progress: _Progress) -> tuple[list[Any], list[Any]]:
+    """Verdicts (in input order) and errors.  One process: read and replay file by file (the reader
+    and the core's cache skip repeated content).  Several: first every file is read and keyed by its
+    content in parallel; then one file of each distinct content is loaded and replayed, spread over
+    the workers, so that no machine is replayed twice; its verdict is given to the others under
+    their own names."""
+    from dataclasses import replace
+
+    from crashplan.fleet.core import FleetError, excluded_name, excluded_verdict
+
     indexed = list(enumerate(files))
-    chunks = [indexed[i:i + _CHUNK] for i in range(0, len(indexed), _CHUNK)]
     results: list[Any] = [None] * len(files)
     n = _jobs(len(files), jobs)
     if n == 1:
         _init_worker(params, exclude)
-        for c in chunks:
+        for c in _chunks(indexed, 1):
             for i, r in _check_chunk(c):
                 results[i] = r
             progress.advance(len(c))
     else:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        with ctx.Pool(n, initializer=_init_worker, initargs=(params, exclude)) as pool:
-            for part in pool.imap_unordered(_check_chunk, chunks):
+        with _pool(n, params, exclude) as pool:
+            keyed: list[Any] = [None] * len(files)
+            for part in pool.imap_unordered(_digest_chunk, _chunks(indexed, n)):
                 for i, r in part:
-                    results[i] = r
-                progress.advance(len(part))
+                    keyed[i] = r
+            rep: dict[Any, int] = {}
+            for i, k in enumerate(keyed):
+                if not isinstance(k, FleetError):
+                    rep.setdefault(k[0], i)
+                else:
+                    results[i] = k
+            firsts = sorted(rep.values())
+            done: dict[int, Any] = {}
+            todo = [(i, files[i]) for i in firsts]
+            while todo:
+                for part in pool.imap_unordered(_judge_chunk, _chunks(todo, n)):
+                    for i, r in part:
+                        done[i] = r
+                    progress.advance(len(part))
+                # a representative that could not be read: read every file of its content on its own
+                # (each error names its own file and position)
+                todo = []
+                for i, k in enumerate(keyed):
+                    if isinstance(k, FleetError) or i in done:
+                        continue
+                    r = done.get(rep[k[0]])
+                    if isinstance(r, FleetError):
+                        todo.append((i, files[i]))
+                        rep[("file", i)] = i
+                        keyed[i] = (("file", i), k[1])
+        for i, k in enumerate(keyed):
+            if isinstance(k, FleetError):
+                continue
+            key, ident = k
+            r = done[rep[key]]
+            if isinstance(r, FleetError):
+                results[i] = r
+                continue
+            if i != rep[key]:
+                name = ident.get("name") or os.path.splitext(os.path.basename(files[i]))[0]
+                r = replace(r, name=name, file=files[i])
+            if exclude and excluded_name(r.name, r.file, exclude):
+                r = excluded_verdict(r)
+            results[i] = r
     verdicts = [r for r in results if not isinstance(r, FleetError)]
     errors = [r for r in results if isinstance(r, FleetError)]
     return verdicts, errors
@@ -210,28 +309,85 @@ def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: in
 # output
 
 
-def _write(text: str, output: str | None, color: bool = False) -> None:
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+def _safe(text: str) -> str:
+    # files are read with surrogateescape: an undecodable byte quoted in a message is written as the
+    # escape \udcXX instead of failing the strict UTF-8 encoder
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _write(chunks: Iterable[str], output: str | None, color: bool = False) -> None:
+    """To stdout, or to ``output`` atomically (a temporary file in its directory, fsync, rename; the
+    mode of an existing file kept): a reader never sees half a report."""
     if output is None:
-        click.echo(text, nl=False, color=color)
+        for c in chunks:
+            click.echo(_safe(c), nl=False, color=color)
         return
-    from crashplan.cli.snapshot_cmd import write_atomic
+    import tempfile
 
-    write_atomic(output, text)
+    from crashplan.errors import InputError
+
+    if os.path.isdir(output):
+        raise InputError("is a directory, expected a file name", path=output)
+    directory = os.path.dirname(os.path.abspath(output))
+    try:
+        mode = os.stat(output).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror or e}", path=output) from None
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(output)}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            for c in chunks:
+                f.write(_safe(c))
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, output)
+        tmp = None
+    except OSError as e:
+        raise InputError(f"cannot write the report: {e.strerror or e}", path=output) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
-def _render(report: Any, fmt: str, width: int, color: bool, exclude: tuple[str, ...], snapshots: Sequence[str]) -> str:
+def iter_json(report: Any) -> Iterator[str]:
+    """``json.dumps(report.as_dict(), indent=2, sort_keys=True)``, the machine list one item at a time
+    (a report of 100,000 machines never exists as one list of dicts)."""
+    import json
+
+    head = json.dumps(report.as_dict(machines=False), indent=2, sort_keys=True)
+    marker = '\n  "machines": [],\n'
+    before, found, after = head.partition(marker)
+    if not found or not report.verdicts:
+        yield head + "\n"
+        return
+    yield before + '\n  "machines": [\n'
+    last = len(report.verdicts) - 1
+    for k, v in enumerate(report.verdicts):
+        item = json.dumps(v.as_dict(), indent=2, sort_keys=True).replace("\n", "\n    ")
+        yield "    " + item + (",\n" if k < last else "\n")
+    yield "  ],\n" + after + "\n"
+
+
+def _render(report: Any, fmt: str, width: int, color: bool, exclude: tuple[str, ...],
+            snapshots: Sequence[str]) -> Iterable[str]:
     if fmt == "json":
-        import json
-
-        return json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n"
+        return iter_json(report)
     if fmt == "csv":
         from crashplan.fleet.render import render_csv
 
-        return render_csv(report)
+        return (render_csv(report),)
     from crashplan.fleet.render import render_text
 
-    return render_text(report, width=width, color=color, snapshots=snapshots, exclude=exclude)
+    return (render_text(report, width=width, color=color, snapshots=snapshots, exclude=exclude),)
 
 
 def _common(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -245,8 +401,6 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True),
         click.option("--progress/--no-progress", default=None,
                      help="A progress bar on stderr (default: when stderr is a terminal)."),
-        click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
-                     help="Processes reading and replaying machine files (default: one per CPU for large fleets)."),
         click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True),
     )):
         f = opt(f)
@@ -291,18 +445,20 @@ def fleet() -> None:
 @click.option("--no-cma", is_flag=True, help="Do not look for the CMA variant.")
 @_common
 def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude: tuple[str, ...], fmt: str,
-             output: str | None, color: str, progress: bool | None, jobs: int | None, width: int | None) -> int:
+             output: str | None, color: str, progress: bool | None, width: int | None) -> int:
     """Find the crashkernel= line that serves every machine and loses the least memory.
 
     SNAPSHOT is a machine file or a directory of them (*.yaml, *.yml, searched recursively). Each
     machine's need is `crashplan suggest --machine FILE`'s; the line is replayed on every machine with
     its own kernel release, architecture and memory map. Machines that cannot be served are named.
+
+    Exit status: 0 the line serves every machine; 1 some cannot be served; 2 usage error or an
+    unreadable machine file (docs/fleet.md).
     """
     from crashplan.fleet.core import Cache, Entry, FleetError
     from crashplan.fleet.core import plan as run_plan
     from crashplan.memmap.model import paused_gc
 
-    del jobs  # planning reads in this process (the plan needs every machine at once)
     files = _files(snapshots)
     bar = _Progress(2 * len(files), "planning", progress)
     reader = _Reader()
@@ -326,6 +482,8 @@ def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude:
 @click.argument("params", metavar='"crashkernel=..."')
 @click.argument("snapshots", nargs=-1, required=True, metavar="SNAPSHOT...")
 @_common
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="Processes reading and replaying machine files (default: one per CPU from 400 files).")
 def check_cmd(params: str, snapshots: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: str | None,
               color: str, progress: bool | None, jobs: int | None, width: int | None) -> int:
     """Replay one crashkernel= line on every machine and say which fail, grouped by cause.

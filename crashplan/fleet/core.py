@@ -26,6 +26,7 @@ from crashplan.memmap.model import Machine
 __all__ = [
     "SCHEMA", "STATUSES", "Entry", "Need", "Verdict", "Cache", "FleetError", "Group", "FleetReport",
     "kdump_refusal", "machine_need", "judge", "check", "plan", "band", "group_key", "range_line", "is_excluded",
+    "excluded_name", "excluded_verdict",
 ]
 
 SCHEMA = "crashplan/fleet@1"
@@ -255,7 +256,7 @@ def judge(params: str, entry: Entry, *, cache: Cache | None = None, excluded: bo
         return Verdict(**base)
 
     if excluded:
-        return verdict(status="excluded", ok=True, reason="left out with --exclude")
+        return excluded_verdict(verdict())
     key = (params, content_key(m))
     if cache is not None:
         hit = cache.verdicts.get(key)
@@ -267,6 +268,12 @@ def judge(params: str, entry: Entry, *, cache: Cache | None = None, excluded: bo
     if cache is not None:
         cache.put(cache.verdicts, key, tuple(out[f] for f in _FIELDS))
     return verdict(**out)
+
+
+def excluded_verdict(v: Verdict) -> Verdict:
+    """``v``'s machine, left out with --exclude (what a line does there is not looked at)."""
+    return replace(v, reserves=False, size=0, low=0, cma=0, needed=None, cma_needed=None, lost=0, ok=True,
+                   status="excluded", reason="left out with --exclude")
 
 
 _FIELDS = ("reserves", "size", "low", "cma", "needed", "cma_needed", "lost", "ok", "status", "reason")
@@ -485,7 +492,9 @@ class FleetReport:
                 "default_short": sum(g.default_short for g in gs),
                 "default_missing": sum(g.default_missing for g in gs)}
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, machines: bool = True) -> dict[str, object]:
+        """The ``crashplan/fleet@1`` document (``machines=False``: its machine list left empty, for a
+        writer that streams it)."""
         plan_part = None
         if self.command == "plan":
             unserved = [{"name": v.name, "file": v.file, "status": v.status, "reason": v.reason or ""}
@@ -494,14 +503,19 @@ class FleetReport:
                          "cma": self.cma.as_dict() if self.cma else None, "unserved": unserved}
         return {
             "schema": SCHEMA, "command": self.command, "cmdline": self.cmdline, "ok": self.exit_status == 0,
-            "exit_status": self.exit_status, "machines": [v.as_dict() for v in self.verdicts],
+            "exit_status": self.exit_status, "machines": [v.as_dict() for v in self.verdicts] if machines else [],
             "groups": [g.as_dict() for g in self.groups], "totals": self.totals(), "causes": self.causes(),
             "errors": [e.as_dict() for e in self.errors], "plan": plan_part, "notes": list(self.notes),
         }
 
 
 def is_excluded(entry: Entry, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatchcase(entry.name, p) or fnmatch.fnmatchcase(entry.file, p) for p in patterns)
+    return excluded_name(entry.name, entry.file, patterns)
+
+
+def excluded_name(name: str, file: str, patterns: Sequence[str]) -> bool:
+    """Whether --exclude PATTERN (shell patterns, fnmatch) matches the machine's name or its file."""
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(file, p) for p in patterns)
 
 
 def check(params: str, entries: Iterable[Entry], *, exclude: Sequence[str] = (), errors: Sequence[FleetError] = (),

@@ -21,6 +21,7 @@ CSV_COLUMNS = ("name", "file", "arch", "kernel", "ram", "reserves", "size", "low
                "lost", "ok", "status", "reason", "group", "default")
 
 _ROWS_PER_GROUP = 12  # text only; JSON and CSV list every machine
+_GROUPS_SHOWN = 30
 
 _CAUSE_TITLES = {
     "reserves-nothing": "reserve nothing",
@@ -30,6 +31,10 @@ _CAUSE_TITLES = {
     "no-kdump": "cannot run kdump at all",
     "unsized": "cannot be sized",
 }
+
+
+def _n(n: object, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _sz(n: int | None) -> str:
@@ -81,23 +86,24 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
             out.append(_style("No crashkernel= line can serve this fleet.", color, fg="red", bold=True))
         else:
             out.append(_style(r.cmdline, color, bold=True))
-            verdict = (f"Serves all {n} machines" if not failed else
-                       f"Serves {ok} of {n} machines; {len(failed)} cannot be served (below)")
+            verdict = (f"Serves all {_n(n, 'machine')}" if not failed else
+                       f"Serves {ok} of {_n(n, 'machine')}; {len(failed)} cannot be served (below)")
             out.extend(_wrap(f"{verdict}; production loses {_sz(t['planned'])} in all (classic regions).",  # type: ignore[arg-type]
                              width, ""))
     else:
         out.append(_style(r.cmdline or "", color, bold=True))
         if not failed and r.errors:
-            out.extend(_wrap(f"INCOMPLETE: the {n} machines read reserve what their kdump needs, but "
-                             f"{len(r.errors)} machine file(s) could not be read.", width, ""))
+            out.extend(_wrap(f"INCOMPLETE: the {_n(n, 'machine')} read reserve what their kdump needs, but "
+                             f"{_n(len(r.errors), 'machine file')} could not be read.", width, ""))
         elif not failed:
-            out.append(_style(f"OK: all {n} machines reserve what their kdump needs.", color, fg="green"))
+            out.append(_style(f"OK: all {_n(n, 'machine')} reserve what their kdump needs.", color, fg="green"))
         else:
-            out.append(_style(f"FAIL: {len(failed)} of {n} machines are not served.", color, fg="red", bold=True))
+            out.append(_style(f"FAIL: {len(failed)} of {_n(n, 'machine')} not served.", color, fg="red", bold=True))
     if t["excluded"]:
-        out.append(f"{t['excluded']} machine(s) left out with --exclude.")
+        out.append(f"{_n(t['excluded'], 'machine')} left out with --exclude.")
     if r.errors:
-        out.append(_style(f"{len(r.errors)} machine file(s) could not be read (exit status 2):", color, fg="red"))
+        out.append(_style(f"{_n(len(r.errors), 'machine file')} could not be read (exit status 2):", color,
+                          fg="red"))
         for e in r.errors[:20]:
             out.extend(_wrap(str(e), width, "  ", long_words=False))
         if len(r.errors) > 20:
@@ -159,10 +165,14 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
             if v.status != "excluded":
                 by_group.setdefault(v.group, []).append(v)
         name_w = max(12, width - 52)
-        for g in gs:
+        shown = gs
+        if len(gs) > _GROUPS_SHOWN:  # those with failures first, then the largest
+            keep = set(sorted(gs, key=lambda g: (g.ok - g.machines, -g.machines))[:_GROUPS_SHOWN])
+            shown = tuple(g for g in gs if g in keep)
+        for g in shown:
             saved = g.saved
             cmp = "" if saved is None else (f", saves {_sz(saved)}" if saved >= 0 else f", takes {_sz(-saved)} more")
-            head = (f"{g.key}: {g.machines} machine(s), {g.ok} ok; line {_sz(g.planned)}, "
+            head = (f"{g.key}: {_n(g.machines, 'machine')}, {g.ok} ok; line {_sz(g.planned)}, "
                     f"default {_sz(g.default)}{cmp}")
             if g.default_short:
                 head += f"; default {_sz(g.default_missing)} short on {g.default_short}"
@@ -179,6 +189,9 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
                            f"{_sz(v.default):>7}  {st}")
             if len(rows) > _ROWS_PER_GROUP:
                 out.append(f"  … and {len(rows) - _ROWS_PER_GROUP} more (--format json or csv lists them all)")
+        if len(shown) < len(gs):
+            out.append("")
+            out.append(f"… and {_n(len(gs) - len(shown), 'more group')} (--format json lists them all)")
     return "\n".join(out) + "\n"
 
 

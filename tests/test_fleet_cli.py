@@ -265,3 +265,13 @@ def test_fleet_json_path_does_not_import_rich():
     r = subprocess.run([sys.executable, "-c", probe, "fleet", "check", "crashkernel=256M", *X86, "--format", "json"],
                        capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "1 []"
+
+
+def test_plan_without_cma_and_with_one_range(run_cli):
+    rc, out, _ = run_cli("fleet", "plan", *X86, "--no-cma", "--max-ranges", "1", "--format", "json",
+                         "--exclude", NO_KDUMP, "--exclude", UNPLACED)
+    doc = json.loads(out)
+    _validate(doc)
+    assert rc == 0 and doc["plan"]["cma"] is None
+    assert doc["cmdline"] == "crashkernel=232M"  # one size: the largest need of the fleet
+    assert all(m["size"] >= m["needed"] for m in doc["machines"] if m["status"] == "ok")

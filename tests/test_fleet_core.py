@@ -266,3 +266,22 @@ def test_effective_ram_follows_the_kernel_rounding(release):
     ram = 2 * GiB - 100 * MiB
     eff = effective_ram(ram, release)
     assert eff == (2 * GiB if release == "6.12" else ram)
+
+
+def test_text_report_shows_at_most_30_groups_failing_ones_first():
+    from crashplan.fleet.core import FleetReport, Verdict
+    from crashplan.fleet.render import render_text
+
+    vs = []
+    for i in range(40):
+        bad = i >= 35
+        vs.append(Verdict(name=f"m{i}", file=f"m{i}.yaml", arch="x86_64", kernel=f"6.{i}.0", ram=4 * GiB,
+                          reserves=not bad, size=0 if bad else 256 * MiB, low=0, cma=0, needed=232 * MiB,
+                          cma_needed=None, lost=0 if bad else 256 * MiB, ok=not bad,
+                          status="reserves-nothing" if bad else "ok", reason="x" if bad else None,
+                          default=256 * MiB))
+    text = render_text(FleetReport(command="check", cmdline="crashkernel=256M", verdicts=tuple(vs)))
+    shown = [ln for ln in text.splitlines() if ln.startswith("x86_64 6.")]
+    assert len(shown) == 30
+    assert all(any(ln.startswith(f"x86_64 6.{i}.0 ") for ln in shown) for i in range(35, 40))
+    assert "… and 10 more groups" in text

@@ -234,6 +234,10 @@ def test_parallel_check_gives_the_same_report_as_one_process(run_cli, tmp_path):
         src = EXAMPLES / X86[i % len(X86)]
         text = src.read_text().replace(f'name: "{src.stem}"', f'name: "host-{i:03d}"')
         (d / f"host-{i:03d}.yaml").write_text(text)
+    # machines named null and ~ (the reader reads no name): each named after its own file
+    for i, nm in ((42, "null"), (43, "~")):
+        src = (EXAMPLES / "x86_64-vm-2g.yaml").read_text()
+        (d / f"host-{i:03d}.yaml").write_text(src.replace('name: "x86_64-vm-2g"', f"name: {nm}"))
     # two copies of a garbled file that differ only in their name: each reported on its own
     for i in (40, 41):
         (d / f"host-{i:03d}.yaml").write_text(f'schema: crashplan/machine@1\nname: "host-{i:03d}"\nmemory: [\n')
@@ -242,7 +246,7 @@ def test_parallel_check_gives_the_same_report_as_one_process(run_cli, tmp_path):
     assert runs[0][0] == runs[1][0] == 2
     assert json.loads(runs[0][1]) == json.loads(runs[1][1])
     doc = json.loads(runs[0][1])
-    assert [m["name"] for m in doc["machines"]] == [f"host-{i:03d}" for i in range(40)]
+    assert [m["name"] for m in doc["machines"]] == [f"host-{i:03d}" for i in range(40)] + ["host-042", "host-043"]
     assert [m["status"] for m in doc["machines"][:5]] == ["excluded"] * 5
     assert [Path(e["file"]).name for e in doc["errors"]] == ["host-040.yaml", "host-041.yaml"]
     assert [e["line"] for e in doc["errors"]] == [4, 4]  # the end of the document, in each file

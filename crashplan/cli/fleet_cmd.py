@@ -50,7 +50,11 @@ _IDENTITY = re.compile(r'^(name|provenance): *("(?:[^"\\\n]|\\.)*"|[A-Za-z0-9_./
 
 
 def _unquote(v: str) -> str | None:
+    """The text of a one-line name/provenance value as the machine-file reader takes it, or None when
+    that is not plainly the text written (escapes; YAML's null spellings, which it reads as no value)."""
     v = v.strip()
+    if v in ("~", "null", "Null", "NULL"):
+        return None
     if v.startswith('"'):
         body = v[1:-1]
         if "\\" in body:
@@ -275,14 +279,17 @@ def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: in
                     for i, r in part:
                         done[i] = r
                     progress.advance(len(part))
-                # a representative that could not be read: read every file of its content on its own
-                # (each error names its own file and position)
+                # a representative that could not be read, or whose name the reader did not take as
+                # written (a name such as null or ~): read every file of its content on its own (each
+                # error names its own file and position)
                 todo = []
                 for i, k in enumerate(keyed):
                     if isinstance(k, FleetError) or i in done:
                         continue
-                    r = done.get(rep[k[0]])
-                    if isinstance(r, FleetError):
+                    first = rep[k[0]]
+                    r = done.get(first)
+                    said = keyed[first][1].get("name")
+                    if isinstance(r, FleetError) or (said is not None and r.name != said):
                         todo.append((i, files[i]))
                         rep[("file", i)] = i
                         keyed[i] = (("file", i), k[1])

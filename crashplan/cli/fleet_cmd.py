@@ -101,7 +101,8 @@ class _Reader:
             if hit is not None:
                 from dataclasses import replace
 
-                return replace(hit, name=ident.get("name", hit.name), provenance=ident.get("provenance", hit.provenance))
+                return replace(hit, name=ident.get("name", hit.name),
+                               provenance=ident.get("provenance", hit.provenance))
         m = load_machine(text, source=path)
         if (stripped is not None and m.name == ident.get("name", m.name)
                 and m.provenance == ident.get("provenance", m.provenance)):

@@ -611,7 +611,10 @@ def segment(points: Sequence[tuple[int, int, int]], max_ranges: int) -> list[tup
 _MAX_POINTS = 240  # distinct RAM sizes planned exactly; beyond, neighbours are merged (O(points²) planner)
 
 
-def range_line(pairs: Sequence[tuple[int, int]], max_ranges: int) -> tuple[str, tuple[tuple[int, int | None, int], ...]] | None:
+Ranges = tuple[tuple[int, int | None, int], ...]  # (start, end or None, size)
+
+
+def range_line(pairs: Sequence[tuple[int, int]], max_ranges: int) -> tuple[str, Ranges] | None:
     """The crashkernel= value for (effective RAM, need) pairs: ``SIZE`` when one size serves all,
     else ``start-end:size,…,start-:size``."""
     from crashplan.units import format_kernel_size as k

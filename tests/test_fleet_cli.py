@@ -279,3 +279,18 @@ def test_plan_without_cma_and_with_one_range(run_cli):
     assert rc == 0 and doc["plan"]["cma"] is None
     assert doc["cmdline"] == "crashkernel=232M"  # one size: the largest need of the fleet
     assert all(m["size"] >= m["needed"] for m in doc["machines"] if m["status"] == "ok")
+
+
+def test_check_of_a_cma_line_uses_each_kernels_rules(run_cli):
+    rc, out, _ = run_cli("fleet", "check", "crashkernel=232M crashkernel=120M,cma", *X86, "--format", "json")
+    doc = json.loads(out)
+    _validate(doc)
+    by = {m["name"]: m for m in doc["machines"]}
+    # 6.19 and 7.3 reserve ,cma: the need is suggest's CMA plan (classic part and CMA part)
+    for name in ("x86_64-laptop-16g", "x86_64-qemu-4g"):
+        m = by[name]
+        assert m["ok"] and m["cma"] == 120 << 20 and m["cma_needed"] is not None and m["cma"] >= m["cma_needed"]
+    # 6.12 does not know ,cma: the trailing token breaks the whole crashkernel= setting
+    for name in ("x86_64-server-16g", "x86_64-vm-2g", "x86_64-host-1t"):
+        assert by[name]["status"] == "reserves-nothing" and "unrecognized char" in by[name]["reason"]
+    assert rc == 1

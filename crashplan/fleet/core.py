@@ -145,10 +145,14 @@ def content_key(m: Machine) -> Machine:
 def kdump_refusal(m: Machine) -> str | None:
     """Why this machine cannot run kdump at all, from its machine file's ``kdump.kernel_config``.
 
-    A kernel without ``CONFIG_CRASH_DUMP`` cannot start a capture kernel; one with neither
-    ``CONFIG_KEXEC`` nor ``CONFIG_KEXEC_FILE`` cannot load one (the kexec_load and kexec_file_load
-    system calls are not built; kernel/Kconfig.kexec).  Options the file does not state are not held
-    against a machine.
+    One with neither ``CONFIG_KEXEC`` nor ``CONFIG_KEXEC_FILE`` cannot load a capture kernel (the
+    kexec_load and kexec_file_load system calls are not built; kernel/Kconfig.kexec).  Without
+    ``CONFIG_CRASH_DUMP`` a kernel has no /proc/vmcore when it boots as the capture kernel (the
+    option's meaning before Linux 6.9), and from 6.9, where "crash: split crash dumping code out from
+    kexec_core.c" moved crash kexec loading under it, it cannot load one either.  kdump boots the
+    same kernel as the capture kernel by default, so either way it cannot save a dump (inferred from
+    Kconfig.kexec; a setup with a separate capture kernel would escape this rule).  Options the file
+    does not state are not held against a machine.
     """
     kd = m.kdump or {}
     cfg = kd.get("kernel_config") if isinstance(kd, dict) or hasattr(kd, "get") else None
@@ -164,7 +168,8 @@ def kdump_refusal(m: Machine) -> str | None:
         return str(v) in ("y", "m")
 
     if flag("CONFIG_CRASH_DUMP") is False:
-        return "the kernel is built without CONFIG_CRASH_DUMP: it cannot start a capture kernel, kdump cannot run"
+        return ("the kernel is built without CONFIG_CRASH_DUMP: it can neither load a capture kernel (Linux 6.9 "
+                "on) nor, booted as the capture kernel, offer /proc/vmcore; kdump cannot run")
     if flag("CONFIG_KEXEC") is False and flag("CONFIG_KEXEC_FILE") is False:
         return ("the kernel is built without CONFIG_KEXEC and CONFIG_KEXEC_FILE: no capture kernel can be "
                 "loaded, kdump cannot run")

@@ -38,7 +38,7 @@ def _n(n: object, word: str) -> str:
 
 
 def _sz(n: int | None) -> str:
-    return "-" if n is None else format_size(n)
+    return "-" if n is None else "0" if n == 0 else format_size(n)
 
 
 def _style(text: str, color: bool, **kw: object) -> str:

@@ -285,3 +285,25 @@ def test_text_report_shows_at_most_30_groups_failing_ones_first():
     assert len(shown) == 30
     assert all(any(ln.startswith(f"x86_64 6.{i}.0 ") for ln in shown) for i in range(35, 40))
     assert "… and 10 more groups" in text
+
+
+def test_a_snapshot_of_a_kernel_without_kexec_is_named_no_kdump(tmp_path):
+    """`crashplan snapshot` records CONFIG_KEXEC as well, so a real snapshot of a kernel built without
+    kexec (like the micro-VM of the examples) is refused by fleet, not passed."""
+    import shutil
+
+    from crashplan.cli.probe import probe_host
+
+    root = tmp_path / "host"
+    shutil.copytree(ROOT / "tests" / "data" / "machines" / "hosts" / "x86_64-root", root)
+    cfg = next((root / "boot").glob("config-*"))
+    m = probe_host(root)
+    assert kdump_refusal(m) is None  # CONFIG_KEXEC_FILE=y
+    cfg.write_text("CONFIG_64BIT=y\n# CONFIG_KEXEC is not set\n# CONFIG_KEXEC_FILE is not set\n# CONFIG_CMA is not set\n")
+    m = probe_host(root)
+    assert m.kdump["kernel_config"] == {"CONFIG_CMA": False, "CONFIG_KEXEC": False, "CONFIG_KEXEC_FILE": False}
+    assert "CONFIG_KEXEC" in kdump_refusal(m)
+    rep = check("crashkernel=256M", [Entry("h", "h.yaml", m)])
+    assert rep.causes() == {"no-kdump": ["h"]}
+    g = rep.groups[0]
+    assert (g.planned, g.default, g.saved) == (0, 0, 0)  # a machine without kdump is not "saved" memory

@@ -411,11 +411,12 @@ def groups(verdicts: Iterable[Verdict]) -> tuple[Group, ...]:
     out = []
     for key, all_vs in acc.items():
         # compared over the machines that can run kdump (a need is known): the others take nothing
-        vs = [v for v in all_vs if v.needed is not None] or all_vs
+        vs = [v for v in all_vs if v.needed is not None]
         defaults = [v.default for v in vs]
         dflt = None if any(d is None for d in defaults) else sum(d for d in defaults if d is not None)
         short = [v for v in vs if v.needed is not None and v.default is not None and v.default < v.needed]
-        out.append(Group(key=key, arch=vs[0].arch or "?", kernel=vs[0].kernel or "?", band=band(vs[0].ram),
+        first = all_vs[0]
+        out.append(Group(key=key, arch=first.arch or "?", kernel=first.kernel or "?", band=band(first.ram),
                          machines=len(all_vs), ok=sum(v.ok for v in all_vs), planned=sum(v.lost for v in vs),
                          default=dflt, default_short=len(short),
                          default_missing=sum((v.needed or 0) - (v.default or 0) for v in short)))

@@ -86,7 +86,8 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
             out.append(_style("No crashkernel= line can serve this fleet.", color, fg="red", bold=True))
         else:
             out.append(_style(r.cmdline, color, bold=True))
-            verdict = (f"Serves all {_n(n, 'machine')}" if not failed else
+            verdict = ("Serves the machine" if n == 1 and not failed else f"Serves all {_n(n, 'machine')}"
+                       if not failed else
                        f"Serves {ok} of {_n(n, 'machine')}; {len(failed)} cannot be served (below)")
             out.extend(_wrap(f"{verdict}; production loses {_sz(t['planned'])} in all (classic regions).",  # type: ignore[arg-type]
                              width, ""))
@@ -96,7 +97,9 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
             out.extend(_wrap(f"INCOMPLETE: the {_n(n, 'machine')} read reserve what their kdump needs, but "
                              f"{_n(len(r.errors), 'machine file')} could not be read.", width, ""))
         elif not failed:
-            out.append(_style(f"OK: all {_n(n, 'machine')} reserve what their kdump needs.", color, fg="green"))
+            ok_text = ("OK: the machine reserves what its kdump needs." if n == 1 else
+                       f"OK: all {_n(n, 'machine')} reserve what their kdump needs.")
+            out.append(_style(ok_text, color, fg="green"))
         else:
             out.append(_style(f"FAIL: {len(failed)} of {_n(n, 'machine')} not served.", color, fg="red", bold=True))
     if t["excluded"]:

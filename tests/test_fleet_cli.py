@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 X86 = sorted(str(p) for p in EXAMPLES.glob("x86_64-*.yaml"))
+ALL = sorted(str(p) for p in EXAMPLES.glob("*.yaml"))  # every architecture
 SCHEMA_FILE = ROOT / "crashplan" / "data" / "schemas" / "fleet.json"
 # the two x86_64 examples no line can serve: a kernel without kexec, and a snapshot taken without root
 NO_KDUMP = "x86_64-microvm-24g"
@@ -100,7 +101,7 @@ def test_planned_size_covers_what_suggest_says_each_machine_needs(run_cli, x86_p
 
 
 def test_plan_and_check_json_validate_against_the_shipped_schema(run_cli, tmp_path):
-    rc, out, _ = run_cli("fleet", "plan", str(EXAMPLES), "--format", "json")
+    rc, out, _ = run_cli("fleet", "plan", *ALL, "--format", "json")
     doc = json.loads(out)
     _validate(doc)
     assert doc["plan"]["cma"] is not None
@@ -218,7 +219,7 @@ def test_check_rejects_a_repeated_machine_pointing_to_fleet_check(run_cli):
 
 
 def test_text_report_reads_at_80_columns(run_cli):
-    rc, out, _ = run_cli("fleet", "plan", str(EXAMPLES), "--width", "80")
+    rc, out, _ = run_cli("fleet", "plan", *ALL, "--width", "80")
     lines = out.splitlines()
     assert lines[0].startswith("crashkernel=")  # the answer first
     assert max(len(x) for x in lines) <= 80
@@ -294,3 +295,36 @@ def test_check_of_a_cma_line_uses_each_kernels_rules(run_cli):
     for name in ("x86_64-server-16g", "x86_64-vm-2g", "x86_64-host-1t"):
         assert by[name]["status"] == "reserves-nothing" and "unrecognized char" in by[name]["reason"]
     assert rc == 1
+
+
+def test_text_on_an_80_column_terminal():
+    """stdout on a real terminal (a pty sized 80×24): the width is the terminal's and colour is on."""
+    import fcntl
+    import pty
+    import re
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env["TERM"] = "xterm"
+    p = subprocess.Popen([sys.executable, "-m", "crashplan", "fleet", "plan", *X86, "--no-progress"],
+                         stdout=slave, stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert p.wait(timeout=120) == 1  # two machines cannot be served
+    text = seen.decode()
+    assert "\x1b[" in text  # colour on a terminal
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text).replace("\r\n", "\n")
+    assert plain.splitlines()[0].startswith("crashkernel=")
+    assert max(len(line) for line in plain.splitlines()) <= 80

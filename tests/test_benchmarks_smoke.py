@@ -74,3 +74,31 @@ def test_a_saved_input_replays(tmp_path, capsys):
     p.write_text(json.dumps(case), encoding="utf-8")
     assert fuzz_run.replay(p) == 0
     assert "InputError (documented): iomem.txt:2:3:" in capsys.readouterr().out
+
+
+def test_fleet_benchmark_generates_varied_valid_machine_files(tmp_path, monkeypatch):
+    from benchmarks import fleet as fleet_bench
+    from crashplan.memmap.machine import load_machine
+
+    counts = fleet_bench.generate(tmp_path / "fleet", 300)
+    files = sorted((tmp_path / "fleet").rglob("*.yaml"))
+    assert counts["files"] == len(files) == 300 and counts["distinct"] == 300
+    machines = [load_machine(f.read_text(), source=str(f)) for f in files]
+    assert len({m.name for m in machines}) == 300
+    assert len({m.arch for m in machines}) >= 3
+    assert len({m.kernel for m in machines}) >= 8
+    assert len({m.ram_size() >> 30 for m in machines}) >= 10
+    assert any(s.name == "reserved by firmware" for m in machines for s in m.memmap.reserved)
+    # a fleet larger than the combinations repeats machines under new names
+    monkeypatch.setattr(fleet_bench, "RAM_SIZES", (2, 16))
+    more = fleet_bench.generate(tmp_path / "big", 1000)
+    assert more["files"] == 1000 and more["distinct"] < 500
+
+
+def test_fleet_benchmark_runs_fleet_check_end_to_end(tmp_path):
+    from benchmarks import fleet as fleet_bench
+
+    fleet_bench.generate(tmp_path / "fleet", 120)
+    res = fleet_bench.run(tmp_path / "fleet", fleet_bench.LINE, tmp_path / "r.json", jobs=2)
+    assert res["machines"] == 120 and res["errors"] == 0 and res["exit_status"] in (0, 1)
+    assert res["peak_rss_mib"] > 0

@@ -48,6 +48,7 @@ COMMANDS = {
     "lint": ("crashplan.cli.lint_cmd:lint", "Check boot-loader configurations for crashkernel= problems (CI)."),
     "rules": ("crashplan.cli.lint_cmd:rules", "List and explain the lint rules."),
     "snapshot": ("crashplan.cli.snapshot_cmd:snapshot", "Write this machine's description as a machine file."),
+    "fleet": ("crashplan.cli.fleet_cmd:fleet", "Plan and check one crashkernel= line over many machine files."),
     "status": ("crashplan.cli.status_cmd:status", "Say whether kdump is ready here and the reservation is enough."),
 }
 

@@ -19,7 +19,8 @@ from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source
               help="Architecture (x86_64/amd64, arm64/aarch64, riscv64, loongarch64, ppc64le, s390x).")
 @click.option("--ram", type=SizeType(), metavar="SIZE",
               help="System RAM as the kernel counts it (e.g. 16G). Default: from the memory map.")
-@machine_source_options
+@machine_source_options(repeated_machine_hint='to check a line on several machines use '
+                        '`crashplan fleet check "crashkernel=..." FILE...`')
 @click.option("--no-map", is_flag=True, help="Only parse: do not read or replay a memory map.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,

@@ -41,6 +41,23 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("crashplan rules CK102 misspelt-crashkernel", "explain rules by code or name"),
         ("crashplan rules --format markdown -o docs/rules.md", "the rule reference"),
     ),
+    "fleet": (
+        ("crashplan fleet plan snapshots/", "one crashkernel= line for every machine file under snapshots/"),
+        ("crashplan fleet check 'crashkernel=2G-:256M' snaps/ --format csv -o f.csv",
+         "replay a golden image's line on every machine, as CSV"),
+        ("crashplan fleet check LINE snapshots/ --exclude 'lab-*'", "leave machines out by name or path"),
+    ),
+    "fleet plan": (
+        ("crashplan fleet plan snapshots/", "the line that serves every machine and loses least"),
+        ("crashplan fleet plan examples/x86_64-*.yaml --max-ranges 3 --format json", "as crashplan/fleet@1"),
+        ("crashplan fleet plan snapshots/ --exclude old-box --no-cma", "without one machine, no CMA variant"),
+    ),
+    "fleet check": (
+        ("crashplan fleet check 'crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M' s/",
+         "which machines a distribution's table fails, grouped by cause"),
+        ("crashplan fleet check LINE snapshots/ --format json -o fleet.json", "as crashplan/fleet@1"),
+        ("crashplan fleet check LINE snapshots/ --jobs 2", "replay on two processes"),
+    ),
     "status": (
         ("crashplan status", "is kdump ready here, and is the reservation enough"),
         ("crashplan status --format json", "the same, as crashplan/status@1"),

@@ -50,20 +50,44 @@ class ArchType(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
-def machine_source_options(f):  # type: ignore[no-untyped-def]
-    """--iomem/--boot-log/--machine/--fallback-machine: where the memory map comes from (check, suggest)."""
+def _one_machine(hint: str):  # type: ignore[no-untyped-def]
+    """A --machine given more than once is a usage error (click would silently keep the last one)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+        if len(value) > 1:
+            raise click.UsageError(f"--machine given {len(value)} times: this command takes one machine file; "
+                                   f"{hint}", ctx)
+        return value[0] if value else None
+
+    return callback
+
+
+def machine_source_options(f=None, *, repeated_machine_hint: str | None = None):  # type: ignore[no-untyped-def]
+    """--iomem/--boot-log/--machine/--fallback-machine: where the memory map comes from (check, suggest).
+
+    With ``repeated_machine_hint``, a repeated ``--machine`` is refused with that hint."""
     path = click.Path(dir_okay=False, allow_dash=True)
-    for opt in reversed((
-        click.option("--iomem", type=path, metavar="FILE", help="Memory map from a saved /proc/iomem (read as root)."),
-        click.option("--boot-log", type=path, metavar="FILE",
-                     help="Memory map from a kernel boot log (dmesg, journalctl -k, serial console)."),
-        click.option("--machine", type=path, metavar="FILE",
-                     help="A machine file (YAML, docs/machine-format.md); its kdump: section gives sizing inputs."),
-        click.option("--fallback-machine", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="Without a source option: use this machine file when this machine's map cannot be read."),
-    )):
-        f = opt(f)
-    return f
+    machine_help = "A machine file (YAML, docs/machine-format.md); its kdump: section gives sizing inputs."
+    if repeated_machine_hint is None:
+        machine_opt = click.option("--machine", type=path, metavar="FILE", help=machine_help)
+    else:
+        machine_opt = click.option("--machine", type=path, metavar="FILE", help=machine_help, multiple=True,
+                                   callback=_one_machine(repeated_machine_hint))
+
+    def deco(f):  # type: ignore[no-untyped-def]
+        for opt in reversed((
+            click.option("--iomem", type=path, metavar="FILE",
+                         help="Memory map from a saved /proc/iomem (read as root)."),
+            click.option("--boot-log", type=path, metavar="FILE",
+                         help="Memory map from a kernel boot log (dmesg, journalctl -k, serial console)."),
+            machine_opt,
+            click.option("--fallback-machine", type=click.Path(dir_okay=False), metavar="FILE",
+                         help="Without a source option: use this machine file when this machine's map cannot be read."),
+        )):
+            f = opt(f)
+        return f
+
+    return deco(f) if f is not None else deco
 
 
 def write_atomically(path: str, text: str) -> None:

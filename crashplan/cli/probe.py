@@ -18,7 +18,7 @@ What a probe of the host reads (all optional except ``/proc/iomem``):
 ``/proc/cpuinfo``                                memory-encryption hints (x86 flags)
 ``/sys/devices/system/cpu/online``               CPU count
 ``/sys/kernel/fadump/enabled``                   powerpc firmware-assisted dump
-``/boot/config-<release>``, ``/proc/config.gz``  CONFIG_CMA, CONFIG_KEXEC(_FILE), CONFIG_CRASH_DUMP
+``/boot/config-<release>``, ``/proc/config.gz``  CONFIG_CMA, CONFIG_KEXEC, CONFIG_KEXEC_FILE, CONFIG_CRASH_DUMP
 ``/boot/vmlinuz-<release>``, kdump initrds       kdump sizing inputs (sizes from the files)
 ``/etc/kdump.conf``, ``/etc/default/kdump-tools``,
 ``/etc/sysconfig/kdump``                         dump level and core collector
@@ -528,6 +528,7 @@ def _kernel_config(tree: _Tree, release: str | None) -> dict[str, object]:
     if not text:
         return {}
     config: dict[str, object] = {}
+    # CONFIG_KEXEC too: with CONFIG_KEXEC_FILE it tells whether a capture kernel can be loaded at all
     for key in ("CONFIG_CMA", "CONFIG_KEXEC", "CONFIG_KEXEC_FILE", "CONFIG_CRASH_DUMP"):
         if re.search(rf"^{key}=y\s*$", text, re.M):
             config[key] = True

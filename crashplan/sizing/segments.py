@@ -21,6 +21,7 @@ as the reservation code guarantees.  Pure functions; sizes in bytes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from crashplan.units import KiB, MiB
@@ -107,7 +108,15 @@ def place_segments(region: int, segments: tuple[Segment, ...] | list[Segment], *
 
 
 def min_region(segments: tuple[Segment, ...] | list[Segment], *, granule: int = PAGE) -> int:
-    """The smallest region (a multiple of ``granule``) in which all segments load."""
+    """The smallest region (a multiple of ``granule``) in which all segments load.
+
+    Memoized: the answer depends on the segments alone, and a fleet of machines that share a kernel
+    and initrd asks the same question for every RAM size (``crashplan fleet``)."""
+    return _min_region(tuple(segments), granule)
+
+
+@functools.lru_cache(maxsize=1024)
+def _min_region(segments: tuple[Segment, ...], granule: int) -> int:
     total = sum(s.size for s in segments)
     lo = -(-total // granule) * granule
     hi = lo + sum(max(s.align, PAGE) for s in segments) + 4 * MiB

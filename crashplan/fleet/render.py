@@ -1,0 +1,209 @@
+"""Text and CSV renderings of a :class:`~crashplan.fleet.core.FleetReport` (pure: strings out).
+
+Text reads at 80 columns: the answer first (the line and whether it serves the fleet), then the
+machines that fail grouped by cause, then one short table per group of similar machines compared
+with the distribution default.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shlex
+from collections.abc import Sequence
+
+from crashplan.fleet.core import STATUSES, FleetReport, Verdict
+from crashplan.units import format_size
+
+__all__ = ["render_text", "render_csv", "CSV_COLUMNS"]
+
+CSV_COLUMNS = ("name", "file", "arch", "kernel", "ram", "reserves", "size", "low", "cma", "needed", "cma_needed",
+               "lost", "ok", "status", "reason", "group", "default")
+
+_ROWS_PER_GROUP = 12  # text only; JSON and CSV list every machine
+_GROUPS_SHOWN = 30
+
+_CAUSE_TITLES = {
+    "reserves-nothing": "reserve nothing",
+    "too-small": "reserve less than their kdump needs",
+    "placement-failed": "cannot place the region",
+    "unplaced": "cannot be proven (memory layout unknown)",
+    "no-kdump": "cannot run kdump at all",
+    "unsized": "cannot be sized",
+}
+
+
+def _n(n: object, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _sz(n: int | None) -> str:
+    return "-" if n is None else "0" if n == 0 else format_size(n)
+
+
+def _style(text: str, color: bool, **kw: object) -> str:
+    if not color:
+        return text
+    import click
+
+    return click.style(text, **kw)  # type: ignore[arg-type]
+
+
+def _wrap(text: str, width: int, indent: str, *, long_words: bool = True) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_on_hyphens=False, break_long_words=long_words) or [indent]
+
+
+def _shell_lines(words: Sequence[str], width: int) -> list[str]:
+    """A command cut into lines ending in `` \\`` (a shell reads it back), never inside a word."""
+    lines: list[str] = []
+    cur = "  "
+    for w in words:
+        if cur.strip() and len(cur) + 1 + len(w) + 2 > width:
+            lines.append(cur + " \\")
+            cur = "      " + w
+        else:
+            cur = cur + (" " if cur.strip() else "") + w
+    lines.append(cur)
+    return lines
+
+
+def _cut(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: max(1, n - 1)] + "…"
+
+
+def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapshots: Sequence[str] = (),
+                exclude: Sequence[str] = ()) -> str:
+    out: list[str] = []
+    t = r.totals()
+    n, ok = t["machines"], t["ok"]
+    failed = r.failed
+    # the answer
+    if r.command == "plan":
+        if r.cmdline is None:
+            out.append(_style("No crashkernel= line can serve this fleet.", color, fg="red", bold=True))
+        else:
+            out.append(_style(r.cmdline, color, bold=True))
+            verdict = ("Serves the machine" if n == 1 and not failed else f"Serves all {_n(n, 'machine')}"
+                       if not failed else
+                       f"Serves {ok} of {_n(n, 'machine')}; {len(failed)} cannot be served (below)")
+            out.extend(_wrap(f"{verdict}; production loses {_sz(t['planned'])} in all (classic regions).",  # type: ignore[arg-type]
+                             width, ""))
+    else:
+        out.append(_style(r.cmdline or "", color, bold=True))
+        if not failed and r.errors:
+            out.extend(_wrap(f"INCOMPLETE: the {_n(n, 'machine')} read reserve what their kdump needs, but "
+                             f"{_n(len(r.errors), 'machine file')} could not be read.", width, ""))
+        elif not failed:
+            ok_text = ("OK: the machine reserves what its kdump needs." if n == 1 else
+                       f"OK: all {_n(n, 'machine')} reserve what their kdump needs.")
+            out.append(_style(ok_text, color, fg="green"))
+        else:
+            out.append(_style(f"FAIL: {len(failed)} of {_n(n, 'machine')} not served.", color, fg="red", bold=True))
+    if t["excluded"]:
+        out.append(f"{_n(t['excluded'], 'machine')} left out with --exclude.")
+    if r.errors:
+        out.append(_style(f"{_n(len(r.errors), 'machine file')} could not be read (exit status 2):", color,
+                          fg="red"))
+        for e in r.errors[:20]:
+            out.extend(_wrap(str(e), width, "  ", long_words=False))
+        if len(r.errors) > 20:
+            out.append(f"  … and {len(r.errors) - 20} more (--format json lists them all)")
+    if t["default"] is not None and n:
+        saved = t["saved"]
+        word = "saves" if saved >= 0 else "takes"  # type: ignore[operator]
+        line = (f"Against kdump-utils' default tables ({_sz(t['default'])} in all): the line {word} "  # type: ignore[arg-type]
+                f"{_sz(abs(saved))}")  # type: ignore[arg-type]
+        if t["default_short"]:
+            line += (f"; the defaults would leave {t['default_short']} machine(s) "
+                     f"{_sz(t['default_missing'])} short of what their kdump needs")  # type: ignore[arg-type]
+        out.extend(_wrap(line + ".", width, ""))
+    # plan: the CMA variant and how to check
+    if r.command == "plan":
+        for note in r.notes:
+            out.extend(_wrap(note, width, ""))
+        if r.cma is not None:
+            out.append("")
+            if r.cma.cmdline:
+                cf = sum(1 for v in r.cma.verdicts if not v.ok)
+                out.append("CMA variant (production keeps the CMA part for movable memory until a crash):")
+                out.extend(_wrap(r.cma.cmdline, width, "  "))
+                out.extend(_wrap(f"serves {n - cf} of {n} machines; loses {_sz(r.cma.lost)} in all "
+                                 "(after a panic the kernel waits 10 s before the capture kernel starts)", width,
+                                 "  "))
+            else:
+                out.extend(_wrap(f"No CMA variant: {r.cma.refused}", width, ""))
+        if r.cmdline:
+            ex = [f"--exclude {shlex.quote(v.name)}" for v in failed]
+            ex += [f"--exclude {shlex.quote(p)}" for p in exclude]
+            words = ["crashplan", "fleet", "check", shlex.quote(r.cmdline), *map(shlex.quote, snapshots), *ex]
+            out.append("")
+            out.append("Check it (leaving out the machines it cannot serve):" if failed else "Check it:")
+            out.extend(_shell_lines(words, width))
+    # failures by cause
+    if failed:
+        out.append("")
+        out.append(_style("Not served, by cause" if r.command == "plan" else "Failures, by cause", color, bold=True))
+        by: dict[str, list[Verdict]] = {}
+        for v in failed:
+            by.setdefault(v.status, []).append(v)
+        for s in STATUSES:
+            vs = by.get(s)
+            if not vs:
+                continue
+            out.append(f"  {len(vs)} {_CAUSE_TITLES.get(s, s)} [{s}]")
+            for v in vs[:20]:
+                out.extend(_wrap(f"{v.name}: {v.reason}", width, "    "))
+            if len(vs) > 20:
+                out.append(f"    … and {len(vs) - 20} more")
+    # groups
+    gs = r.groups
+    if gs:
+        out.append("")
+        out.append(_style("Groups (architecture, kernel, RAM band)", color, bold=True))
+        by_group: dict[str, list[Verdict]] = {}
+        for v in r.verdicts:
+            if v.status != "excluded":
+                by_group.setdefault(v.group, []).append(v)
+        name_w = max(12, width - 52)
+        shown = gs
+        if len(gs) > _GROUPS_SHOWN:  # those with failures first, then the largest
+            keep = set(sorted(gs, key=lambda g: (g.ok - g.machines, -g.machines))[:_GROUPS_SHOWN])
+            shown = tuple(g for g in gs if g in keep)
+        for g in shown:
+            saved = g.saved
+            cmp = "" if saved is None else (f", saves {_sz(saved)}" if saved >= 0 else f", takes {_sz(-saved)} more")
+            head = (f"{g.key}: {_n(g.machines, 'machine')}, {g.ok} ok; line {_sz(g.planned)}, "
+                    f"default {_sz(g.default)}{cmp}")
+            if g.default_short:
+                head += f"; default {_sz(g.default_missing)} short on {g.default_short}"
+            out.append("")
+            out.extend(_wrap(head, width, ""))
+            out.append(f"  {'machine':<{name_w}} {'RAM':>8} {'needs':>7} {'gets':>7} {'default':>7}  status")
+            rows = by_group.get(g.key, [])
+            for v in rows[:_ROWS_PER_GROUP]:
+                gets = v.size + v.low
+                st = v.status
+                if v.cma:
+                    st += f" +{_sz(v.cma)} cma"
+                out.append(f"  {_cut(v.name, name_w):<{name_w}} {_sz(v.ram):>8} {_sz(v.needed):>7} {_sz(gets):>7} "
+                           f"{_sz(v.default):>7}  {st}")
+            if len(rows) > _ROWS_PER_GROUP:
+                out.append(f"  … and {len(rows) - _ROWS_PER_GROUP} more (--format json or csv lists them all)")
+        if len(shown) < len(gs):
+            out.append("")
+            out.append(f"… and {_n(len(gs) - len(shown), 'more group')} (--format json lists them all)")
+    return "\n".join(out) + "\n"
+
+
+def render_csv(r: FleetReport) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for v in r.verdicts:
+        d = v.as_dict()
+        w.writerow(["" if d[c] is None else (str(d[c]).lower() if isinstance(d[c], bool) else d[c])
+                    for c in CSV_COLUMNS])
+    return buf.getvalue()

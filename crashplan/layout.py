@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from crashplan.memmap.model import Machine, Span, merge_spans
 
-__all__ = ["Band", "Layout", "Mark", "build_layout", "KINDS", "classify_reserved"]
+__all__ = ["KINDS", "Band", "Layout", "Mark", "build_layout", "classify_reserved"]
 
 # drawing order: a later kind wins where spans overlap
 KINDS = ("hole", "ram", "nomap", "reserved", "initrd", "kernel", "cma", "crashkernel-low", "crashkernel")
@@ -134,7 +134,7 @@ def _allot(sizes: list[int], width: int) -> list[int]:
     return cells
 
 
-def build_layout(machine: Machine, reservation=None, *, width: int = 80) -> "Layout":  # type: ignore[no-untyped-def]
+def build_layout(machine: Machine, reservation=None, *, width: int = 80) -> Layout:  # type: ignore[no-untyped-def]
     """The bands of ``machine``'s memory (as memblock saw it in ``reservation``, when given)."""
     width = max(width, 8)
     pieces = _pieces(machine, reservation)

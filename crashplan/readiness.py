@@ -35,8 +35,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Capability", "kdump_capability", "config_flags", "ServiceState", "StatusFacts", "Status", "Reason",
-           "Prediction", "assess", "predict", "build_options", "status_json", "READY", "NOT_READY", "AT_RISK", "SCHEMA"]
+__all__ = [
+    "AT_RISK",
+    "NOT_READY",
+    "READY",
+    "SCHEMA",
+    "Capability",
+    "Prediction",
+    "Reason",
+    "ServiceState",
+    "Status",
+    "StatusFacts",
+    "assess",
+    "build_options",
+    "config_flags",
+    "kdump_capability",
+    "predict",
+    "status_json",
+]
 
 SCHEMA = "crashplan/status@1"
 READY, NOT_READY, AT_RISK = "ready", "not ready", "at risk"
@@ -121,9 +137,7 @@ def kdump_capability(config: Any, *, source: str | None = None) -> Capability:
     reserves: bool | None
     if True in parser or dump:
         reserves = True
-    elif kexec is False and kfile is False and dump is False:
-        reserves = False
-    elif dump is False and parser == (False, False):
+    elif (kexec is False and kfile is False and dump is False) or (dump is False and parser == (False, False)):
         reserves = False
     else:
         reserves = None

@@ -6,6 +6,7 @@ prints the report; everything it calls is pure.  ``--format json|sarif|github`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 
 import click
 
-__all__ = ["lint", "rules", "SYSTEM_PATHS", "read_sources", "atomic_write_all"]
+__all__ = ["SYSTEM_PATHS", "atomic_write_all", "lint", "read_sources", "rules"]
 
 # what `crashplan lint` with no path reads: this machine's boot configuration
 SYSTEM_PATHS = (
@@ -42,7 +43,7 @@ def _split_csv(values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _display(path: str) -> str:
-    return path[2:] if path.startswith("./") else path
+    return path.removeprefix("./")
 
 
 def _read(path: str, explicit: bool):  # type: ignore[no-untyped-def]
@@ -164,7 +165,7 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # typ
             continue
         add(path, True)
     progress.done()
-    for f in list(files):
+    for f in files:
         if f.path != "-" and f.text is not None:
             for c in _companions(f.path):
                 add(c, False)
@@ -237,16 +238,12 @@ def atomic_write_all(changes: dict[str, str]) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            try:
+            with contextlib.suppress(OSError):
                 os.chown(tmp, st.st_uid, st.st_gid)
-            except OSError:
-                pass
     except BaseException:
         for tmp, _ in staged:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
         raise
     pause = os.environ.get(PAUSE_ENV)
     for tmp, real in staged:

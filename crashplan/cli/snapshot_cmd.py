@@ -10,6 +10,7 @@ Exit status: 0 written, 2 usage or input error (nothing is written then).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -97,7 +98,5 @@ def write_atomic(path: str, text: str) -> None:
         raise InputError(f"cannot write: {e.strerror or e}", path=path) from None
     finally:
         if tmp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass

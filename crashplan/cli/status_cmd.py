@@ -75,10 +75,7 @@ def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str
 
     if root is not None and machine is not None:
         raise click.UsageError("give at most one of --root and --machine")
-    if machine is not None:
-        facts = _facts_from_machine_file(machine, boot_log)
-    else:
-        facts = _facts_from_tree(root, boot_log)
+    facts = _facts_from_machine_file(machine, boot_log) if machine is not None else _facts_from_tree(root, boot_log)
     result = assess(facts)
     if fmt == "json":
         sys.stdout.write(json.dumps(status_json(result), indent=2, sort_keys=True) + "\n")
@@ -177,8 +174,8 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
     iomem = r.read("/proc/iomem")
     if iomem is not None:
         if addresses_hidden(iomem):
-            r.unreadable.append((r.show("/proc/iomem"), "every address reads as zero without root: the Crash "
-                                 "kernel regions are not known"))
+            r.unreadable.append((r.show("/proc/iomem"), ("every address reads as zero without root: the Crash "
+                                 "kernel regions are not known")))
         else:
             try:
                 crash_regions = tuple((e.start, e.end) for e in iter_iomem(iomem, source=r.show("/proc/iomem"))
@@ -253,8 +250,8 @@ def _kernel_config(r: _Reader, release: str | None):  # type: ignore[no-untyped-
             r.unreadable.append((r.show(where), f"not a readable gzip file: {e}"))
     if text is None:
         if where is None:
-            r.unreadable.append((r.show(f"/boot/config-{release or '<release>'}"), "no such file, and no "
-                                 "/proc/config.gz: the kernel's build options are not known"))
+            r.unreadable.append((r.show(f"/boot/config-{release or '<release>'}"), ("no such file, and no "
+                                 "/proc/config.gz: the kernel's build options are not known")))
         return None, None
     try:
         return parse_kernel_config(text, path=r.show(where or "")), r.show(where or "")
@@ -283,7 +280,7 @@ def _boot_lines(r: _Reader, boot_log: str | None) -> tuple[str, ...] | None:
             if shutil.which(cmd[0]) is None:
                 continue
             try:
-                proc = subprocess.run(cmd, capture_output=True, timeout=20, check=False)  # noqa: S603
+                proc = subprocess.run(cmd, capture_output=True, timeout=20, check=False)
             except (OSError, subprocess.TimeoutExpired) as e:
                 failures.append((" ".join(cmd), str(e)))
                 continue
@@ -371,7 +368,7 @@ def _services(r: _Reader, notes: list[str]):  # type: ignore[no-untyped-def]
 def _systemctl(verb: str, unit: str) -> tuple[str, str]:
     """(the state word systemctl printed or "", the first line of its error output)."""
     try:
-        proc = subprocess.run(["systemctl", verb, unit], capture_output=True, timeout=10, check=False)  # noqa: S603,S607
+        proc = subprocess.run(["systemctl", verb, unit], capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         return "", str(e)
     out = proc.stdout.decode("utf-8", "replace").split()
@@ -464,8 +461,8 @@ def _facts_from_machine_file(path: str, boot_log: str | None):  # type: ignore[n
     kd = mach.kdump or {}
     capability = kdump_capability(kd.get("kernel_config") or None,
                                   source=f"{name}: kdump.kernel_config" if kd.get("kernel_config") else None)
-    notes: list[str] = [f"read from the machine file {name}: the service, the tooling and whether a capture "
-                        "kernel is loaded are not known"]
+    notes: list[str] = [(f"read from the machine file {name}: the service, the tooling and whether a capture "
+                        "kernel is loaded are not known")]
     # a map read from /proc/iomem or a boot log records the Crash kernel regions of that moment
     crash = tuple((s.start, s.end) for s in mach.memmap.crash if "CMA" not in s.name) if mach.memmap.layout_known \
         else None

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from crashplan.errors import InputError
 from crashplan.memmap.model import MemoryMap, Span, merge_spans, paused_gc
 
-__all__ = ["IomemEntry", "iter_iomem", "parse_iomem", "addresses_hidden", "NOT_ROOT_MESSAGE"]
+__all__ = ["NOT_ROOT_MESSAGE", "IomemEntry", "addresses_hidden", "iter_iomem", "parse_iomem"]
 
 NOT_ROOT_MESSAGE = (
     "all addresses are zero: this copy was read without root (CAP_SYS_ADMIN); read /proc/iomem as root"
@@ -107,7 +107,7 @@ def iter_iomem(text: str, *, source: str = "/proc/iomem") -> Iterator[IomemEntry
                 ch = found.group()
                 what = (
                     "a byte that is not UTF-8" if "\ud800" <= ch <= "\udfff"
-                    else f"the control character {ascii(ch)}"
+                    else f"the control character {ch!a}"
                 )
                 raise fail(f"{what}: expected text lines like {_EXAMPLE} (is this a binary file?)", lineno,
                            found.start() + 1)

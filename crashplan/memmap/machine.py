@@ -30,13 +30,13 @@ from crashplan.memmap.model import Machine, MemoryMap, Span
 from crashplan.units import format_kernel_size, parse_size
 
 __all__ = [
-    "SCHEMA",
-    "MAX_DOCUMENT_CHARS",
-    "MAX_DEPTH",
-    "MEM_ENCRYPT",
     "KDUMP_KEYS",
-    "load_machine",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_CHARS",
+    "MEM_ENCRYPT",
+    "SCHEMA",
     "dump_machine",
+    "load_machine",
 ]
 
 SCHEMA = "crashplan/machine@1"
@@ -200,7 +200,7 @@ def _precheck(text: str, source: str, yaml_mod: Any) -> None:
     if bad is not None:
         ch = bad.group()
         line, col = _line_col(text, bad.start())
-        what = "a byte that is not UTF-8" if "\ud800" <= ch <= "\udfff" else f"the character {ascii(ch)}"
+        what = "a byte that is not UTF-8" if "\ud800" <= ch <= "\udfff" else f"the character {ch!a}"
         raise InputError(f"{what}: machine files are UTF-8 text without control characters",
                          path=source, line=line, column=col)
     depth = 0
@@ -254,7 +254,7 @@ _TOP_KEYS = {
     "kaslr": None, "dma_limit": None, "fadump": None, "memory": None, "reservation": None,
     "kdump": None, "boot_facts": None, "notes": None,
 }
-_MEMORY_KEYS = {"source": None, "layout": None, **{k: None for k in _MEMORY_KINDS}}
+_MEMORY_KEYS = {"source": None, "layout": None, **dict.fromkeys(_MEMORY_KINDS)}
 _SPAN_KEYS = {"start": None, "end": None, "size": None, "name": None}
 _RESERVATION_KEYS = {"kexec_crash_size": None, "crash_cma_ranges": None}
 

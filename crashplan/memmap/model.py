@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-__all__ = ["Span", "MemoryMap", "Machine", "merge_spans", "subtract_spans"]
+__all__ = ["Machine", "MemoryMap", "Span", "merge_spans", "subtract_spans"]
 
 
 class Span(NamedTuple):

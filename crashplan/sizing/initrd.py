@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-__all__ = ["InitrdLayer", "InitrdInfo", "read_initrd", "STDLIB_CODECS"]
+__all__ = ["STDLIB_CODECS", "InitrdInfo", "InitrdLayer", "read_initrd"]
 
 STDLIB_CODECS = frozenset({"gzip", "bzip2", "xz", "lzma"})
 
@@ -140,8 +140,7 @@ def _classify(name: str, kind: int, size: int, st: _Stats) -> None:
     n = name.lstrip("./")
     base = n.rsplit("/", 1)[-1]
     f = st.features
-    if n.startswith("kernel/x86/microcode/") or n.startswith("lib/firmware/amd-ucode") or n.startswith(
-            "kernel/x86/microcode"):
+    if n.startswith(("kernel/x86/microcode/", "lib/firmware/amd-ucode", "kernel/x86/microcode")):
         f.add("microcode")
     if "/modules/" in "/" + n and (base.endswith(".ko") or ".ko." in base):
         st.modules += 1

@@ -207,7 +207,7 @@ def build_inputs(
     features: frozenset[str] = info.features if info is not None else frozenset()
     userspace = None
     if initrd_size is None:
-        initrd_size, unpacked, userspace = ASSUMED_INITRD + ("systemd",)
+        initrd_size, unpacked, userspace = (*ASSUMED_INITRD, "systemd")
         assumptions.append(f"no kdump initrd known: a distribution-sized one is assumed ({initrd_size >> 20} MiB "
                            f"packed, {unpacked >> 20} MiB unpacked, systemd-based: kdump-lab's 'pad40' initrd); "
                            "pass --initrd, or --initrd-size and --initrd-unpacked")

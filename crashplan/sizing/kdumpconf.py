@@ -33,15 +33,15 @@ from crashplan.textlines import split_lines
 __all__ = [
     "KdumpConfig",
     "MakedumpfileArgs",
+    "auto_reset_crashkernel",
+    "capture_cpus",
+    "conf_value",
+    "merge_configs",
     "parse_kdump_conf",
-    "parse_sysconfig_kdump",
     "parse_kdump_tools",
     "parse_makedumpfile_args",
     "parse_shell_assignments",
-    "capture_cpus",
-    "merge_configs",
-    "conf_value",
-    "auto_reset_crashkernel",
+    "parse_sysconfig_kdump",
 ]
 
 # makedumpfile(8) -d bits

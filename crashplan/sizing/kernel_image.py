@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from crashplan.units import MiB
 
-__all__ = ["KernelImage", "read_kernel_image", "COMPRESSION_MAGICS", "compression_of", "HEAD_BYTES"]
+__all__ = ["COMPRESSION_MAGICS", "HEAD_BYTES", "KernelImage", "compression_of", "read_kernel_image"]
 
 # how much of the file the reader wants: the x86 kernel_version string sits near 17 KiB, a zboot
 # payload starts after the EFI decompressor stub (~100-300 KiB)
@@ -143,8 +143,8 @@ def read_kernel_image(data: bytes, *, file_size: int | None = None) -> KernelIma
         return KernelImage(format="unknown", file_size=size, notes=("empty file",))
     return KernelImage(
         format="unknown", file_size=size,
-        notes=("not a bzImage (no 'HdrS' at 0x202), arm64/RISC-V Image, EFI zboot, ELF or compressed "
-               "kernel: its in-memory size is unknown",),
+        notes=(("not a bzImage (no 'HdrS' at 0x202), arm64/RISC-V Image, EFI zboot, ELF or compressed "
+               "kernel: its in-memory size is unknown"),),
     )
 
 
@@ -293,7 +293,7 @@ def _elf(data: bytes, size: int) -> KernelImage:
         notes.append("an x86 vmlinux: kexec_file_load loads only bzImage; the PT_LOAD sum approximates init_size from below")
     return KernelImage(
         format="elf", arch=arch, file_size=size, mem_size=total or None, mem_size_source="PT_LOAD" if total else None,
-        notes=tuple(notes) + (f"{loads} PT_LOAD segments",),
+        notes=(*notes, f"{loads} PT_LOAD segments"),
     )
 
 
@@ -326,8 +326,8 @@ def _zboot(data: bytes, size: int) -> KernelImage:
     offset = _u(data, "<I", 8)
     length = _u(data, "<I", 12)
     comp = data[24:56].split(b"\0", 1)[0].decode("ascii", "replace") or None
-    notes = [f"EFI zboot image: the kernel is the {comp or 'unnamed'}-compressed payload "
-             f"({length} bytes at offset {offset}); the file size is not its in-memory size"]
+    notes = [(f"EFI zboot image: the kernel is the {comp or 'unnamed'}-compressed payload "
+             f"({length} bytes at offset {offset}); the file size is not its in-memory size")]
     inner = None
     if offset >= len(data):
         notes.append(f"the payload starts beyond the {len(data)} bytes read: its header was not read")

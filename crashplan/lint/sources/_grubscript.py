@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Builder, Located
 
-__all__ = ["Lit", "Var", "Word", "Command", "tokenize", "expand_word", "expand_args", "loader_cmdline"]
+__all__ = ["Command", "Lit", "Var", "Word", "expand_args", "expand_word", "loader_cmdline", "tokenize"]
 
 _BLANK = " \t"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"

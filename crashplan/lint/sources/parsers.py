@@ -12,22 +12,22 @@ from crashplan.lint.sources._shell import ShellState, _Lexer, run_shell
 
 __all__ = [
     "Parsed",
-    "parse_grub_default",
-    "parse_grub_cfg",
     "parse_bls",
+    "parse_grub_cfg",
+    "parse_grub_default",
     "parse_grubenv",
-    "parse_legacy",
-    "parse_zipl",
     "parse_kernel_cmdline",
-    "parse_raw",
     "parse_kickstart",
+    "parse_legacy",
+    "parse_raw",
+    "parse_zipl",
 ]
 
 
 class Parsed:
     """What one reader found (a plain class: a dataclass costs about a millisecond at import)."""
 
-    __slots__ = ("cmdlines", "problems", "env", "blscfg", "load_env", "linux", "linux_default", "recovery_entries")
+    __slots__ = ("blscfg", "cmdlines", "env", "linux", "linux_default", "load_env", "problems", "recovery_entries")
 
     def __init__(self, cmdlines: list[CmdlineDef] | None = None, problems: list[Problem] | None = None,
                  env: dict[str, Located] | None = None, blscfg: bool = False, load_env: bool = False,
@@ -79,10 +79,10 @@ def parse_grub_default(files: Sequence[tuple[int, str]]) -> Parsed:
                                     "reads it", origin, origin >> 32))
     names = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
     for name, origin, assigned in state.unresolved:
-        if assigned in names + ("GRUB_CMDLINE_LINUX_RECOVERY",):
+        if assigned in (*names, "GRUB_CMDLINE_LINUX_RECOVERY"):
             out.problems.append(Problem("CK004", f"${name} is not set in the files linted (grub-mkconfig's environment "
                                         f"may set it): {assigned} is checked without it", origin, origin >> 32))
-    for name in names + ("GRUB_CMDLINE_LINUX_RECOVERY",):
+    for name in (*names, "GRUB_CMDLINE_LINUX_RECOVERY"):
         v = state.vars.get(name)
         if v is not None and v.unknown:
             out.problems.append(Problem("CK004", f"{name} uses a command substitution or an expansion crashplan cannot "
@@ -149,7 +149,7 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
     lexed = tokenize(_file(fid, text))
     for msg, origin in lexed.problems:
         out.problems.append(Problem("CK002", f"GRUB script syntax: {msg}", origin, fid))
-    sections = [(m.start(), m.group(1)) for m in re.finditer(_SECTION, text, re.M)]
+    sections = [(m.start(), m.group(1)) for m in re.finditer(_SECTION, text, re.MULTILINE)]
     env: dict[str, Located] = {}
     # stack entries: (kind, title, active)
     stack: list[tuple[str, str, bool]] = []

@@ -88,12 +88,13 @@ def write_atomic(path: str, text: str) -> None:
             dfd = os.open(directory, os.O_RDONLY)
         except OSError:
             return
-        try:
-            os.fsync(dfd)
-        except OSError:
-            pass
-        finally:
-            os.close(dfd)
+        else:
+            try:
+                os.fsync(dfd)
+            except OSError:
+                pass
+            finally:
+                os.close(dfd)
     except OSError as e:
         raise InputError(f"cannot write: {e.strerror or e}", path=path) from None
     finally:

@@ -65,7 +65,8 @@ class Located:
         return Located(self.text[item], self.origins[item], self.ctx[item])
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Located) and (self.text, self.origins, self.ctx) == (other.text, other.origins, other.ctx)
+        return (isinstance(other, Located)
+                and (self.text, self.origins, self.ctx) == (other.text, other.origins, other.ctx))
 
     def __hash__(self) -> int:
         return hash((self.text, self.origins))

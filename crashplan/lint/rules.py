@@ -8,7 +8,7 @@ check``): one rule per diagnosis code, documented from ``diagnose.CODES``.  Code
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 __all__ = [
     "LINT_RULES",
@@ -22,6 +22,11 @@ __all__ = [
 ]
 
 SEVERITIES = ("error", "warning", "info")  # most to least severe
+
+if TYPE_CHECKING:
+    import re
+
+    VALID_CODE_PREFIX: re.Pattern[str]  # compiled on first access, by the module's __getattr__
 
 
 def valid_code_prefix(text: str) -> bool:
@@ -91,7 +96,8 @@ LINT_RULES: tuple[Rule, ...] = (
          "`$kernelopts` in a BLS entry or grub.cfg comes from grubenv; `$VAR` or `$(command)` in /etc/default/grub "
          "from grub-mkconfig's environment. Lint the grubenv too (it is picked up next to the entries when it "
          "exists) to check the whole command line.",
-         (_ex(("boot/loader/entries/f.conf", "title Fedora\nlinux /vmlinuz\noptions $kernelopts\ngrub_users $grub_users\n"),
+         (_ex(("boot/loader/entries/f.conf",
+               "title Fedora\nlinux /vmlinuz\noptions $kernelopts\ngrub_users $grub_users\n"),
               expect=("CK004",)),
           _ex(("boot/loader/entries/f.conf", "title Fedora\nlinux /vmlinuz\noptions $kernelopts\n"),
               ("boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/sda1 ro crashkernel=256M\n")))),
@@ -122,7 +128,8 @@ LINT_RULES: tuple[Rule, ...] = (
               expect=("CK402",)),
           _ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=256M"\n'),
               ("boot/loader/entries/a.conf", "title A\nlinux /vmlinuz\noptions root=/dev/sda1 crashkernel=256M\n")))),
-    Rule("CK403", "kernel-cmdline-differs", "warning", "/etc/kernel/cmdline and the boot entries disagree on crashkernel=",
+    Rule("CK403", "kernel-cmdline-differs", "warning",
+         "/etc/kernel/cmdline and the boot entries disagree on crashkernel=",
          "kernel-install writes /etc/kernel/cmdline into the entry of every newly installed kernel: after the next "
          "kernel update the reservation changes.",
          (_ex(("etc/kernel/cmdline", "root=/dev/sda1 crashkernel=128M\n"),
@@ -130,14 +137,19 @@ LINT_RULES: tuple[Rule, ...] = (
               expect=("CK403",)),
           _ex(("etc/kernel/cmdline", "root=/dev/sda1 crashkernel=256M\n"),
               ("boot/loader/entries/a.conf", "title A\nlinux /vmlinuz\noptions root=/dev/sda1 crashkernel=256M\n")))),
-    Rule("CK404", "entries-disagree", "warning", "boot entries of one boot loader reserve different crashkernel= values",
+    Rule("CK404", "entries-disagree", "warning",
+         "boot entries of one boot loader reserve different crashkernel= values",
          "The first (default) entry is the reference; an entry that differs boots with another reservation, usually "
          "an older kernel that missed an update of the value.",
-         (_ex(("boot/loader/entries/b-6.8.conf", "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
-              ("boot/loader/entries/b-6.5.conf", "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=256M\n"),
+         (_ex(("boot/loader/entries/b-6.8.conf",
+               "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
+              ("boot/loader/entries/b-6.5.conf",
+               "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=256M\n"),
               expect=("CK404",)),
-          _ex(("boot/loader/entries/b-6.8.conf", "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
-              ("boot/loader/entries/b-6.5.conf", "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=512M\n")))),
+          _ex(("boot/loader/entries/b-6.8.conf",
+               "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
+              ("boot/loader/entries/b-6.5.conf",
+               "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=512M\n")))),
     Rule("CK405", "recovery-without-crashkernel", "info", "a recovery or rescue entry reserves no crash kernel memory",
          "Normal entries have crashkernel= but this recovery/rescue entry has not: a crash while booted in recovery "
          "mode cannot be captured.",

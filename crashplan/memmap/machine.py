@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from itertools import pairwise
 from typing import Any
 
 from crashplan.errors import InputError
@@ -448,7 +449,7 @@ def _memory(doc: _Doc, entry: tuple[Any, Any] | None, page_size: int) -> MemoryM
     # RAM (and NOMAP memory) may touch but never overlap; reserved and crash spans lie inside them
     items = [(s, k, i) for k in ("ram", "nomap") for i, s in enumerate(spans[k])]
     items.sort(key=lambda t: (t[0].start, t[0].end))
-    for (a, ka, _), (b, kb, ib) in zip(items, items[1:]):
+    for (a, ka, _), (b, kb, ib) in pairwise(items):
         if b.start < a.end:
             item_node = doc.sequence(fields[kb][1], kb)[ib]
             raise doc.error(item_node, f"memory.{kb} span {b.start:#x}-{b.end:#x} overlaps memory.{ka} span "
@@ -628,8 +629,7 @@ def dump_machine(machine: Machine) -> str:
         _dump_table(w, machine.kdump, KDUMP_KEYS, 1)
     if machine.boot_facts:
         w.append("boot_facts:")
-        for key in sorted(machine.boot_facts):
-            w.append(f"  {key}: {_scalar(machine.boot_facts[key], 'any')}")
+        w.extend(f"  {key}: {_scalar(machine.boot_facts[key], 'any')}" for key in sorted(machine.boot_facts))
     if machine.notes:
         w.append("notes:")
         w.extend(f"  - {_q(n)}" for n in machine.notes)
@@ -649,8 +649,7 @@ def _dump_table(w: list[str], data: Mapping[str, object], table: Mapping[str, An
             _dump_table(w, value, kind, depth + 1)
         elif kind == "config" and isinstance(value, Mapping):
             w.append(f"{pad}{key}:")
-            for ck in sorted(value):
-                w.append(f"{pad}  {ck}: {_scalar(value[ck], 'any')}")
+            w.extend(f"{pad}  {ck}: {_scalar(value[ck], 'any')}" for ck in sorted(value))
         else:
             w.append(f"{pad}{key}: {_scalar(value, kind)}")
 

@@ -45,7 +45,7 @@ class Span(NamedTuple):
         return self.start <= start and end <= self.end
 
 
-class paused_gc:
+class paused_gc:  # noqa: N801 - a context manager used like a function, as contextlib.suppress
     """``with paused_gc():`` — the cyclic garbage collector off while a large map is built or replayed.
 
     Parsing a million-line ``/proc/iomem`` creates millions of small acyclic objects; every collection

@@ -218,7 +218,8 @@ def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | 
         if facts.arch == "s390x" and facts.zipl_conf is not False and _present(facts, "zipl", None, True):
             cmds.append("zipl")
         alternatives: list[str] = []
-        notes.append("grubby replaces each crashkernel= already there; check with: grubby --info=ALL | grep crashkernel")
+        notes.append("grubby replaces each crashkernel= already there; check with: "
+                     "grubby --info=ALL | grep crashkernel")
         if facts.auto_reset_crashkernel is not False:
             notes.append("kdump-utils resets crashkernel= to its default on kernel updates while /etc/kdump.conf says "
                          "auto_reset_crashkernel yes (the default): set it to no to keep this value")
@@ -340,7 +341,8 @@ _UNLOAD = {"kdump-utils": ("kdumpctl stop", "kdumpctl start"),
 
 
 def live_shrink(*, reserved: int, target: int, low: int = 0, live: bool, sysfs: bool | None = None,
-                loaded: bool | None = None, kdump_flavour: str | None = None, page_size: int = 4096) -> LiveShrink | None:
+                loaded: bool | None = None, kdump_flavour: str | None = None,
+                page_size: int = 4096) -> LiveShrink | None:
     """Whether the running kernel can shrink its reservation of ``reserved`` bytes to ``target``.
 
     The kernel's rule, read in mainline: writing a size to /sys/kernel/kexec_crash_size
@@ -387,10 +389,11 @@ def live_shrink(*, reserved: int, target: int, low: int = 0, live: bool, sysfs: 
 
 def kdump_utils_default(arch: str, ram: int) -> int | None:
     """kdump-utils' default for this RAM (kdump-lib.sh kdump_get_arch_recommend_crashkernel, base tables)."""
-    G = 1 << 30
-    M = 1 << 20
-    rounded = -(-ram // (128 * M)) * 128 * M
-    gb = rounded // G
+    gib = 1 << 30
+    mib = 1 << 20
+    rounded = -(-ram // (128 * mib)) * 128 * mib
+    gb = rounded // gib
+    table: tuple[tuple[int, int | None, int], ...]  # (from GiB, below GiB or None, MiB)
     if arch in ("x86_64", "s390x"):
         table = ((2, 64, 256), (64, None, 512))
     elif arch == "arm64":
@@ -401,5 +404,5 @@ def kdump_utils_default(arch: str, ram: int) -> int | None:
         return None
     for lo, hi, size in table:
         if gb >= lo and (hi is None or gb < hi):
-            return size * M
+            return size * mib
     return None

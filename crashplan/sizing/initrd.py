@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 __all__ = ["STDLIB_CODECS", "InitrdInfo", "InitrdLayer", "read_initrd"]
 
@@ -326,7 +326,7 @@ class _Reader:
             total += len(chunk)
 
 
-def _decompressor(codec: str):  # type: ignore[no-untyped-def]
+def _decompressor(codec: str) -> Any:  # zlib's, bz2's and lzma's decompressors share no public type
     if codec == "gzip":
         import zlib
 
@@ -464,7 +464,7 @@ def read_initrd(source: bytes | bytearray | memoryview | BinaryIO, *, size: int 
         except EOFError:
             error = "decompressor failed"
             note = f"the {codec} stream is truncated"
-        except Exception as e:  # zlib.error, lzma.LZMAError, OSError from bz2
+        except Exception as e:  # noqa: BLE001 - zlib.error, lzma.LZMAError, OSError from bz2: any failure is a note
             error = "decompressor failed"
             note = f"{codec}: {e}"
         if error is None and parser.state not in ("start", "reset"):

@@ -340,7 +340,8 @@ def _constraints(i: SizingInputs, terms: list[Term]) -> tuple[int, int, int | No
     return boot, run, cap
 
 
-def _solve(i: SizingInputs, extra_low: int = 0, *, swiotlb_low: bool = False) -> tuple[list[Term], int, int, int | None]:
+def _solve(i: SizingInputs, extra_low: int = 0, *,
+           swiotlb_low: bool = False) -> tuple[list[Term], int, int, int, int | None]:
     """Find X with X = max(boot, run, cap)(X): the terms grow slowly with X, a few rounds converge."""
     x = 128 * MiB
     for _ in range(20):
@@ -353,7 +354,7 @@ def _solve(i: SizingInputs, extra_low: int = 0, *, swiotlb_low: bool = False) ->
         x = need
     terms = _terms(i, x, swiotlb_low=swiotlb_low)
     boot, run, cap = _constraints(i, terms)
-    return terms, x, boot, run, cap  # type: ignore[return-value]
+    return terms, x, boot, run, cap
 
 
 def _segments(i: SizingInputs) -> tuple[Segment, ...]:

@@ -63,8 +63,7 @@ def rules_markdown(rules: list[Rule]) -> str:
             out.append(r.description + "\n")
             if r.origin == "diagnose":
                 out.append("Shared with `crashplan check` (crashplan.diagnose).\n")
-            for e in r.examples:
-                out.append(_example_md(e, r.code))
+            out.extend(_example_md(e, r.code) for e in r.examples)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

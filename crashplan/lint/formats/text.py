@@ -15,7 +15,8 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 def _console(color: bool, width: int | None) -> Any:
     from rich.console import Console
 
-    return Console(file=io.StringIO(), force_terminal=color, no_color=not color, color_system="standard" if color else None,
+    return Console(file=io.StringIO(), force_terminal=color, no_color=not color,
+                   color_system="standard" if color else None,
                    width=width or 100, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 

@@ -96,9 +96,9 @@ class CmdlineDef:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
 
 class Problem(namedtuple("Problem", "code message origin file_id end_origin detail", defaults=(SYNTH, ""))):

@@ -267,7 +267,7 @@ def _mini_toml(text: str) -> dict[str, object]:
         if m:
             cur = root
             for part in [p.strip().strip('"') for p in m.group(1).split(".")]:
-                cur = cur.setdefault(part, {})  # type: ignore[assignment]
+                cur = cur.setdefault(part, {})  # type: ignore[assignment]  # a key reused as a [table] is invalid TOML, not checked here
             continue
         m = re.match(r"""^("[^"]+"|'[^']+'|[A-Za-z0-9_.\-/*]+)\s*=\s*(.*)$""", line)
         if not m:

@@ -108,7 +108,7 @@ class Report:
             return NotImplemented
         return (self.findings, self.files, self.targets) == (other.findings, other.files, other.targets)
 
-    __hash__ = None  # type: ignore[assignment]  # reason: mutable, so unhashable; object types it as a method
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

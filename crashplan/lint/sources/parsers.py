@@ -7,7 +7,15 @@ from collections.abc import Mapping, Sequence
 
 from crashplan.lint.located import SYNTH, Builder, Located, pack
 from crashplan.lint.sources import CmdlineDef, Problem, is_recovery
-from crashplan.lint.sources._grubscript import Command, Var, expand_args, expand_word, loader_cmdline, tokenize
+from crashplan.lint.sources._grubscript import (
+    Command,
+    Var,
+    Word,
+    expand_args,
+    expand_word,
+    loader_cmdline,
+    tokenize,
+)
 from crashplan.lint.sources._shell import ShellState, _Lexer, run_shell
 
 __all__ = [
@@ -174,7 +182,7 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
                 sec = name
         return sec
 
-    def cond(words: list) -> bool:  # type: ignore[type-arg]
+    def cond(words: list[Word]) -> bool:
         vals = [expand_word(w, lookup, split=False) for w in words]
         flat = [v[0].text if v else "" for v in vals]
         if len(flat) == 4 and flat[0] == "[" and flat[3] == "]" and flat[1] in ("-z", "-n"):

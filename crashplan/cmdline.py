@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Param", "split_params", "param_value", "param_values"]
+__all__ = ["Param", "param_value", "param_values", "split_params"]
 
 _SPACE = " \t\n\v\f\r"  # isspace() in the kernel's ctype table (ASCII part)
 

@@ -8,7 +8,7 @@ can print one line naming the file, the position and what was expected.
 
 from __future__ import annotations
 
-__all__ = ["CrashplanError", "InputError", "ConfigError"]
+__all__ = ["ConfigError", "CrashplanError", "InputError"]
 
 
 class CrashplanError(Exception):

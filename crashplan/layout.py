@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 from crashplan.memmap.model import Machine, Span, merge_spans
 
-__all__ = ["Band", "Layout", "Mark", "build_layout", "KINDS", "classify_reserved"]
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
+if TYPE_CHECKING:
+    from crashplan.simulate import Reservation
+
+__all__ = ["KINDS", "Band", "Layout", "Mark", "build_layout", "classify_reserved"]
 
 # drawing order: a later kind wins where spans overlap
 KINDS = ("hole", "ram", "nomap", "reserved", "initrd", "kernel", "cma", "crashkernel-low", "crashkernel")
@@ -80,22 +85,17 @@ def classify_reserved(span: Span) -> str:
     return "reserved"
 
 
-def _pieces(machine: Machine, reservation) -> list[tuple[int, int, str, str]]:  # type: ignore[no-untyped-def]
+def _pieces(machine: Machine, reservation: Reservation | None) -> list[tuple[int, int, str, str]]:
     mm = machine.memmap
-    state = getattr(reservation, "memblock", None) if reservation is not None else None
+    state = reservation.memblock if reservation is not None else None
     memory = state.memory if state is not None else merge_spans(mm.ram + mm.nomap)
     nomap = state.nomap if state is not None else mm.nomap
     reserved = state.reserved if state is not None else mm.reserved
-    pieces: list[tuple[int, int, str, str]] = []
-    for s in memory:
-        pieces.append((s.start, s.end, "ram", ""))
-    for s in nomap:
-        pieces.append((s.start, s.end, "nomap", s.name))
-    for s in reserved:
-        pieces.append((s.start, s.end, classify_reserved(s), s.name))
+    pieces = [(s.start, s.end, "ram", "") for s in memory]
+    pieces += [(s.start, s.end, "nomap", s.name) for s in nomap]
+    pieces += [(s.start, s.end, classify_reserved(s), s.name) for s in reserved]
     if reservation is not None:
-        for r in reservation.regions:
-            pieces.append((r.start, r.end, r.kind, r.kind))
+        pieces += [(r.start, r.end, r.kind, r.kind) for r in reservation.regions]
     return pieces
 
 
@@ -104,7 +104,7 @@ def _segments(pieces: list[tuple[int, int, str, str]], lo: int, hi: int) -> list
     bounds = sorted({lo, hi} | {p[0] for p in pieces if lo < p[0] < hi} | {p[1] for p in pieces if lo < p[1] < hi})
     rank = {k: i for i, k in enumerate(KINDS)}
     segs: list[tuple[int, int, str, tuple[str, ...]]] = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         here = [(k, name) for s, e, k, name in pieces if s < b and a < e]
         kind = max((k for k, _ in here), key=rank.__getitem__, default="hole")
         names = [name for k, name in here if k == kind and name]
@@ -134,7 +134,7 @@ def _allot(sizes: list[int], width: int) -> list[int]:
     return cells
 
 
-def build_layout(machine: Machine, reservation=None, *, width: int = 80) -> "Layout":  # type: ignore[no-untyped-def]
+def build_layout(machine: Machine, reservation: Reservation | None = None, *, width: int = 80) -> Layout:
     """The bands of ``machine``'s memory (as memblock saw it in ``reservation``, when given)."""
     width = max(width, 8)
     pieces = _pieces(machine, reservation)
@@ -154,7 +154,7 @@ def build_layout(machine: Machine, reservation=None, *, width: int = 80) -> "Lay
         lo_i, hi_i = min(i, j), max(i, j)
         segs[lo_i:hi_i + 1] = [merged]
     cells = _allot([b - a for a, b, _, _ in segs], width)
-    bands = tuple(Band(k, a, b, c, names) for (a, b, k, names), c in zip(segs, cells))
+    bands = tuple(Band(k, a, b, c, names) for (a, b, k, names), c in zip(segs, cells, strict=True))
     marks: list[Mark] = []
 
     def cell_of(addr: int) -> int:
@@ -170,7 +170,7 @@ def build_layout(machine: Machine, reservation=None, *, width: int = 80) -> "Lay
     four = 1 << 32
     if lo < four < hi:
         marks.append(Mark(four, cell_of(four), "4G"))
-    dma = getattr(reservation, "low_max", None) if reservation is not None else None
+    dma = reservation.low_max if reservation is not None else None
     if dma and lo < dma < hi and dma != four:
         marks.append(Mark(dma, cell_of(dma), "DMA " + _addr(dma)))
     marks.append(Mark(hi, width - 1, _addr(hi)))

@@ -35,8 +35,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Capability", "kdump_capability", "config_flags", "ServiceState", "StatusFacts", "Status", "Reason",
-           "Prediction", "assess", "predict", "build_options", "status_json", "READY", "NOT_READY", "AT_RISK", "SCHEMA"]
+__all__ = [
+    "AT_RISK",
+    "NOT_READY",
+    "READY",
+    "SCHEMA",
+    "Capability",
+    "Prediction",
+    "Reason",
+    "ServiceState",
+    "Status",
+    "StatusFacts",
+    "assess",
+    "build_options",
+    "config_flags",
+    "kdump_capability",
+    "predict",
+    "status_json",
+]
 
 SCHEMA = "crashplan/status@1"
 READY, NOT_READY, AT_RISK = "ready", "not ready", "at risk"
@@ -105,7 +121,7 @@ def kdump_capability(config: Any, *, source: str | None = None) -> Capability:
     """Can a kernel with these build options kdump?  ``config`` is a ``KernelConfig``, a machine file's
     ``kernel_config`` mapping, a ``config_flags`` result or None."""
     if isinstance(config, Mapping) and set(config) <= set(OPTIONS):
-        flags: dict[str, bool | None] = {k: config.get(k) for k in OPTIONS}  # type: ignore[misc]
+        flags: dict[str, bool | None] = {k: config.get(k) for k in OPTIONS}
     else:
         flags = config_flags(config)
         if source is None:
@@ -121,9 +137,7 @@ def kdump_capability(config: Any, *, source: str | None = None) -> Capability:
     reserves: bool | None
     if True in parser or dump:
         reserves = True
-    elif kexec is False and kfile is False and dump is False:
-        reserves = False
-    elif dump is False and parser == (False, False):
+    elif (kexec is False and kfile is False and dump is False) or (dump is False and parser == (False, False)):
         reserves = False
     else:
         reserves = None
@@ -212,7 +226,7 @@ def predict(cmdline: str | None, *, kernel: str, arch: str, system_ram: int, mac
     if not params:
         return Prediction(params="", accepted=False, note="no crashkernel= on the command line")
     m = machine
-    if m is not None and getattr(m.memmap, "crash", ()):
+    if m is not None and m.memmap.crash:
         m = replace(m, memmap=replace(m.memmap, crash=()))
     report = build_report(params, kernel=kernel, arch=a, system_ram=system_ram, machine=m)
     regions: tuple[tuple[str, int | None, int | None], ...]
@@ -453,7 +467,8 @@ def status_json(s: Status) -> dict[str, object]:
         },
         "prediction": None if p is None else {
             "params": p.params, "accepted": p.accepted, "replayed": p.replayed, "note": p.note,
-            "regions": [{"kind": k, "start": a, "end": b, "size": z} for (k, a, b), (_, z) in zip(p.regions, p.sizes)],
+            "regions": [{"kind": k, "start": a, "end": b, "size": z} for (k, a, b), (_, z)
+                        in zip(p.regions, p.sizes, strict=True)],
         },
         "sizing": {
             "needed": f.needed, "recommended": f.recommended, "needed_cma_classic": f.needed_classic_cma,

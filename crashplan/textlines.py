@@ -13,4 +13,4 @@ def split_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    return [s[:-1] if s.endswith("\r") else s for s in lines]
+    return [s.removesuffix("\r") for s in lines]

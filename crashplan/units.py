@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_size", "format_size", "format_kernel_size", "KiB", "MiB", "GiB", "TiB"]
+__all__ = ["GiB", "KiB", "MiB", "TiB", "format_kernel_size", "format_size", "parse_size"]
 
 KiB = 1 << 10
 MiB = 1 << 20

@@ -6,6 +6,7 @@ prints the report; everything it calls is pure.  ``--format json|sarif|github`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -15,7 +16,12 @@ from collections.abc import Sequence
 
 import click
 
-__all__ = ["lint", "rules", "SYSTEM_PATHS", "read_sources", "atomic_write_all"]
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING
+if TYPE_CHECKING:
+    from crashplan.lint.config import LintConfig
+    from crashplan.lint.sources import SourceFile
+
+__all__ = ["SYSTEM_PATHS", "atomic_write_all", "lint", "read_sources", "rules"]
 
 # what `crashplan lint` with no path reads: this machine's boot configuration
 SYSTEM_PATHS = (
@@ -42,10 +48,10 @@ def _split_csv(values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _display(path: str) -> str:
-    return path[2:] if path.startswith("./") else path
+    return path.removeprefix("./")
 
 
-def _read(path: str, explicit: bool):  # type: ignore[no-untyped-def]
+def _read(path: str, explicit: bool) -> SourceFile:
     from crashplan.lint.sources import SourceFile
 
     try:
@@ -64,7 +70,8 @@ def _read_stdin() -> str:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # a text stream without bytes underneath (tests)
         return sys.stdin.read()
-    return buffer.read().decode("utf-8", "surrogateescape")
+    data: bytes = buffer.read()
+    return data.decode("utf-8", "surrogateescape")
 
 
 class _Progress:
@@ -135,11 +142,11 @@ def _companions(path: str) -> list[str]:
     return [c for c in out if os.path.isfile(c)]
 
 
-def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # type: ignore[no-untyped-def]
+def read_sources(paths: Sequence[str], *, stdin_text: str | None = None) -> list[SourceFile]:
     """Read every named file and every file under named directories; never raises for a bad file."""
     from crashplan.lint.sources import SourceFile
 
-    files = []
+    files: list[SourceFile] = []
     seen: set[str] = set()
     progress = _Progress()
 
@@ -164,7 +171,7 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None):  # typ
             continue
         add(path, True)
     progress.done()
-    for f in list(files):
+    for f in files:
         if f.path != "-" and f.text is not None:
             for c in _companions(f.path):
                 add(c, False)
@@ -192,7 +199,7 @@ def _find_config(start: str) -> tuple[str, str] | None:
         d = parent
 
 
-def load_config(path: str | None, isolated: bool):  # type: ignore[no-untyped-def]
+def load_config(path: str | None, isolated: bool) -> LintConfig:
     from crashplan.errors import ConfigError
     from crashplan.lint.config import LintConfig, load_pyproject, load_yaml
 
@@ -237,16 +244,12 @@ def atomic_write_all(changes: dict[str, str]) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            try:
+            with contextlib.suppress(OSError):
                 os.chown(tmp, st.st_uid, st.st_gid)
-            except OSError:
-                pass
     except BaseException:
         for tmp, _ in staged:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
         raise
     pause = os.environ.get(PAUSE_ENV)
     for tmp, real in staged:
@@ -280,7 +283,8 @@ def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:
     for v in values:
         r = resolve_selector(v)
         if r is None:
-            raise click.BadParameter(f"{v!r} is not a rule code prefix (CK, CK2, CK201) or a rule name", param_hint=option)
+            raise click.BadParameter(f"{v!r} is not a rule code prefix (CK, CK2, CK201) or a rule name",
+                                     param_hint=option)
         out.append(r)
     return tuple(out)
 
@@ -289,10 +293,14 @@ def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--kernel", "kernels", multiple=True, metavar="RELEASE",
               help="Target kernel release (repeatable; default 6.1 6.12 6.17 7.2).")
-@click.option("--arch", "arches", multiple=True, metavar="ARCH", help="Target architecture (repeatable; default x86_64).")
-@click.option("--ram", "rams", multiple=True, metavar="SIZE", help="Target RAM size (repeatable; default 2G 4G 16G 64G).")
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rules: code prefixes or names, comma-separated.")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules: code prefixes or names, comma-separated.")
+@click.option("--arch", "arches", multiple=True, metavar="ARCH",
+              help="Target architecture (repeatable; default x86_64).")
+@click.option("--ram", "rams", multiple=True, metavar="SIZE",
+              help="Target RAM size (repeatable; default 2G 4G 16G 64G).")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these rules: code prefixes or names, comma-separated.")
+@click.option("--ignore", multiple=True, metavar="CODES",
+              help="Skip these rules: code prefixes or names, comma-separated.")
 @click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default=None,
               help="Exit 1 when a finding at or above this severity remains (default error).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "text", "json", "sarif", "github"]), default="auto",
@@ -345,7 +353,7 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
         if diff:
             import difflib  # only here: --diff
 
-            out = []
+            out: list[str] = []
             for f in writable:
                 if f.path in changes:
                     out.extend(difflib.unified_diff((f.text or "").splitlines(keepends=True),
@@ -380,7 +388,7 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
     return 1 if report.failed(config.fail_level) else 0
 
 
-def _unreadable(files) -> None:  # type: ignore[no-untyped-def]
+def _unreadable(files: Sequence[SourceFile]) -> None:
     for f in files:
         why = f.error or "binary content (a NUL byte): not a text file"
         click.echo(f"crashplan: error: {f.path}: cannot read the file: {why}", err=True)

@@ -10,6 +10,7 @@ Exit status: 0 written, 2 usage or input error (nothing is written then).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -87,17 +88,16 @@ def write_atomic(path: str, text: str) -> None:
             dfd = os.open(directory, os.O_RDONLY)
         except OSError:
             return
-        try:
-            os.fsync(dfd)
-        except OSError:
-            pass
-        finally:
-            os.close(dfd)
+        else:
+            try:
+                os.fsync(dfd)
+            except OSError:
+                pass
+            finally:
+                os.close(dfd)
     except OSError as e:
         raise InputError(f"cannot write: {e.strerror or e}", path=path) from None
     finally:
         if tmp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass

@@ -33,13 +33,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from crashplan.cli import ExitStatus
 from crashplan.cli.options import output_option
+
+if TYPE_CHECKING:
+    from crashplan.memmap.model import Machine
+    from crashplan.readiness import Capability, Prediction, ServiceState, Status, StatusFacts
+    from crashplan.sizing.kconfig import KernelConfig
+    from crashplan.sizing.kdumpconf import KdumpConfig
 
 __all__ = ["status"]
 
@@ -54,7 +61,7 @@ KDUMP_UNITS = ("kdump.service", "kdump-tools.service")  # kdump-utils and SUSE k
 @click.option("--boot-log", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
               help="Read the kernel's crashkernel lines from this boot log instead of journalctl/dmesg.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@output_option
+@output_option  # type: ignore[untyped-decorator]  # crashplan.cli.options is not annotated yet
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str, width: int | None) -> int:
     """Say whether kdump is ready on this machine: one verdict first, then the detail.
@@ -75,10 +82,7 @@ def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str
 
     if root is not None and machine is not None:
         raise click.UsageError("give at most one of --root and --machine")
-    if machine is not None:
-        facts = _facts_from_machine_file(machine, boot_log)
-    else:
-        facts = _facts_from_tree(root, boot_log)
+    facts = _facts_from_machine_file(machine, boot_log) if machine is not None else _facts_from_tree(root, boot_log)
     result = assess(facts)
     if fmt == "json":
         sys.stdout.write(json.dumps(status_json(result), indent=2, sort_keys=True) + "\n")
@@ -148,7 +152,7 @@ def _int(text: str | None) -> int | None:
     return int(t) if t.isdigit() else None
 
 
-def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no-untyped-def]
+def _facts_from_tree(root: str | None, boot_log: str | None) -> StatusFacts:
     from crashplan.errors import InputError
     from crashplan.memmap.iomem import addresses_hidden, iter_iomem
     from crashplan.readiness import StatusFacts, kdump_capability
@@ -177,8 +181,8 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
     iomem = r.read("/proc/iomem")
     if iomem is not None:
         if addresses_hidden(iomem):
-            r.unreadable.append((r.show("/proc/iomem"), "every address reads as zero without root: the Crash "
-                                 "kernel regions are not known"))
+            r.unreadable.append((r.show("/proc/iomem"), ("every address reads as zero without root: the Crash "
+                                 "kernel regions are not known")))
         else:
             try:
                 crash_regions = tuple((e.start, e.end) for e in iter_iomem(iomem, source=r.show("/proc/iomem"))
@@ -233,7 +237,7 @@ def _facts_from_tree(root: str | None, boot_log: str | None):  # type: ignore[no
     )
 
 
-def _kernel_config(r: _Reader, release: str | None):  # type: ignore[no-untyped-def]
+def _kernel_config(r: _Reader, release: str | None) -> tuple[KernelConfig | None, str | None]:
     from crashplan.errors import InputError
     from crashplan.sizing.kconfig import parse_kernel_config
 
@@ -253,8 +257,8 @@ def _kernel_config(r: _Reader, release: str | None):  # type: ignore[no-untyped-
             r.unreadable.append((r.show(where), f"not a readable gzip file: {e}"))
     if text is None:
         if where is None:
-            r.unreadable.append((r.show(f"/boot/config-{release or '<release>'}"), "no such file, and no "
-                                 "/proc/config.gz: the kernel's build options are not known"))
+            r.unreadable.append((r.show(f"/boot/config-{release or '<release>'}"), ("no such file, and no "
+                                 "/proc/config.gz: the kernel's build options are not known")))
         return None, None
     try:
         return parse_kernel_config(text, path=r.show(where or "")), r.show(where or "")
@@ -267,6 +271,7 @@ def _boot_lines(r: _Reader, boot_log: str | None) -> tuple[str, ...] | None:
     from crashplan.memmap.bootlog import read_boot_log
 
     text = None
+    source = ""  # set wherever text is
     if boot_log is not None:
         from crashplan.cli.probe import read_text
 
@@ -283,7 +288,7 @@ def _boot_lines(r: _Reader, boot_log: str | None) -> tuple[str, ...] | None:
             if shutil.which(cmd[0]) is None:
                 continue
             try:
-                proc = subprocess.run(cmd, capture_output=True, timeout=20, check=False)  # noqa: S603
+                proc = subprocess.run(cmd, capture_output=True, timeout=20, check=False)
             except (OSError, subprocess.TimeoutExpired) as e:
                 failures.append((" ".join(cmd), str(e)))
                 continue
@@ -301,11 +306,11 @@ def _boot_lines(r: _Reader, boot_log: str | None) -> tuple[str, ...] | None:
     return tuple(lg.crash_lines)
 
 
-def _tooling(r: _Reader):  # type: ignore[no-untyped-def]
+def _tooling(r: _Reader) -> tuple[KdumpConfig | None, tuple[str, ...]]:
     from crashplan.errors import InputError
     from crashplan.sizing.kdumpconf import merge_configs, parse_kdump_conf, parse_kdump_tools, parse_sysconfig_kdump
 
-    confs = []
+    confs: list[KdumpConfig] = []
     sources: list[str] = []
     for rel, parser in (("/etc/kdump.conf", parse_kdump_conf), ("/etc/sysconfig/kdump", parse_sysconfig_kdump),
                         ("/etc/default/kdump-tools", parse_kdump_tools)):
@@ -322,12 +327,14 @@ def _tooling(r: _Reader):  # type: ignore[no-untyped-def]
     return (merge_configs(*confs) if confs else None), tuple(sources)
 
 
-def _services(r: _Reader, notes: list[str]):  # type: ignore[no-untyped-def]
+def _services(r: _Reader, notes: list[str]) -> tuple[ServiceState, ...]:
     from crashplan.readiness import ServiceState
 
+    out: list[ServiceState] = []
     if r.host and shutil.which("systemctl") is not None:
-        out = []
         for unit in KDUMP_UNITS:
+            enabled: str | None
+            active: str | None
             enabled, err_e = _systemctl("is-enabled", unit)
             active, err_a = _systemctl("is-active", unit)
             if not enabled:
@@ -347,7 +354,6 @@ def _services(r: _Reader, notes: list[str]):  # type: ignore[no-untyped-def]
         notes.append("systemctl is not available: the kdump service state is not known")
         return ()
     # a captured tree: unit files and the symlinks `systemctl enable` makes; the state is not known
-    out = []
     for unit in KDUMP_UNITS:
         present = any(r.exists(f"{d}/{unit}") for d in ("/etc/systemd/system", "/usr/lib/systemd/system",
                                                           "/lib/systemd/system"))
@@ -371,7 +377,7 @@ def _services(r: _Reader, notes: list[str]):  # type: ignore[no-untyped-def]
 def _systemctl(verb: str, unit: str) -> tuple[str, str]:
     """(the state word systemctl printed or "", the first line of its error output)."""
     try:
-        proc = subprocess.run(["systemctl", verb, unit], capture_output=True, timeout=10, check=False)  # noqa: S603,S607
+        proc = subprocess.run(["systemctl", verb, unit], capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         return "", str(e)
     out = proc.stdout.decode("utf-8", "replace").split()
@@ -379,8 +385,8 @@ def _systemctl(verb: str, unit: str) -> tuple[str, str]:
     return (out[0] if out else ""), " ".join(err[:2])
 
 
-def _needed(r: _Reader | None, mach: Any, tooling: Any, kconfig: Any, cma_ranges: Any,
-            notes: list[str]) -> dict[str, Any]:
+def _needed(r: _Reader | None, mach: Machine | None, tooling: KdumpConfig | None, kconfig: KernelConfig | None,
+            cma_ranges: tuple[tuple[int, int], ...] | None, notes: list[str]) -> dict[str, Any]:
     """The sizing model's requirement for the installed kdump kernel and initrd (``suggest``'s model)."""
     from crashplan.errors import InputError
     from crashplan.sizing.inputs import Overrides, Sources, build_inputs
@@ -389,7 +395,7 @@ def _needed(r: _Reader | None, mach: Any, tooling: Any, kconfig: Any, cma_ranges
     if mach is None:
         notes.append("the RAM size is not known: the reservation is not compared with the model")
         return {}
-    kd = mach.kdump or {}
+    kd: Mapping[str, Any] = mach.kdump or {}  # the machine file's kdump: section (YAML, checked when read)
     kernel_image = initrd = None
     if r is not None:
         from crashplan.sizing.kernel_image import HEAD_BYTES, read_kernel_image
@@ -433,8 +439,8 @@ def _needed(r: _Reader | None, mach: Any, tooling: Any, kconfig: Any, cma_ranges
     return out
 
 
-def _prediction(cmdline: str | None, release: str | None, arch: str | None, mach: Any, capability: Any,
-                notes: list[str]):  # type: ignore[no-untyped-def]
+def _prediction(cmdline: str | None, release: str | None, arch: str | None, mach: Machine | None,
+                capability: Capability, notes: list[str]) -> Prediction | None:
     from crashplan.readiness import Prediction, predict
     from crashplan.sizing.inputs import release_for_rules
 
@@ -454,7 +460,7 @@ def _prediction(cmdline: str | None, release: str | None, arch: str | None, mach
     return predict(cmdline, kernel=rules, arch=arch, system_ram=ram, machine=mach, capability=capability)
 
 
-def _facts_from_machine_file(path: str, boot_log: str | None):  # type: ignore[no-untyped-def]
+def _facts_from_machine_file(path: str, boot_log: str | None) -> StatusFacts:
     from crashplan.cli.probe import read_text
     from crashplan.memmap.machine import load_machine
     from crashplan.readiness import StatusFacts, kdump_capability
@@ -464,8 +470,8 @@ def _facts_from_machine_file(path: str, boot_log: str | None):  # type: ignore[n
     kd = mach.kdump or {}
     capability = kdump_capability(kd.get("kernel_config") or None,
                                   source=f"{name}: kdump.kernel_config" if kd.get("kernel_config") else None)
-    notes: list[str] = [f"read from the machine file {name}: the service, the tooling and whether a capture "
-                        "kernel is loaded are not known"]
+    notes: list[str] = [(f"read from the machine file {name}: the service, the tooling and whether a capture "
+                        "kernel is loaded are not known")]
     # a map read from /proc/iomem or a boot log records the Crash kernel regions of that moment
     crash = tuple((s.start, s.end) for s in mach.memmap.crash if "CMA" not in s.name) if mach.memmap.layout_known \
         else None
@@ -487,7 +493,7 @@ def _facts_from_machine_file(path: str, boot_log: str | None):  # type: ignore[n
 # text
 
 
-def render_status(s: Any, *, width: int | None = None) -> str:
+def render_status(s: Status, *, width: int | None = None) -> str:
     """The text report: the verdict and its reasons first, then one paragraph per fact."""
     import textwrap
 
@@ -596,7 +602,7 @@ def render_status(s: Any, *, width: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ready_line(s: Any) -> str:
+def _ready_line(s: Status) -> str:
     from crashplan.units import format_size
 
     if s.reserved and s.facts.needed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["lint", "fix_files", "SourceFile", "LintConfig", "Report", "Finding", "all_rules"]
+__all__ = ["Finding", "LintConfig", "Report", "SourceFile", "all_rules", "fix_files", "lint"]
 
 _EXPORTS = {
     "lint": "crashplan.lint.engine",

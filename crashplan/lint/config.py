@@ -19,20 +19,21 @@ Pure: the loaders take text; only ``load_yaml`` imports yaml (and only when a YA
 
 from __future__ import annotations
 
-from collections import namedtuple  # not typing.NamedTuple: it compiles every annotation at import
+import contextlib
+from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 
 from crashplan.errors import ConfigError
 
 __all__ = [
-    "LintConfig",
-    "DEFAULT_KERNELS",
     "DEFAULT_ARCHES",
+    "DEFAULT_KERNELS",
     "DEFAULT_RAMS",
-    "config_from_mapping",
-    "load_yaml",
-    "load_pyproject",
     "Decider",
+    "LintConfig",
+    "config_from_mapping",
+    "load_pyproject",
+    "load_yaml",
     "resolve_selector",
 ]
 
@@ -44,24 +45,41 @@ _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "kernel", "arch",
 
 
 _FIELDS = "select ignore per_file_ignores fail_level kernels arches rams base_dir source"
+_DEFAULTS = (("CK",), (), (), "error", (), (), (), "", None)
+
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import NamedTuple
+
+    class _Fields(NamedTuple):
+        select: tuple[str, ...] = ("CK",)
+        ignore: tuple[str, ...] = ()
+        per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        fail_level: str = "error"
+        kernels: tuple[str, ...] = ()
+        arches: tuple[str, ...] = ()
+        rams: tuple[str, ...] = ()
+        base_dir: str = ""  # per-file-ignores patterns are relative to it
+        source: str | None = None  # the file it came from
+else:
+    # not typing.NamedTuple: it compiles every annotation at import
+    _Fields = namedtuple("LintConfig", _FIELDS, defaults=_DEFAULTS)
 
 
-class LintConfig(namedtuple("LintConfig", _FIELDS, defaults=(("CK",), (), (), "error", (), (), (), "", None))):
+class LintConfig(_Fields):
+    """The lint options in force (fields: see ``_Fields``)."""
+
     __slots__ = ()
-    select: tuple[str, ...]
-    ignore: tuple[str, ...]
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...]
-    fail_level: str
-    kernels: tuple[str, ...]
-    arches: tuple[str, ...]
-    rams: tuple[str, ...]
-    base_dir: str  # per-file-ignores patterns are relative to it
-    source: str | None  # the file it came from
 
-    def merged(self, **overrides: object) -> LintConfig:
+    def merged(self, *, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
+               per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (), fail_level: str | None = None,
+               kernels: tuple[str, ...] = (), arches: tuple[str, ...] = (), rams: tuple[str, ...] = ()) -> LintConfig:
         """The command line overrides (non-empty values only)."""
-        kw = {k: v for k, v in overrides.items() if v}
-        return self._replace(**kw)  # type: ignore[arg-type]
+        return self._replace(select=select or self.select, ignore=ignore or self.ignore,
+                             per_file_ignores=per_file_ignores or self.per_file_ignores,
+                             fail_level=fail_level or self.fail_level, kernels=kernels or self.kernels,
+                             arches=arches or self.arches, rams=rams or self.rams)
 
 
 def resolve_selector(token: str) -> str | None:
@@ -108,10 +126,9 @@ def config_from_mapping(data: object, *, source: str | None = None, base_dir: st
     if not isinstance(data, Mapping):
         raise ConfigError(_where(source, None) + "CK005 invalid config: expected a mapping of options")
     known = set(_KEYS)
-    for k in data:
-        if k not in known:
-            errors.append(f'invalid config: unknown option "{k}" (known: {", ".join(_KEYS)})')
-    select = _check_selectors(_as_list(data["select"], "select", errors), "select", errors) if "select" in data else ("CK",)
+    errors.extend(f'invalid config: unknown option "{k}" (known: {", ".join(_KEYS)})' for k in data if k not in known)
+    select = (_check_selectors(_as_list(data["select"], "select", errors), "select", errors) if "select" in data
+              else ("CK",))
     ignore = _check_selectors(_as_list(data["ignore"], "ignore", errors), "ignore", errors) if "ignore" in data else ()
     pfi: list[tuple[str, tuple[str, ...]]] = []
     raw_pfi = data.get("per-file-ignores", {})
@@ -162,10 +179,8 @@ def validate_profile(kernels: Iterable[str], arches: Iterable[str], rams: Iterab
 
     targets_arches = []
     for a in arches or ("x86_64",):
-        try:
+        with contextlib.suppress(ValueError):
             targets_arches.append(normalize_arch(a))
-        except ValueError:
-            pass
     for r in rams:
         try:
             if parse_size(r) <= 0:
@@ -193,7 +208,8 @@ def load_yaml(text: str, *, source: str, base_dir: str = "") -> LintConfig:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(_where(source, line) + f"CK005 invalid config: not valid YAML ({getattr(e, 'problem', e)})") from None
+        raise ConfigError(_where(source, line)
+                          + f"CK005 invalid config: not valid YAML ({getattr(e, 'problem', e)})") from None
     if isinstance(data, Mapping) and set(data) == {"lint"}:
         data = data["lint"]
     return config_from_mapping(data, source=source, base_dir=base_dir)
@@ -201,17 +217,11 @@ def load_yaml(text: str, *, source: str, base_dir: str = "") -> LintConfig:
 
 def load_pyproject(text: str, *, source: str, base_dir: str = "") -> LintConfig | None:
     """``[tool.crashplan]`` (or ``[tool.crashplan.lint]``); None when the table is absent."""
-    try:
-        import tomllib  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
+    toml = _toml_module()
+    if toml is not None:
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ImportError:
-            tomllib = None  # type: ignore[assignment]
-    if tomllib is not None:
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
+            doc = toml.loads(text)
+        except toml.TOMLDecodeError as e:
             raise ConfigError(_where(source, None) + f"CK005 invalid config: not valid TOML ({e})") from None
     else:  # pragma: no cover - Python 3.10 without tomli
         doc = _mini_toml(text)
@@ -221,6 +231,18 @@ def load_pyproject(text: str, *, source: str, base_dir: str = "") -> LintConfig 
     if isinstance(table, Mapping) and "lint" in table and isinstance(table["lint"], Mapping):
         table = table["lint"]
     return config_from_mapping(table, source=source, base_dir=base_dir)
+
+
+def _toml_module() -> ModuleType | None:
+    """tomllib (Python 3.11+), else tomli when installed, else None."""
+    import importlib
+
+    for name in ("tomllib", "tomli"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:  # pragma: no cover - Python 3.10
+            continue
+    return None
 
 
 def _mini_toml(text: str) -> dict[str, object]:
@@ -245,7 +267,7 @@ def _mini_toml(text: str) -> dict[str, object]:
         if m:
             cur = root
             for part in [p.strip().strip('"') for p in m.group(1).split(".")]:
-                cur = cur.setdefault(part, {})  # type: ignore[assignment]
+                cur = cur.setdefault(part, {})  # type: ignore[assignment]  # a key reused as a [table] is invalid TOML, not checked here
             continue
         m = re.match(r"""^("[^"]+"|'[^']+'|[A-Za-z0-9_.\-/*]+)\s*=\s*(.*)$""", line)
         if not m:
@@ -288,9 +310,10 @@ def per_file_ignored(config: LintConfig, path: str, code: str) -> bool:
 
     rel = _relative(path, config.base_dir)
     for pattern, codes in config.per_file_ignores:
-        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(rel, pattern.rstrip("/") + "/*"):
-            if any(code.startswith(c) for c in codes):
-                return True
+        matches = (fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern)
+                   or fnmatch.fnmatch(rel, pattern.rstrip("/") + "/*"))
+        if matches and any(code.startswith(c) for c in codes):
+            return True
     return False
 
 
@@ -303,7 +326,7 @@ def _relative(path: str, base: str) -> str:
             return posixpath.relpath(p, base)
         except ValueError:  # pragma: no cover
             return p
-    return p[2:] if p.startswith("./") else p
+    return p.removeprefix("./")
 
 
 def known_codes() -> list[str]:

@@ -17,16 +17,33 @@ from collections.abc import Sequence
 
 from crashplan.lint.config import Decider, LintConfig, per_file_ignored, resolve_selector
 from crashplan.lint.located import SYNTH, LineIndex, Located, unpack
-from crashplan.lint.sources import COMMENT_KINDS, CmdlineDef, Problem, SourceFile, detect, group_root
-from crashplan.lint.sources import parsers as P
+from crashplan.lint.sources import COMMENT_KINDS, CmdlineDef, Problem, SourceFile, detect, group_root, parsers
 
-__all__ = ["Location", "Finding", "FileSummary", "Report", "lint", "crash_values", "Target", "default_targets",
-           "SEVERITY_RANK"]
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable
+
+    from crashplan.diagnose import Diagnosis
+    from crashplan.diagnose import Target as KernelTarget
+    from crashplan.lint.rules import Rule
+
+__all__ = [
+    "SEVERITY_RANK",
+    "FileSummary",
+    "Finding",
+    "Location",
+    "Report",
+    "Target",
+    "crash_values",
+    "default_targets",
+    "lint",
+]
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}  # rules.SEVERITIES, most to least severe
 
 
-def all_rules():  # type: ignore[no-untyped-def]
+def all_rules() -> dict[str, Rule]:
     """``rules.all_rules()``, imported on first use: a run whose findings all come from diagnose never needs it."""
     from crashplan.lint.rules import all_rules as rules
 
@@ -75,7 +92,7 @@ class FileSummary(namedtuple("FileSummary", "path kind cmdlines")):
 
 class Report:
     # a plain class: a dataclass costs about a millisecond to build at import (cold start)
-    __slots__ = ("findings", "files", "targets")
+    __slots__ = ("files", "findings", "targets")
 
     def __init__(self, findings: list[Finding] | None = None, files: list[FileSummary] | None = None,
                  targets: tuple[str, ...] = ()) -> None:
@@ -89,9 +106,9 @@ class Report:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return (self.findings, self.files, self.targets) == (other.findings, other.files, other.targets)  # type: ignore[attr-defined]
+        return (self.findings, self.files, self.targets) == (other.findings, other.files, other.targets)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -105,13 +122,13 @@ class Report:
 # targets
 
 
-def Target(kernel: str, arch: str, system_ram: int, declared: bool = True):  # type: ignore[no-untyped-def]  # noqa: N802
-    from crashplan.diagnose import Target as T
+def Target(kernel: str, arch: str, system_ram: int, declared: bool = True) -> KernelTarget:  # noqa: N802
+    from crashplan import diagnose
 
-    return T(kernel, arch, system_ram, declared=declared)
+    return diagnose.Target(kernel, arch, system_ram, declared=declared)
 
 
-def default_targets(config: LintConfig) -> list[object]:
+def default_targets(config: LintConfig) -> list[KernelTarget]:
     from crashplan.lint.config import DEFAULT_ARCHES, DEFAULT_KERNELS, DEFAULT_RAMS
     from crashplan.units import parse_size
 
@@ -125,12 +142,12 @@ def default_targets(config: LintConfig) -> list[object]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _diagnose(text: str, targets: tuple[object, ...]) -> tuple[object, ...]:
+def _diagnose(text: str, targets: tuple[KernelTarget, ...]) -> tuple[Diagnosis, ...]:
     try:
         from crashplan.diagnose import diagnose
     except ImportError:  # pragma: no cover - only while diagnose.py is missing
         return ()
-    return tuple(diagnose(text, targets))  # type: ignore[arg-type]
+    return tuple(diagnose(text, targets))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -157,7 +174,7 @@ def _first_token_span(loc: Located) -> tuple[int, int] | None:
 
 
 @functools.cache
-def _directive():  # type: ignore[no-untyped-def]
+def _directive() -> re.Pattern[str]:
     """Compiled on first use: most files have no ``crashplan:`` comment (cold start)."""
     import re
 
@@ -171,7 +188,7 @@ def _version_key(s: str) -> list[object]:
 
 
 class _File:
-    __slots__ = ("fid", "src", "kind", "index")
+    __slots__ = ("fid", "index", "kind", "src")
 
     def __init__(self, fid: int, src: SourceFile, kind: str | None, index: LineIndex | None = None) -> None:
         self.fid = fid
@@ -190,7 +207,7 @@ class _File:
 
 
 class _Run:
-    def __init__(self, files: Sequence[SourceFile], targets: Sequence[object], config: LintConfig) -> None:
+    def __init__(self, files: Sequence[SourceFile], targets: Sequence[KernelTarget], config: LintConfig) -> None:
         self.files = [_File(i, f, None) for i, f in enumerate(files)]
         self.targets = tuple(targets)
         self.config = config
@@ -254,8 +271,9 @@ class _Run:
                 if src.explicit:
                     rule = all_rules()["CK003"]
                     self.raw.append(Finding(code="CK003", name=rule.name, severity=rule.severity,
-                                            message="not a boot-loader file crashplan knows (grub, grub.cfg, menu.lst, "
-                                            "BLS entry, grubenv, /etc/kernel/cmdline, zipl.conf, kickstart, command line)",
+                                            message="not a boot-loader file crashplan knows (grub, grub.cfg, "
+                                            "menu.lst, BLS entry, grubenv, /etc/kernel/cmdline, zipl.conf, kickstart, "
+                                            "command line)",
                                             location=Location(src.path, 1, 1, 1, 1)))
                 summaries.append(FileSummary(src.path, None, 0))
                 continue
@@ -263,13 +281,12 @@ class _Run:
             groups.setdefault(("root", root) if root is not None else ("file", f.fid), []).append(f)
         for gi, members in enumerate(groups.values()):
             self.run_group(gi, members)
-        for f in self.files:
-            if f.kind is not None and f.src.text is not None and "\0" not in f.src.text:
-                summaries.append(FileSummary(f.path, f.kind, self.cmdlines.get(f.fid, 0)))
+        summaries.extend(FileSummary(f.path, f.kind, self.cmdlines.get(f.fid, 0)) for f in self.files
+                         if f.kind is not None and f.src.text is not None and "\0" not in f.src.text)
         order = {f.path: i for i, f in enumerate(self.files)}
         summaries.sort(key=lambda s: order.get(s.path, 0))
         findings = self.filter(self.raw)
-        return Report(findings=findings, files=summaries, targets=tuple(t.label() for t in self.targets))  # type: ignore[attr-defined]
+        return Report(findings=findings, files=summaries, targets=tuple(t.label() for t in self.targets))
 
     def _ck001(self, f: _File, why: str) -> Finding:
         rule = all_rules()["CK001"]
@@ -280,15 +297,16 @@ class _Run:
         by_kind: dict[str, list[_File]] = {}
         for f in members:
             by_kind.setdefault(f.kind or "", []).append(f)
-        parsed: list[tuple[_File | None, P.Parsed]] = []
+        parsed: list[tuple[_File | None, parsers.Parsed]] = []
 
         # grubenv: the nearest to the consumer wins; one per group is the common case
-        envs = [(f, P.parse_grubenv(f.fid, f.src.text or "")) for f in sorted(by_kind.get("grubenv", []), key=lambda f: f.path)]
+        envs = [(f, parsers.parse_grubenv(f.fid, f.src.text or ""))
+                for f in sorted(by_kind.get("grubenv", []), key=lambda f: f.path)]
         genv = envs[0][1].env if envs else None
         cfg_env: dict[str, Located] | None = None
         for f in by_kind.get("grub-cfg", []):
             sib = next((p.env for g, p in envs if _dir(g.path) == _dir(f.path)), genv)
-            p = P.parse_grub_cfg(f.fid, f.src.text or "", sib)
+            p = parsers.parse_grub_cfg(f.fid, f.src.text or "", sib)
             parsed.append((f, p))
             if p.blscfg and cfg_env is None:
                 cfg_env = p.env
@@ -297,7 +315,7 @@ class _Run:
         have_env = bool(envs) or cfg_env is not None
         bls_uses_kernelopts = False
         for f in sorted(by_kind.get("bls", []), key=lambda f: f.path):
-            p = P.parse_bls(f.fid, f.path, f.src.text or "", bls_env, have_env=have_env)
+            p = parsers.parse_bls(f.fid, f.path, f.src.text or "", bls_env, have_env=have_env)
             if "kernelopts" in (f.src.text or ""):
                 bls_uses_kernelopts = True
             parsed.append((f, p))
@@ -308,34 +326,35 @@ class _Run:
         defaults = by_kind.get("grub-default", [])
         if defaults:
             defaults.sort(key=lambda f: (_parts(f.path)[-1:] != ["grub"], f.path))
-            p = P.parse_grub_default([(f.fid, f.src.text or "") for f in defaults])
+            p = parsers.parse_grub_default([(f.fid, f.src.text or "") for f in defaults])
             parsed.append((defaults[0], p))
-        simple = {"grub-legacy": lambda f: P.parse_legacy(f.fid, f.src.text or ""),
-                  "zipl": lambda f: P.parse_zipl(f.fid, f.src.text or ""),
-                  "kernel-cmdline": lambda f: P.parse_kernel_cmdline(f.fid, f.src.text or ""),
-                  "cmdline": lambda f: P.parse_raw(f.fid, f.src.text or ""),
-                  "kickstart": lambda f: P.parse_kickstart(f.fid, f.src.text or "")}
+        simple: dict[str, Callable[[_File], parsers.Parsed]] = {
+                  "grub-legacy": lambda f: parsers.parse_legacy(f.fid, f.src.text or ""),
+                  "zipl": lambda f: parsers.parse_zipl(f.fid, f.src.text or ""),
+                  "kernel-cmdline": lambda f: parsers.parse_kernel_cmdline(f.fid, f.src.text or ""),
+                  "cmdline": lambda f: parsers.parse_raw(f.fid, f.src.text or ""),
+                  "kickstart": lambda f: parsers.parse_kickstart(f.fid, f.src.text or "")}
         for kind, fn in simple.items():
-            for f in by_kind.get(kind, []):
-                parsed.append((f, fn(f)))
+            parsed.extend((f, fn(f)) for f in by_kind.get(kind, []))
 
-        for f, p in parsed:
+        for _, p in parsed:
             for prob in p.problems:
                 self.add_problem(prob, gi)
             for cl in p.cmdlines:
                 self.cmdlines[cl.file_id] = self.cmdlines.get(cl.file_id, 0) + 1
-                self.defs[(cl.file_id,) + cl.key] = cl
+                key = (cl.file_id, *cl.key)
+                self.defs[key] = cl
                 self.diagnose(cl, gi)
         self.consistency(gi, parsed)
         self.directives(members)
 
     def diagnose(self, cl: CmdlineDef, gi: int) -> None:
         for d in _diagnose(cl.text.text, self.targets):
-            loc = self.span_location(cl, d.span)  # type: ignore[attr-defined]
+            loc = self.span_location(cl, d.span)
             self.raw.append(Finding(
-                code=d.code, name=d.name, severity=d.severity, message=d.message, location=loc,  # type: ignore[attr-defined]
-                context=cl.label, targets=tuple(t.label() for t in d.targets), detail=d.detail,  # type: ignore[attr-defined]
-                fix=d.fix, cmdline_key=(cl.file_id,) + cl.key, group=gi))  # type: ignore[attr-defined]
+                code=d.code, name=d.name, severity=d.severity, message=d.message, location=loc,
+                context=cl.label, targets=tuple(t.label() for t in d.targets), detail=d.detail,
+                fix=d.fix, cmdline_key=(cl.file_id, *cl.key), group=gi))
 
     # -- CK4xx -----------------------------------------------------------------------------------
     def emit(self, code: str, message: str, cl: CmdlineDef, gi: int, *, at_token: bool = True) -> None:
@@ -345,7 +364,7 @@ class _Run:
         self.raw.append(Finding(code=code, name=rule.name, severity=rule.severity, message=message, location=loc,
                                 context=cl.label, group=gi))
 
-    def consistency(self, gi: int, parsed: list[tuple[_File | None, P.Parsed]]) -> None:
+    def consistency(self, gi: int, parsed: list[tuple[_File | None, parsers.Parsed]]) -> None:
         def show(vals: tuple[str, ...]) -> str:
             return " ".join(vals) if vals else "no crashkernel="
 
@@ -367,13 +386,14 @@ class _Run:
             in_l = crash_values(default.linux.text) if default.linux is not None else ()
             in_d = crash_values(default.linux_default.text)
             if in_d and not in_l and default.recovery_entries:
-                normal = dcl.get("normal")
+                normal_def = dcl.get("normal")
                 span = _first_token_span(default.linux_default)
                 origin = default.linux_default.origins[span[0]] if span else SYNTH
-                if normal is not None and origin != SYNTH:
+                if normal_def is not None and origin != SYNTH:
                     rule = all_rules()["CK406"]
                     self.raw.append(Finding(
-                        code="CK406", name=rule.name, severity=rule.severity, location=self.location(origin, origin + 12),
+                        code="CK406", name=rule.name, severity=rule.severity,
+                        location=self.location(origin, origin + 12),
                         message="crashkernel= is only in GRUB_CMDLINE_LINUX_DEFAULT: recovery entries boot without a "
                                 "crash kernel reservation (move it to GRUB_CMDLINE_LINUX)",
                         context="GRUB_CMDLINE_LINUX_DEFAULT", group=gi))
@@ -456,8 +476,10 @@ class _Run:
                 codes = {t for t in toks if t}
                 if not m.group(1) or not toks:
                     lines[line] = None
-                elif lines.get(line, set()) is not None:
-                    lines.setdefault(line, set()).update(codes)  # type: ignore[union-attr]
+                else:
+                    have = lines.setdefault(line, set())
+                    if have is not None:
+                        have.update(codes)
             out[f.path] = lines
         return out
 
@@ -483,7 +505,8 @@ class _Run:
             if prev is None:
                 merged[key] = f
                 continue
-            ctx = prev.context if f.context in prev.context.split("; ") else "; ".join(x for x in (prev.context, f.context) if x)
+            ctx = (prev.context if f.context in prev.context.split("; ")
+                   else "; ".join(x for x in (prev.context, f.context) if x))
             targets = tuple(dict.fromkeys(prev.targets + f.targets))
             fix = prev.fix if prev.fix is not None else f.fix
             merged[key] = Finding(code=prev.code, name=prev.name, severity=prev.severity, message=prev.message,
@@ -501,7 +524,7 @@ def _dir(path: str) -> str:
     return "/".join(_parts(path)[:-1])
 
 
-def lint(files: Sequence[SourceFile], *, targets: Sequence[object] | None = None,
+def lint(files: Sequence[SourceFile], *, targets: Sequence[KernelTarget] | None = None,
          config: LintConfig | None = None) -> Report:
     """Lint ``files`` for ``targets`` (default: the configuration's profile) under ``config``."""
     config = config or LintConfig()

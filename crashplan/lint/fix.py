@@ -18,11 +18,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from crashplan.lint.config import LintConfig
-from crashplan.lint.engine import Report, _diagnose, _Run, crash_values, default_targets
+from crashplan.lint.engine import Finding, Report, _diagnose, _Run, crash_values, default_targets
 from crashplan.lint.located import SYNTH, unpack
 from crashplan.lint.sources import CmdlineDef, SourceFile, group_root
+
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
+if TYPE_CHECKING:
+    from crashplan.diagnose import Target
 
 __all__ = ["Edit", "FixResult", "edits_for", "fix_files", "fixable_only"]
 
@@ -109,7 +114,7 @@ def edits_for(cl: CmdlineDef, new: str, texts: Sequence[str | None]) -> list[Edi
                 if repl.strip(" "):
                     return None
                 continue  # only joining spaces removed: the separator stays, the tokens are the same
-            for (_, a), (_, b) in zip(real, real[1:]):
+            for (_, a), (_, b) in pairwise(real):
                 if b - a == 1:
                     continue
                 # a blank the boot loader joins words with stands for the file's own blanks between them
@@ -139,7 +144,8 @@ def edits_for(cl: CmdlineDef, new: str, texts: Sequence[str | None]) -> list[Edi
             return None
         if not repl and end > start:
             # a whole quoted word goes with its quotes
-            if (ctx in "ds" and 0 < start and end < len(text) and text[start - 1] == text[end] == ('"' if ctx == "d" else "'")
+            if (ctx in "ds" and start > 0 and end < len(text)
+                    and text[start - 1] == text[end] == ('"' if ctx == "d" else "'")
                     and (start < 2 or text[start - 2] in " \t") and (end + 1 >= len(text) or text[end + 1] in " \t\n")):
                 start, end = start - 1, end + 1
             # the boot loader joins words with its own blanks: remove the file's blank next to the word too
@@ -165,7 +171,7 @@ def _apply(edits: list[Edit], texts: list[str | None]) -> list[str | None] | Non
         by_file.setdefault(e.fid, []).append(e)
     for fid, es in by_file.items():
         es.sort(key=lambda e: (e.start, e.end))
-        for a, b in zip(es, es[1:]):
+        for a, b in pairwise(es):
             if b.start < a.end:
                 return None
         t = out[fid] or ""
@@ -175,12 +181,11 @@ def _apply(edits: list[Edit], texts: list[str | None]) -> list[str | None] | Non
     return out
 
 
-def _serious(cl: CmdlineDef, targets: Sequence[object]) -> set[str]:
-    return {d.code for d in _diagnose(cl.text.text, tuple(targets))  # type: ignore[attr-defined]
-            if d.severity in ("error", "warning")}  # type: ignore[attr-defined]
+def _serious(cl: CmdlineDef, targets: Sequence[Target]) -> set[str]:
+    return {d.code for d in _diagnose(cl.text.text, tuple(targets)) if d.severity in ("error", "warning")}
 
 
-def _worsens(before: _Run, after: _Run, fixed_key: tuple[object, ...], targets: Sequence[object]) -> bool:
+def _worsens(before: _Run, after: _Run, fixed_key: tuple[object, ...], targets: Sequence[Target]) -> bool:
     """Whether the edit brings a new error or warning to any *other* command line sharing the edited text."""
     for key, cl in before.defs.items():
         if key == fixed_key:
@@ -197,14 +202,16 @@ def _worsens(before: _Run, after: _Run, fixed_key: tuple[object, ...], targets: 
     return False
 
 
-def _keep_grubenv_size(new: list[str | None], old: list[str | None], kinds: list[str | None]) -> list[str | None] | None:
+def _keep_grubenv_size(new: list[str | None], old: list[str | None],
+                       kinds: list[str | None]) -> list[str | None] | None:
     """GRUB's environment block has a fixed size (1024 bytes): give or take ``#`` padding at its end."""
     out = list(new)
     for i, kind in enumerate(kinds):
         if kind != "grubenv" or new[i] == old[i] or new[i] is None or old[i] is None:
             continue
         t = new[i] or ""
-        delta = len(t.encode("utf-8", "surrogateescape")) - len((old[i] or "").encode("utf-8", "surrogateescape"))
+        old_size = len((old[i] or "").encode("utf-8", "surrogateescape"))
+        delta = len(t.encode("utf-8", "surrogateescape")) - old_size
         if delta > 0:
             pad = len(t) - len(t.rstrip("#"))
             if pad < delta:
@@ -224,13 +231,16 @@ def _groups(files: Sequence[SourceFile]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _try(run: _Run, f, sub: list[SourceFile], cur: list[str | None], targets: Sequence[object],  # type: ignore[no-untyped-def]
+def _try(run: _Run, f: Finding, sub: list[SourceFile], cur: list[str | None], targets: Sequence[Target],
          config: LintConfig) -> list[str | None] | None:
     """The texts after applying finding ``f``'s fix, or None when it cannot be made safely."""
-    cl = run.defs.get(f.cmdline_key)
-    if cl is None or (crash_values(cl.text.text) and not crash_values(f.fix)):
+    key, fix = f.cmdline_key, f.fix
+    if key is None or fix is None:
+        return None  # not a fixable finding
+    cl = run.defs.get(key)
+    if cl is None or (crash_values(cl.text.text) and not crash_values(fix)):
         return None  # a fix never removes every crashkernel= (overlapping tokens)
-    edits = edits_for(cl, f.fix, cur)
+    edits = edits_for(cl, fix, cur)
     if not edits:
         return None
     new = _apply(edits, cur)
@@ -238,17 +248,17 @@ def _try(run: _Run, f, sub: list[SourceFile], cur: list[str | None], targets: Se
         new = _keep_grubenv_size(new, cur, [x.kind for x in run.files])
     if new is None:
         return None
-    check = _Run([s._replace(text=t) for s, t in zip(sub, new)], targets, config)
+    check = _Run([s._replace(text=t) for s, t in zip(sub, new, strict=True)], targets, config)
     check.run()
-    cl2 = check.defs.get(f.cmdline_key)
-    if cl2 is None or _tokens(cl2.text.text) != _tokens(f.fix):
+    cl2 = check.defs.get(key)
+    if cl2 is None or _tokens(cl2.text.text) != _tokens(fix):
         return None
-    if _worsens(run, check, f.cmdline_key, targets):
+    if _worsens(run, check, key, targets):
         return None  # e.g. removing a token from GRUB_CMDLINE_LINUX that recovery entries need
     return new
 
 
-def fixable_only(files: Sequence[SourceFile], report: Report, *, targets: Sequence[object] | None = None,
+def fixable_only(files: Sequence[SourceFile], report: Report, *, targets: Sequence[Target] | None = None,
                  config: LintConfig | None = None) -> Report:
     """``report`` with ``fix`` cleared on every finding ``--fix`` could not make.
 
@@ -278,7 +288,7 @@ def fixable_only(files: Sequence[SourceFile], report: Report, *, targets: Sequen
         root = group_root(sub[0].path)
         cut = len(root) if root is not None else 0
 
-        def rel(path: str) -> str:
+        def rel(path: str, cut: int = cut) -> str:
             return path[cut:]
 
         key = tuple((rel(f.path), f.text, f.kind) for f in sub)
@@ -298,7 +308,7 @@ def fixable_only(files: Sequence[SourceFile], report: Report, *, targets: Sequen
     return Report(findings=out, files=report.files, targets=report.targets)
 
 
-def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None = None,
+def fix_files(files: Sequence[SourceFile], *, targets: Sequence[Target] | None = None,
               config: LintConfig | None = None, max_rounds: int = 50) -> FixResult:
     """Apply every safe fix, one at a time, re-reading the files after each; returns the new texts."""
     config = config or LintConfig()
@@ -311,7 +321,7 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None =
         cur = [f.text for f in sub]
         tried: set[tuple[object, ...]] = set()
         for _ in range(max_rounds):
-            run = _Run([f._replace(text=t) for f, t in zip(sub, cur)], targets, config)
+            run = _Run([f._replace(text=t) for f, t in zip(sub, cur, strict=True)], targets, config)
             report = run.run()
             progress = False
             from crashplan.lint.engine import SEVERITY_RANK
@@ -332,8 +342,8 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[object] | None =
                 break
             if not progress:
                 break
-        for i, t in zip(members, cur):
+        for i, t in zip(members, cur, strict=True):
             texts[i] = t
-    changed = {f.path: t for f, t in zip(files, texts) if t is not None and t != f.text}
-    final = _Run([f._replace(text=t) for f, t in zip(files, texts)], targets, config).run()
+    changed = {f.path: t for f, t in zip(files, texts, strict=True) if t is not None and t != f.text}
+    final = _Run([f._replace(text=t) for f, t in zip(files, texts, strict=True)], targets, config).run()
     return FixResult(changed, applied, final)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 
-__all__ = ["Located", "LineIndex", "SYNTH", "CTX", "pack", "unpack"]
+__all__ = ["CTX", "SYNTH", "LineIndex", "Located", "pack", "unpack"]
 
 SYNTH = -1
 
@@ -37,7 +37,7 @@ def unpack(origin: int) -> tuple[int, int]:
 class Located:
     """An immutable string with one origin and one context letter per character."""
 
-    __slots__ = ("text", "origins", "ctx")
+    __slots__ = ("ctx", "origins", "text")
 
     def __init__(self, text: str = "", origins: Iterable[int] = (), ctx: str = "") -> None:
         self.text = text
@@ -65,7 +65,8 @@ class Located:
         return Located(self.text[item], self.origins[item], self.ctx[item])
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Located) and (self.text, self.origins, self.ctx) == (other.text, other.origins, other.ctx)
+        return (isinstance(other, Located)
+                and (self.text, self.origins, self.ctx) == (other.text, other.origins, other.ctx))
 
     def __hash__(self) -> int:
         return hash((self.text, self.origins))
@@ -119,7 +120,7 @@ class Located:
 class Builder:
     """Accumulates a ``Located`` one character (or one ``Located``) at a time."""
 
-    __slots__ = ("text", "origins", "ctx")
+    __slots__ = ("ctx", "origins", "text")
 
     def __init__(self) -> None:
         self.text: list[str] = []
@@ -146,7 +147,7 @@ class Builder:
 class LineIndex:
     """Offsets to 1-based (line, column) in one file; columns count characters."""
 
-    __slots__ = ("starts", "length")
+    __slots__ = ("length", "starts")
 
     def __init__(self, text: str) -> None:
         self.starts = [0]

@@ -8,18 +8,30 @@ check``): one rule per diagnosis code, documented from ``diagnose.CODES``.  Code
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-__all__ = ["Example", "Rule", "all_rules", "get_rule", "LINT_RULES", "VALID_CODE_PREFIX", "SEVERITIES",
-           "valid_code_prefix"]
+__all__ = [
+    "LINT_RULES",
+    "SEVERITIES",
+    "VALID_CODE_PREFIX",
+    "Example",
+    "Rule",
+    "all_rules",
+    "get_rule",
+    "valid_code_prefix",
+]
 
 SEVERITIES = ("error", "warning", "info")  # most to least severe
+
+if TYPE_CHECKING:
+    import re
+
+    VALID_CODE_PREFIX: re.Pattern[str]  # compiled on first access, by the module's __getattr__
 
 
 def valid_code_prefix(text: str) -> bool:
     """``^CK[0-9]{0,3}$``: ``CK``, ``CK2``, ``CK20``, ``CK201`` (scanned by hand: no regex at import)."""
-    if text.endswith("\n"):  # as the pattern's ``$``
-        text = text[:-1]
+    text = text.removesuffix("\n")
     return text[:2] == "CK" and len(text) <= 5 and all(c in "0123456789" for c in text[2:])
 
 
@@ -84,7 +96,8 @@ LINT_RULES: tuple[Rule, ...] = (
          "`$kernelopts` in a BLS entry or grub.cfg comes from grubenv; `$VAR` or `$(command)` in /etc/default/grub "
          "from grub-mkconfig's environment. Lint the grubenv too (it is picked up next to the entries when it "
          "exists) to check the whole command line.",
-         (_ex(("boot/loader/entries/f.conf", "title Fedora\nlinux /vmlinuz\noptions $kernelopts\ngrub_users $grub_users\n"),
+         (_ex(("boot/loader/entries/f.conf",
+               "title Fedora\nlinux /vmlinuz\noptions $kernelopts\ngrub_users $grub_users\n"),
               expect=("CK004",)),
           _ex(("boot/loader/entries/f.conf", "title Fedora\nlinux /vmlinuz\noptions $kernelopts\n"),
               ("boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/sda1 ro crashkernel=256M\n")))),
@@ -95,17 +108,17 @@ LINT_RULES: tuple[Rule, ...] = (
     Rule("CK006", "unknown-suppression", "warning", "a `crashplan: disable=` comment names no rule",
          "The comment suppresses nothing; the rule code or name is probably misspelt.",
          (_ex((_D, "# crashplan: disable=CK9999\nGRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n"), expect=("CK006",)),
-          _ex((_D, "# crashplan: disable=duplicate-crashkernel\n"
-                   "GRUB_CMDLINE_LINUX=\"crashkernel=128M crashkernel=256M\"\n")))),
+          _ex((_D, ("# crashplan: disable=duplicate-crashkernel\n"
+                   "GRUB_CMDLINE_LINUX=\"crashkernel=128M crashkernel=256M\"\n"))))),
     Rule("CK401", "stale-grub-cfg", "warning", "grub.cfg was not regenerated after /etc/default/grub changed",
          "An entry written by 10_linux has other crashkernel= tokens than /etc/default/grub gives. The machine "
          "boots grub.cfg's value until `grub2-mkconfig -o …` / `update-grub` runs, and then silently changes.",
          (_ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=512M"\nGRUB_DISABLE_RECOVERY=true\n'),
-              (_CFG, "### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Linux' {\n\tlinux /vmlinuz root=/dev/sda1 ro "
-                     "crashkernel=256M\n}\n"), expect=("CK401",)),
+              (_CFG, ("### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Linux' {\n\tlinux /vmlinuz root=/dev/sda1 ro "
+                     "crashkernel=256M\n}\n")), expect=("CK401",)),
           _ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=512M"\nGRUB_DISABLE_RECOVERY=true\n'),
-              (_CFG, "### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Linux' {\n\tlinux /vmlinuz root=/dev/sda1 ro "
-                     "crashkernel=512M\n}\n")))),
+              (_CFG, ("### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Linux' {\n\tlinux /vmlinuz root=/dev/sda1 ro "
+                     "crashkernel=512M\n}\n"))))),
     Rule("CK402", "bls-differs-from-default", "warning", "BLS entries and /etc/default/grub disagree on crashkernel=",
          "On BLS systems (Fedora, RHEL 8+) each entry carries its own options (or `$kernelopts` from grubenv); "
          "/etc/default/grub is what `grub2-mkconfig --update-bls-cmdline`, and new installs, write back. The next "
@@ -115,7 +128,8 @@ LINT_RULES: tuple[Rule, ...] = (
               expect=("CK402",)),
           _ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=256M"\n'),
               ("boot/loader/entries/a.conf", "title A\nlinux /vmlinuz\noptions root=/dev/sda1 crashkernel=256M\n")))),
-    Rule("CK403", "kernel-cmdline-differs", "warning", "/etc/kernel/cmdline and the boot entries disagree on crashkernel=",
+    Rule("CK403", "kernel-cmdline-differs", "warning",
+         "/etc/kernel/cmdline and the boot entries disagree on crashkernel=",
          "kernel-install writes /etc/kernel/cmdline into the entry of every newly installed kernel: after the next "
          "kernel update the reservation changes.",
          (_ex(("etc/kernel/cmdline", "root=/dev/sda1 crashkernel=128M\n"),
@@ -123,21 +137,26 @@ LINT_RULES: tuple[Rule, ...] = (
               expect=("CK403",)),
           _ex(("etc/kernel/cmdline", "root=/dev/sda1 crashkernel=256M\n"),
               ("boot/loader/entries/a.conf", "title A\nlinux /vmlinuz\noptions root=/dev/sda1 crashkernel=256M\n")))),
-    Rule("CK404", "entries-disagree", "warning", "boot entries of one boot loader reserve different crashkernel= values",
+    Rule("CK404", "entries-disagree", "warning",
+         "boot entries of one boot loader reserve different crashkernel= values",
          "The first (default) entry is the reference; an entry that differs boots with another reservation, usually "
          "an older kernel that missed an update of the value.",
-         (_ex(("boot/loader/entries/b-6.8.conf", "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
-              ("boot/loader/entries/b-6.5.conf", "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=256M\n"),
+         (_ex(("boot/loader/entries/b-6.8.conf",
+               "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
+              ("boot/loader/entries/b-6.5.conf",
+               "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=256M\n"),
               expect=("CK404",)),
-          _ex(("boot/loader/entries/b-6.8.conf", "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
-              ("boot/loader/entries/b-6.5.conf", "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=512M\n")))),
+          _ex(("boot/loader/entries/b-6.8.conf",
+               "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
+              ("boot/loader/entries/b-6.5.conf",
+               "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=512M\n")))),
     Rule("CK405", "recovery-without-crashkernel", "info", "a recovery or rescue entry reserves no crash kernel memory",
          "Normal entries have crashkernel= but this recovery/rescue entry has not: a crash while booted in recovery "
          "mode cannot be captured.",
-         (_ex((_CFG, "menuentry 'Linux' {\n\tlinux /vmlinuz crashkernel=256M\n}\n"
-                     "menuentry 'Linux (recovery mode)' {\n\tlinux /vmlinuz single\n}\n"), expect=("CK405",)),
-          _ex((_CFG, "menuentry 'Linux' {\n\tlinux /vmlinuz crashkernel=256M\n}\n"
-                     "menuentry 'Linux (recovery mode)' {\n\tlinux /vmlinuz single crashkernel=256M\n}\n")))),
+         (_ex((_CFG, ("menuentry 'Linux' {\n\tlinux /vmlinuz crashkernel=256M\n}\n"
+                     "menuentry 'Linux (recovery mode)' {\n\tlinux /vmlinuz single\n}\n")), expect=("CK405",)),
+          _ex((_CFG, ("menuentry 'Linux' {\n\tlinux /vmlinuz crashkernel=256M\n}\n"
+                     "menuentry 'Linux (recovery mode)' {\n\tlinux /vmlinuz single crashkernel=256M\n}\n"))))),
     Rule("CK406", "default-only-crashkernel", "info", "crashkernel= is only in GRUB_CMDLINE_LINUX_DEFAULT",
          "grub-mkconfig gives GRUB_CMDLINE_LINUX_DEFAULT to normal entries only: recovery entries boot without a "
          "crash kernel reservation. Put crashkernel= in GRUB_CMDLINE_LINUX (or set GRUB_DISABLE_RECOVERY=true).",

@@ -47,13 +47,13 @@ checked against the addresses.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from crashplan.errors import InputError
 from crashplan.memmap.model import MemoryMap, Span, merge_spans, paused_gc
 
-__all__ = ["IomemEntry", "iter_iomem", "parse_iomem", "addresses_hidden", "NOT_ROOT_MESSAGE"]
+__all__ = ["NOT_ROOT_MESSAGE", "IomemEntry", "addresses_hidden", "iter_iomem", "parse_iomem"]
 
 NOT_ROOT_MESSAGE = (
     "all addresses are zero: this copy was read without root (CAP_SYS_ADMIN); read /proc/iomem as root"
@@ -102,15 +102,15 @@ def iter_iomem(text: str, *, source: str = "/proc/iomem") -> Iterator[IomemEntry
         if not line:
             continue
         if check_chars:
-            found = _BAD_CHAR.search(line)
-            if found is not None:
-                ch = found.group()
+            bad = _BAD_CHAR.search(line)
+            if bad is not None:
+                ch = bad.group()
                 what = (
                     "a byte that is not UTF-8" if "\ud800" <= ch <= "\udfff"
-                    else f"the control character {ascii(ch)}"
+                    else f"the control character {ch!a}"
                 )
                 raise fail(f"{what}: expected text lines like {_EXAMPLE} (is this a binary file?)", lineno,
-                           found.start() + 1)
+                           bad.start() + 1)
         fast = _LINE.match(line)
         if fast is not None:
             indent = len(fast.group(1))
@@ -169,7 +169,7 @@ def iter_iomem(text: str, *, source: str = "/proc/iomem") -> Iterator[IomemEntry
         yield IomemEntry(depth, start, end + 1, name, lineno)
 
 
-def _parse_hex(digits: str, fail, lineno: int, pos: int) -> int:  # type: ignore[no-untyped-def]
+def _parse_hex(digits: str, fail: Callable[[str, int, int], InputError], lineno: int, pos: int) -> int:
     significant = digits.lstrip("0")
     if len(significant) > 16:
         raise fail(f"address {_show(digits, 24)} does not fit in 64 bits", lineno, pos + 1)

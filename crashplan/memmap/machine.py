@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from itertools import pairwise
 from typing import Any
 
 from crashplan.errors import InputError
@@ -30,13 +31,13 @@ from crashplan.memmap.model import Machine, MemoryMap, Span
 from crashplan.units import format_kernel_size, parse_size
 
 __all__ = [
-    "SCHEMA",
-    "MAX_DOCUMENT_CHARS",
-    "MAX_DEPTH",
-    "MEM_ENCRYPT",
     "KDUMP_KEYS",
-    "load_machine",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_CHARS",
+    "MEM_ENCRYPT",
+    "SCHEMA",
     "dump_machine",
+    "load_machine",
 ]
 
 SCHEMA = "crashplan/machine@1"
@@ -200,7 +201,7 @@ def _precheck(text: str, source: str, yaml_mod: Any) -> None:
     if bad is not None:
         ch = bad.group()
         line, col = _line_col(text, bad.start())
-        what = "a byte that is not UTF-8" if "\ud800" <= ch <= "\udfff" else f"the character {ascii(ch)}"
+        what = "a byte that is not UTF-8" if "\ud800" <= ch <= "\udfff" else f"the character {ch!a}"
         raise InputError(f"{what}: machine files are UTF-8 text without control characters",
                          path=source, line=line, column=col)
     depth = 0
@@ -254,7 +255,7 @@ _TOP_KEYS = {
     "kaslr": None, "dma_limit": None, "fadump": None, "memory": None, "reservation": None,
     "kdump": None, "boot_facts": None, "notes": None,
 }
-_MEMORY_KEYS = {"source": None, "layout": None, **{k: None for k in _MEMORY_KINDS}}
+_MEMORY_KEYS = {"source": None, "layout": None, **dict.fromkeys(_MEMORY_KINDS)}
 _SPAN_KEYS = {"start": None, "end": None, "size": None, "name": None}
 _RESERVATION_KEYS = {"kexec_crash_size": None, "crash_cma_ranges": None}
 
@@ -448,7 +449,7 @@ def _memory(doc: _Doc, entry: tuple[Any, Any] | None, page_size: int) -> MemoryM
     # RAM (and NOMAP memory) may touch but never overlap; reserved and crash spans lie inside them
     items = [(s, k, i) for k in ("ram", "nomap") for i, s in enumerate(spans[k])]
     items.sort(key=lambda t: (t[0].start, t[0].end))
-    for (a, ka, _), (b, kb, ib) in zip(items, items[1:]):
+    for (a, ka, _), (b, kb, ib) in pairwise(items):
         if b.start < a.end:
             item_node = doc.sequence(fields[kb][1], kb)[ib]
             raise doc.error(item_node, f"memory.{kb} span {b.start:#x}-{b.end:#x} overlaps memory.{ka} span "
@@ -628,8 +629,7 @@ def dump_machine(machine: Machine) -> str:
         _dump_table(w, machine.kdump, KDUMP_KEYS, 1)
     if machine.boot_facts:
         w.append("boot_facts:")
-        for key in sorted(machine.boot_facts):
-            w.append(f"  {key}: {_scalar(machine.boot_facts[key], 'any')}")
+        w.extend(f"  {key}: {_scalar(machine.boot_facts[key], 'any')}" for key in sorted(machine.boot_facts))
     if machine.notes:
         w.append("notes:")
         w.extend(f"  - {_q(n)}" for n in machine.notes)
@@ -649,8 +649,7 @@ def _dump_table(w: list[str], data: Mapping[str, object], table: Mapping[str, An
             _dump_table(w, value, kind, depth + 1)
         elif kind == "config" and isinstance(value, Mapping):
             w.append(f"{pad}{key}:")
-            for ck in sorted(value):
-                w.append(f"{pad}  {ck}: {_scalar(value[ck], 'any')}")
+            w.extend(f"{pad}  {ck}: {_scalar(value[ck], 'any')}" for ck in sorted(value))
         else:
             w.append(f"{pad}{key}: {_scalar(value, kind)}")
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-__all__ = ["Span", "MemoryMap", "Machine", "merge_spans", "subtract_spans"]
+__all__ = ["Machine", "MemoryMap", "Span", "merge_spans", "subtract_spans"]
 
 
 class Span(NamedTuple):
@@ -45,7 +45,7 @@ class Span(NamedTuple):
         return self.start <= start and end <= self.end
 
 
-class paused_gc:
+class paused_gc:  # noqa: N801 - a context manager used like a function, as contextlib.suppress
     """``with paused_gc():`` — the cyclic garbage collector off while a large map is built or replayed.
 
     Parsing a million-line ``/proc/iomem`` creates millions of small acyclic objects; every collection

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
     from crashplan.simulate import Region, Reservation
 
-__all__ = ["render_layout", "layout_text", "region_table", "render_reservation", "STYLES"]
+__all__ = ["STYLES", "layout_text", "region_table", "render_layout", "render_reservation"]
 
 # (character, style) per band kind
 STYLES: dict[str, tuple[str, str]] = {

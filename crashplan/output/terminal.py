@@ -13,7 +13,7 @@ import os
 import sys
 from typing import IO, Any
 
-__all__ = ["COLOR_CHOICES", "use_color", "make_console"]
+__all__ = ["COLOR_CHOICES", "make_console", "use_color"]
 
 COLOR_CHOICES = ("auto", "always", "never")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from crashplan.sizing.plans import Suggestion, _replay
 
-__all__ = ["Current", "assess_current", "crashkernel_tokens", "VERDICTS"]
+__all__ = ["VERDICTS", "Current", "assess_current", "crashkernel_tokens"]
 
 MiB = 1 << 20
 

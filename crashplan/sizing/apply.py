@@ -34,8 +34,17 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, replace
 
-__all__ = ["SystemFacts", "ApplyPlan", "apply_plan", "facts_from_release", "DROP_IN", "TOOLS", "BOOT_FILES",
-           "LiveShrink", "live_shrink"]
+__all__ = [
+    "BOOT_FILES",
+    "DROP_IN",
+    "TOOLS",
+    "ApplyPlan",
+    "LiveShrink",
+    "SystemFacts",
+    "apply_plan",
+    "facts_from_release",
+    "live_shrink",
+]
 
 DROP_IN = "/etc/default/grub.d/kdump-crashplan.cfg"
 _KDUMP_TOOLS_CFG = "/etc/default/grub.d/kdump-tools.cfg"
@@ -104,7 +113,7 @@ def facts_from_release(release: str | None, arch: str | None, current: tuple[str
         os_id = "debian"
     elif "-generic" in rel or "-aws" in rel or "-azure" in rel or "-gcp" in rel or "-lowlatency" in rel:
         os_id = "ubuntu"
-    elif rel.endswith("-default") or ".g" in rel and "-default" in rel:
+    elif rel.endswith("-default") or (".g" in rel and "-default" in rel):
         os_id = "opensuse"
     elif "rpi" in rel:
         os_id = "raspbian"
@@ -144,7 +153,7 @@ def grub_default_edit(params: str, path: str = "/etc/default/grub", *, prefix: s
     (``transactional-update run``)."""
     lines = [f"{prefix}sed -i -E", "  -e '/^GRUB_CMDLINE_LINUX(_DEFAULT)?=/s/(\\s|\")crashkernel=[^ \"]*/\\1/g'"]
     lines += [f"  -e '/^GRUB_CMDLINE_LINUX_DEFAULT=/s/\"\\s*$/ {t}\"/'" for t in params.split()]
-    return " \\\n".join(lines + [f"  {path}"])
+    return " \\\n".join([*lines, f"  {path}"])
 
 
 def _grub_default_line(path: str = "/etc/default/grub") -> str:
@@ -173,8 +182,8 @@ def apply_plan(params: str, facts: SystemFacts, *, plan: str = "classic", kdump_
     a = _choose(params, facts, plan=plan, kdump_flavour=kdump_flavour, kexec_mode=kexec_mode,
                 kdump_utils_default=kdump_utils_default, recommended=recommended)
     if facts.tools is None and a.fits and facts.source != "this system":
-        a = replace(a, notes=a.notes + (f"chosen from {facts.source}: the machine's boot-loader tools were not "
-                                        "probed",))
+        a = replace(a, notes=(*a.notes, (f"chosen from {facts.source}: the machine's boot-loader tools were not "
+                                          "probed")))
     return a
 
 
@@ -193,23 +202,24 @@ def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | 
             notes.append("remove any crashkernel= already there: rpm-ostree kargs --delete=crashkernel=<value>")
         cmd += [f"--append={t}" for t in tokens]
         return ApplyPlan(method="rpm-ostree", commands=(" ".join(shlex.quote(c) for c in cmd),),
-                         notes=tuple(notes + ["the change takes effect after a reboot into the new deployment"]))
+                         notes=(*notes, "the change takes effect after a reboot into the new deployment"))
     if fam == "suse" and facts.has("transactional-update"):
         return ApplyPlan(
             method="transactional-update",
             commands=(grub_default_edit(params, prefix="transactional-update run "),
                       "transactional-update --continue grub.cfg"),
-            notes=("the root file system is read-only: both steps go into one new snapshot "
-                   "(transactional-update(8): run, --continue, grub.cfg)",
-                   "SUSE's kdump may manage crashkernel= itself (KDUMP_CRASHKERNEL in /etc/sysconfig/kdump): "
-                   "keep it from overwriting this value",
+            notes=(("the root file system is read-only: both steps go into one new snapshot "
+                   "(transactional-update(8): run, --continue, grub.cfg)"),
+                   ("SUSE's kdump may manage crashkernel= itself (KDUMP_CRASHKERNEL in /etc/sysconfig/kdump): "
+                   "keep it from overwriting this value"),
                    "reboot into the new snapshot for the new reservation to take effect"))
     if _present(facts, "grubby", facts.grubby, fam == "rh"):
         cmds = [f"grubby --update-kernel=ALL --args={q}"]
         if facts.arch == "s390x" and facts.zipl_conf is not False and _present(facts, "zipl", None, True):
             cmds.append("zipl")
         alternatives: list[str] = []
-        notes.append("grubby replaces each crashkernel= already there; check with: grubby --info=ALL | grep crashkernel")
+        notes.append("grubby replaces each crashkernel= already there; check with: "
+                     "grubby --info=ALL | grep crashkernel")
         if facts.auto_reset_crashkernel is not False:
             notes.append("kdump-utils resets crashkernel= to its default on kernel updates while /etc/kdump.conf says "
                          "auto_reset_crashkernel yes (the default): set it to no to keep this value")
@@ -220,7 +230,7 @@ def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | 
                 alternatives.append(f"kdumpctl reset-crashkernel --kernel=ALL  (kdump-utils' default, "
                                     f"{kdump_utils_default >> 20}M here: more than the {recommended >> 20}M needed)")
             notes.append(text)
-        if plan == "cma" and kexec_mode not in ("file",):
+        if plan == "cma" and kexec_mode != "file":
             notes.append("keep KEXEC_ARGS=\"-s\" in /etc/sysconfig/kdump: the CMA memory needs kexec_file_load")
         notes.append(_REBOOT)
         return ApplyPlan(method="grubby", commands=tuple(cmds), notes=tuple(notes), alternatives=tuple(alternatives))
@@ -253,7 +263,7 @@ def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | 
                          "which would win: the dpkg-divert moves it aside so that package upgrades keep it there"
                          + ("" if kt_cfg else " (skip it if the file does not exist)"))
         cmds.append("update-grub")
-        if plan == "cma" and kexec_mode not in ("file",):
+        if plan == "cma" and kexec_mode != "file":
             notes.append("set KDUMP_KEXEC_ARGS=\"-s\" in /etc/default/kdump-tools: kdump-config uses kexec_file_load "
                          "only under Secure Boot otherwise, and the CMA memory needs it")
         notes.append(_REBOOT)
@@ -263,14 +273,14 @@ def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | 
                      "keep it from overwriting this value")
         return ApplyPlan(method="suse", commands=(_grub_default_line(), grub_default_edit(params),
                                                   f"grub2-mkconfig -o {_grub_cfg(facts, 'grub2-mkconfig')}"),
-                         notes=tuple(notes + [_REBOOT]))
+                         notes=(*notes, _REBOOT))
     mkconfig = next((t for t in ("grub2-mkconfig", "grub-mkconfig") if facts.has(t)), None)
     if mkconfig and "/etc/default/grub" in files:
         return ApplyPlan(method="grub-mkconfig",
                          commands=(_grub_default_line(), grub_default_edit(params),
                                    f"{mkconfig} -o {_grub_cfg(facts, mkconfig)}"),
-                         notes=("values written in single quotes in /etc/default/grub are not edited: change them "
-                                "by hand", _REBOOT))
+                         notes=(("values written in single quotes in /etc/default/grub are not edited: change them "
+                                "by hand"), _REBOOT))
     entries = any(p in files for p in ("/etc/kernel/cmdline", "/boot/loader/entries", "/efi/loader/entries",
                                        "/boot/efi/loader/entries"))
     if facts.has("kernel-install") and entries:
@@ -280,11 +290,11 @@ def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | 
                "/etc/kernel/cmdline")
         return ApplyPlan(method="kernel-install", commands=(
             seed, sed, 'kernel-install add "$(uname -r)" "/usr/lib/modules/$(uname -r)/vmlinuz"'),
-            notes=("kernel-install writes /etc/kernel/cmdline into the boot entry it (re)creates; without that file "
+            notes=(("kernel-install writes /etc/kernel/cmdline into the boot entry it (re)creates; without that file "
                    "it takes /proc/cmdline minus BOOT_IMAGE= and initrd=, which the first command copies "
-                   "(systemd 90-loaderentry.install)",
-                   "a unified kernel image (UKI) carries its command line inside: kernel-install add rebuilds it "
-                   "only where the UKI is built on this machine",
+                   "(systemd 90-loaderentry.install)"),
+                   ("a unified kernel image (UKI) carries its command line inside: kernel-install add rebuilds it "
+                   "only where the UKI is built on this machine"),
                    "other installed kernels keep their entries until they are installed again", _REBOOT))
     if fam == "rpi" or "/boot/firmware/cmdline.txt" in files:
         sed = f"sed -i -E 's/[[:space:]]crashkernel=[^[:space:]]*//g; s/$/ {params}/' /boot/firmware/cmdline.txt"
@@ -331,7 +341,8 @@ _UNLOAD = {"kdump-utils": ("kdumpctl stop", "kdumpctl start"),
 
 
 def live_shrink(*, reserved: int, target: int, low: int = 0, live: bool, sysfs: bool | None = None,
-                loaded: bool | None = None, kdump_flavour: str | None = None, page_size: int = 4096) -> LiveShrink | None:
+                loaded: bool | None = None, kdump_flavour: str | None = None,
+                page_size: int = 4096) -> LiveShrink | None:
     """Whether the running kernel can shrink its reservation of ``reserved`` bytes to ``target``.
 
     The kernel's rule, read in mainline: writing a size to /sys/kernel/kexec_crash_size
@@ -353,10 +364,10 @@ def live_shrink(*, reserved: int, target: int, low: int = 0, live: bool, sysfs: 
     frees = reserved - size
     if live and sysfs is False:
         return LiveShrink(possible=False, size=size, frees=frees, notes=(
-            "this kernel has no /sys/kernel/kexec_crash_size (built without kexec and crash dump support): only a "
-            "reboot with the new command line changes the reservation",))
-    notes = [f"the running kernel can give back {frees >> 20}M now, without a reboot: it only shrinks, and only "
-             "while no capture kernel is loaded (crash_shrink_memory())"]
+            ("this kernel has no /sys/kernel/kexec_crash_size (built without kexec and crash dump support): only a "
+            "reboot with the new command line changes the reservation"),))
+    notes = [(f"the running kernel can give back {frees >> 20}M now, without a reboot: it only shrinks, and only "
+             "while no capture kernel is loaded (crash_shrink_memory())")]
     if not live:
         notes.append("if the machine is running this command line now")
     if low and low > size:  # crash_shrink_memory(): low_size > new_size
@@ -371,17 +382,18 @@ def live_shrink(*, reserved: int, target: int, low: int = 0, live: bool, sysfs: 
             notes.append("the first command unloads the capture kernel, if one is loaded")
     cmds.append(f"echo {size} > /sys/kernel/kexec_crash_size")
     if loaded is not False:
-        cmds.append(load if load else "# load the capture kernel again with your kdump service")
+        cmds.append(load or "# load the capture kernel again with your kdump service")
     notes.append("the next boot reserves what the command line says: apply it too")
     return LiveShrink(possible=True, size=size, frees=frees, commands=tuple(cmds), notes=tuple(notes))
 
 
 def kdump_utils_default(arch: str, ram: int) -> int | None:
     """kdump-utils' default for this RAM (kdump-lib.sh kdump_get_arch_recommend_crashkernel, base tables)."""
-    G = 1 << 30
-    M = 1 << 20
-    rounded = -(-ram // (128 * M)) * 128 * M
-    gb = rounded // G
+    gib = 1 << 30
+    mib = 1 << 20
+    rounded = -(-ram // (128 * mib)) * 128 * mib
+    gb = rounded // gib
+    table: tuple[tuple[int, int | None, int], ...]  # (from GiB, below GiB or None, MiB)
     if arch in ("x86_64", "s390x"):
         table = ((2, 64, 256), (64, None, 512))
     elif arch == "arm64":
@@ -392,5 +404,5 @@ def kdump_utils_default(arch: str, ram: int) -> int | None:
         return None
     for lo, hi, size in table:
         if gb >= lo and (hi is None or gb < hi):
-            return size * M
+            return size * mib
     return None

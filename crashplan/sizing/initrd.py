@@ -24,9 +24,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-__all__ = ["InitrdLayer", "InitrdInfo", "read_initrd", "STDLIB_CODECS"]
+__all__ = ["STDLIB_CODECS", "InitrdInfo", "InitrdLayer", "read_initrd"]
 
 STDLIB_CODECS = frozenset({"gzip", "bzip2", "xz", "lzma"})
 
@@ -140,8 +140,7 @@ def _classify(name: str, kind: int, size: int, st: _Stats) -> None:
     n = name.lstrip("./")
     base = n.rsplit("/", 1)[-1]
     f = st.features
-    if n.startswith("kernel/x86/microcode/") or n.startswith("lib/firmware/amd-ucode") or n.startswith(
-            "kernel/x86/microcode"):
+    if n.startswith(("kernel/x86/microcode/", "lib/firmware/amd-ucode", "kernel/x86/microcode")):
         f.add("microcode")
     if "/modules/" in "/" + n and (base.endswith(".ko") or ".ko." in base):
         st.modules += 1
@@ -327,7 +326,7 @@ class _Reader:
             total += len(chunk)
 
 
-def _decompressor(codec: str):  # type: ignore[no-untyped-def]
+def _decompressor(codec: str) -> Any:  # zlib's, bz2's and lzma's decompressors share no public type
     if codec == "gzip":
         import zlib
 
@@ -465,7 +464,7 @@ def read_initrd(source: bytes | bytearray | memoryview | BinaryIO, *, size: int 
         except EOFError:
             error = "decompressor failed"
             note = f"the {codec} stream is truncated"
-        except Exception as e:  # zlib.error, lzma.LZMAError, OSError from bz2
+        except Exception as e:  # noqa: BLE001 - zlib.error, lzma.LZMAError, OSError from bz2: any failure is a note
             error = "decompressor failed"
             note = f"{codec}: {e}"
         if error is None and parser.state not in ("start", "reset"):

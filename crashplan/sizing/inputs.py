@@ -18,6 +18,16 @@ from crashplan.sizing.luks import LuksInfo
 from crashplan.sizing.model import SizingInputs
 from crashplan.sizing.plans import CmaFacts
 
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+    from crashplan.memmap.model import Machine
+
+    # A machine file's ``kdump:`` section: YAML values, checked against docs/machine-format.md by
+    # crashplan.memmap.machine when the file is read, so typed loosely here.
+    _Section: TypeAlias = Mapping[str, Any]
+
 __all__ = ["Overrides", "Sources", "build_inputs", "release_for_rules"]
 
 # kdump-lab's "pad40" initrd, "a distribution-sized kdump initrd": packed and unpacked bytes
@@ -80,17 +90,17 @@ def release_for_rules(release: str) -> tuple[str, str | None]:
                        f"taken from {label} (distribution backports may differ)")
 
 
-def _kd(machine: object | None) -> Mapping[str, object]:
+def _kd(machine: Machine | None) -> _Section:
     kd = getattr(machine, "kdump", None) if machine is not None else None
     return kd or {}
 
 
-def _sub(kd: Mapping[str, object], key: str) -> Mapping[str, object]:
+def _sub(kd: _Section, key: str) -> _Section:
     v = kd.get(key)
     return v if isinstance(v, Mapping) else {}
 
 
-def _config_flag(kd: Mapping[str, object], kconfig: KernelConfig | None, name: str) -> bool | None:
+def _config_flag(kd: _Section, kconfig: KernelConfig | None, name: str) -> bool | None:
     if kconfig is not None:
         return kconfig.enabled(name)
     cfg = _sub(kd, "kernel_config")
@@ -136,7 +146,7 @@ def _rootfs_cap(cmdline: str | None, release: str) -> tuple[float | int | None, 
 
 def build_inputs(
     *,
-    machine: object | None,
+    machine: Machine | None,
     sources: Sources,
     overrides: Overrides,
 ) -> tuple[SizingInputs, CmaFacts, str, tuple[str, ...]]:
@@ -165,7 +175,7 @@ def build_inputs(
         notes.append(clamp)
     ram = overrides.ram
     if ram is None and machine is not None:
-        ram = machine.ram_size() or None  # type: ignore[attr-defined]
+        ram = machine.ram_size() or None
     if not ram:
         raise ValueError("cannot tell the RAM size: pass --ram (e.g. --ram 16G) or a memory map")
 
@@ -181,7 +191,7 @@ def build_inputs(
         ksrc = f"{img.format} {img.mem_size_source}"
         kernel_align = img.align
     elif kimg.get("init_size"):
-        kernel_mem = int(kimg["init_size"])  # type: ignore[call-overload]
+        kernel_mem = int(kimg["init_size"])
         ksrc = "machine file kernel_image.init_size"
     else:
         what = "the kernel image could not be read" if sources.kernel_image is None else \
@@ -197,17 +207,17 @@ def build_inputs(
     info = sources.initrd
     initrd_size = overrides.initrd_size
     if initrd_size is None:
-        initrd_size = info.size if info is not None else ird.get("size")  # type: ignore[assignment]
+        initrd_size = info.size if info is not None else ird.get("size")
     unpacked = overrides.initrd_unpacked
     if unpacked is None:
         if info is not None and info.tmpfs_bytes is not None:
             unpacked = info.tmpfs_bytes
         elif ird.get("unpacked_size") is not None:
-            unpacked = int(ird["unpacked_size"])  # type: ignore[call-overload]
+            unpacked = int(ird["unpacked_size"])
     features: frozenset[str] = info.features if info is not None else frozenset()
     userspace = None
     if initrd_size is None:
-        initrd_size, unpacked, userspace = ASSUMED_INITRD + ("systemd",)
+        initrd_size, unpacked, userspace = (*ASSUMED_INITRD, "systemd")
         assumptions.append(f"no kdump initrd known: a distribution-sized one is assumed ({initrd_size >> 20} MiB "
                            f"packed, {unpacked >> 20} MiB unpacked, systemd-based: kdump-lab's 'pad40' initrd); "
                            "pass --initrd, or --initrd-size and --initrd-unpacked")
@@ -225,7 +235,7 @@ def build_inputs(
     cfg = sources.kdump
     if cfg is not None:
         notes.extend(cfg.warnings)
-    collector = overrides.collector or (None if cfg is None else None)
+    collector = overrides.collector or None
     mdf: MakedumpfileArgs | None = cfg.makedumpfile if cfg is not None else None
     coll_name = cfg.collector if cfg is not None else None
     coll_text = overrides.collector or (kd.get("collector") if cfg is None or cfg.collector is None else None)
@@ -240,7 +250,7 @@ def build_inputs(
     del collector
     level = overrides.dump_level
     if level is None and kd.get("dump_level") is not None and (mdf is None or not mdf.dump_levels):
-        level = int(kd["dump_level"])  # type: ignore[call-overload]
+        level = int(kd["dump_level"])
     if level is not None:
         mdf = MakedumpfileArgs(dump_levels=(level,)) if mdf is None else _with_level(mdf, level)
         coll_name = coll_name or "makedumpfile"
@@ -256,7 +266,7 @@ def build_inputs(
     if nr_cpus is None and cfg is not None and cfg.nr_cpus is not None:
         nr_cpus, cpus_src = cfg.nr_cpus, "the kdump configuration"
     if nr_cpus is None and kd.get("nr_cpus") is not None:
-        nr_cpus, cpus_src = int(kd["nr_cpus"]), "machine file"  # type: ignore[call-overload]
+        nr_cpus, cpus_src = int(kd["nr_cpus"]), "machine file"
     if nr_cpus == 0:
         nr_cpus = getattr(machine, "cpus", None) or 1
     if nr_cpus is None:
@@ -284,11 +294,11 @@ def build_inputs(
     if luks_mem is None and sources.luks is not None:
         luks_mem = sources.luks.max_memory
     if luks_mem is None and kd.get("luks_memory") is not None:
-        luks_mem = int(kd["luks_memory"])  # type: ignore[call-overload]
+        luks_mem = int(kd["luks_memory"])
     luks = luks_mem is not None or "cryptsetup" in features
 
     plat = _sub(kd, "platform")
-    page_size = int(plat.get("page_size") or getattr(machine, "page_size", 0) or 0) or 4096  # type: ignore[call-overload]
+    page_size = int(plat.get("page_size") or getattr(machine, "page_size", 0) or 0) or 4096
     if img is not None and img.page_size:
         page_size = img.page_size
     elif sources.kconfig is not None and sources.kconfig.page_size:
@@ -319,8 +329,8 @@ def build_inputs(
     switches_root = cfg is not None and cfg.flavour == "kdump-tools"
     inputs = SizingInputs(
         arch=arch, kernel=release, system_ram=int(ram), kernel_mem=kernel_mem, kernel_mem_source=ksrc,
-        kernel_align=kernel_align, initrd_size=int(initrd_size) if initrd_size is not None else None,
-        initrd_unpacked=int(unpacked) if unpacked is not None else None, initrd_features=features,
+        kernel_align=kernel_align, initrd_size=int(initrd_size), initrd_unpacked=int(unpacked),
+        initrd_features=features,
         initrd_switches_root=switches_root, module_bytes=info.module_bytes if info is not None else 0,
         nr_cpus=nr_cpus, num_threads=mdf.num_threads if mdf else 0, split=bool(mdf and mdf.split),
         network=bool(network), luks_memory=luks_mem or 0, luks=luks, mem_encrypt=mem_encrypt, mlx5=mlx5, smmu=smmu,

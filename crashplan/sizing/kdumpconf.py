@@ -30,18 +30,22 @@ from dataclasses import dataclass, field, replace
 from crashplan.errors import InputError
 from crashplan.textlines import split_lines
 
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "KdumpConfig",
     "MakedumpfileArgs",
+    "auto_reset_crashkernel",
+    "capture_cpus",
+    "conf_value",
+    "merge_configs",
     "parse_kdump_conf",
-    "parse_sysconfig_kdump",
     "parse_kdump_tools",
     "parse_makedumpfile_args",
     "parse_shell_assignments",
-    "capture_cpus",
-    "merge_configs",
-    "conf_value",
-    "auto_reset_crashkernel",
+    "parse_sysconfig_kdump",
 ]
 
 # makedumpfile(8) -d bits
@@ -251,7 +255,8 @@ def expanded_words(value: str) -> list[str]:
     return [w for w in value.replace("\t", " ").replace("\n", " ").split(" ") if w]
 
 
-def parse_makedumpfile_args(args: str | list[str], *, path: str | None = None, line: int | None = None) -> MakedumpfileArgs:
+def parse_makedumpfile_args(args: str | list[str], *, path: str | None = None,
+                            line: int | None = None) -> MakedumpfileArgs:
     """makedumpfile(8) options (the collector's own name may lead); a string is split as the shell
     splits the unquoted variable that holds it (:func:`expanded_words`)."""
     words = expanded_words(args) if isinstance(args, str) else list(args)
@@ -268,7 +273,7 @@ def parse_makedumpfile_args(args: str | list[str], *, path: str | None = None, l
         w = words[k]
         val: str | None = None
 
-        def take() -> str:
+        def take(w: str = w) -> str:
             nonlocal k
             if k + 1 >= len(words):
                 raise _err(f"makedumpfile option {w} needs a value", path, line)
@@ -285,7 +290,8 @@ def parse_makedumpfile_args(args: str | list[str], *, path: str | None = None, l
             try:
                 levels = tuple(int(x) for x in val.split(","))
             except ValueError:
-                raise _err(f"makedumpfile -d expects dump levels 0-31 (e.g. 31 or 11,31), got {val!r}", path, line) from None
+                raise _err(f"makedumpfile -d expects dump levels 0-31 (e.g. 31 or 11,31), got {val!r}", path,
+                           line) from None
             if any(not 0 <= x <= 31 for x in levels):
                 raise _err(f"makedumpfile dump level out of range 0-31: {val}", path, line)
         elif w == "-E":
@@ -417,6 +423,7 @@ def parse_kdump_conf(text: str, *, path: str | None = "/etc/kdump.conf") -> Kdum
     words = expanded_words(cmd)
     prog = words[0].rsplit("/", 1)[-1] if words else ""
     mdf = None
+    collector: str | None
     if prog == "makedumpfile":
         mdf = parse_makedumpfile_args(words, path=path, line=cline)
         collector = "makedumpfile"
@@ -462,7 +469,8 @@ def _fedora_sysconfig(env: dict[str, tuple[str, int]], path: str | None) -> Kdum
     mode, why = _kexec_mode(_get(env, "KEXEC_ARGS") or "")
     notes = []
     if mode is None:
-        mode, why = "default", "KEXEC_ARGS has neither -s nor -c: kdumpctl's default applies (-s on x86_64 since kdump-utils)"
+        mode, why = ("default",
+                     "KEXEC_ARGS has neither -s nor -c: kdumpctl's default applies (-s on x86_64 since kdump-utils)")
         notes.append(why)
     return KdumpConfig(
         flavour="kdump-utils", capture_cmdline=cmdline, capture_append=append, nr_cpus=capture_cpus(append),
@@ -481,7 +489,8 @@ def _suse(env: dict[str, tuple[str, int]], path: str | None) -> KdumpConfig:
         try:
             level = int(level_s or "31")
         except ValueError:
-            raise _err(f"KDUMP_DUMPLEVEL must be a number 0-31, got {level_s!r}", path, env["KDUMP_DUMPLEVEL"][1]) from None
+            raise _err(f"KDUMP_DUMPLEVEL must be a number 0-31, got {level_s!r}", path,
+                       env["KDUMP_DUMPLEVEL"][1]) from None
         if not 0 <= level <= 31:
             raise _err(f"KDUMP_DUMPLEVEL out of range 0-31: {level}", path, env["KDUMP_DUMPLEVEL"][1])
     fmt = (_get(env, "KDUMP_DUMPFORMAT") or "compressed").lower()
@@ -566,7 +575,8 @@ def parse_kdump_tools(text: str, *, path: str | None = "/etc/default/kdump-tools
         flavour="kdump-tools", enabled=enabled, collector="makedumpfile", makedumpfile=mdf,
         capture_cmdline=_get(env, "KDUMP_CMDLINE") or None, capture_append=append, nr_cpus=capture_cpus(append),
         kexec_mode=mode, kexec_reason=why, target=target, path=_get(env, "KDUMP_COREDIR") or "/var/crash",
-        sources=(path or "kdump-tools",), notes=tuple(notes), warnings=_typos(env, _KDUMP_TOOLS_VARS, path, "kdump-tools"),
+        sources=(path or "kdump-tools",), notes=tuple(notes),
+        warnings=_typos(env, _KDUMP_TOOLS_VARS, path, "kdump-tools"),
     )
 
 
@@ -576,7 +586,7 @@ def merge_configs(*configs: KdumpConfig | None) -> KdumpConfig:
     for c in configs:
         if c is None:
             continue
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}  # KdumpConfig's own fields, read from another KdumpConfig
         for name in KdumpConfig.__dataclass_fields__:
             if name in ("sources", "notes", "warnings"):
                 continue
@@ -585,6 +595,6 @@ def merge_configs(*configs: KdumpConfig | None) -> KdumpConfig:
                 changes[name] = v
         if c.makedumpfile is not None and c.collector is None:
             changes["collector"] = "makedumpfile"
-        out = replace(out, **changes, sources=out.sources + c.sources, notes=out.notes + c.notes,  # type: ignore[arg-type]
+        out = replace(out, **changes, sources=out.sources + c.sources, notes=out.notes + c.notes,
                       warnings=out.warnings + c.warnings)
     return out

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from crashplan.units import MiB
 
-__all__ = ["KernelImage", "read_kernel_image", "COMPRESSION_MAGICS", "compression_of", "HEAD_BYTES"]
+__all__ = ["COMPRESSION_MAGICS", "HEAD_BYTES", "KernelImage", "compression_of", "read_kernel_image"]
 
 # how much of the file the reader wants: the x86 kernel_version string sits near 17 KiB, a zboot
 # payload starts after the EFI decompressor stub (~100-300 KiB)
@@ -143,8 +143,8 @@ def read_kernel_image(data: bytes, *, file_size: int | None = None) -> KernelIma
         return KernelImage(format="unknown", file_size=size, notes=("empty file",))
     return KernelImage(
         format="unknown", file_size=size,
-        notes=("not a bzImage (no 'HdrS' at 0x202), arm64/RISC-V Image, EFI zboot, ELF or compressed "
-               "kernel: its in-memory size is unknown",),
+        notes=(("not a bzImage (no 'HdrS' at 0x202), arm64/RISC-V Image, EFI zboot, ELF or compressed "
+               "kernel: its in-memory size is unknown"),),
     )
 
 
@@ -159,7 +159,8 @@ def _bzimage(data: bytes, size: int) -> KernelImage:
     proto = f"{version >> 8}.{version & 0xff:02d}"
     boot_flag = _u(data, "<H", 0x1FE)
     if boot_flag != 0xAA55:
-        notes.append(f"boot_flag is {boot_flag:#06x}, not 0xaa55: kexec_file_load refuses it (\"No x86 boot sector present\")")
+        notes.append(f"boot_flag is {boot_flag:#06x}, not 0xaa55: kexec_file_load refuses it "
+                     "(\"No x86 boot sector present\")")
     setup_sects = data[0x1F1] or 4
     loadflags = data[0x211]
     align = relocatable = min_align = xlf = pref = None
@@ -174,7 +175,8 @@ def _bzimage(data: bytes, size: int) -> KernelImage:
     if version >= 0x020C:
         xlf = _u(data, "<H", 0x236)
     if version < 0x020C:
-        notes.append(f"boot protocol {proto} < 2.12: kexec_file_load needs 2.12 (\"Must be at least protocol version 2.12\")")
+        notes.append(f"boot protocol {proto} < 2.12: kexec_file_load needs 2.12 "
+                     "(\"Must be at least protocol version 2.12\")")
     if not loadflags & 1:
         notes.append("LOADED_HIGH is not set: a zImage, not a bzImage")
     if xlf is not None and not xlf & 1:
@@ -220,7 +222,8 @@ def _arm64(data: bytes, size: int) -> KernelImage:
     anywhere = bool(flags & 8)
     mem = None
     if image_size == 0:
-        notes.append("image_size is 0 (a kernel before 3.17): kexec_file_load refuses it and the in-memory size is unknown")
+        notes.append("image_size is 0 (a kernel before 3.17): kexec_file_load refuses it and the in-memory size "
+                     "is unknown")
     else:
         mem = image_size + text_offset
     if page is None:
@@ -241,7 +244,8 @@ def _riscv(data: bytes, size: int) -> KernelImage:
     if not image_size:
         notes.append("image_size is 0: the in-memory size is unknown")
     return KernelImage(
-        format="riscv-Image", arch="riscv64", file_size=size, mem_size=mem, mem_size_source="image_size" if mem else None,
+        format="riscv-Image", arch="riscv64", file_size=size, mem_size=mem,
+        mem_size_source="image_size" if mem else None,
         align=2 * MiB, text_offset=text_offset, notes=tuple(notes),
     )
 
@@ -290,10 +294,11 @@ def _elf(data: bytes, size: int) -> KernelImage:
             loads += 1
     notes: list[str] = []
     if arch == "x86_64":
-        notes.append("an x86 vmlinux: kexec_file_load loads only bzImage; the PT_LOAD sum approximates init_size from below")
+        notes.append("an x86 vmlinux: kexec_file_load loads only bzImage; the PT_LOAD sum approximates init_size "
+                     "from below")
     return KernelImage(
         format="elf", arch=arch, file_size=size, mem_size=total or None, mem_size_source="PT_LOAD" if total else None,
-        notes=tuple(notes) + (f"{loads} PT_LOAD segments",),
+        notes=(*notes, f"{loads} PT_LOAD segments"),
     )
 
 
@@ -316,7 +321,7 @@ def _peek_decompress(payload: bytes, comp: str, want: int = 4096) -> bytes | Non
             return bz2.BZ2Decompressor().decompress(payload, want)
     except (OSError, EOFError, ValueError, MemoryError):
         return b""
-    except Exception:  # zlib.error, lzma.LZMAError
+    except Exception:  # noqa: BLE001 - zlib.error, lzma.LZMAError (imported lazily): no payload, no size
         return b""
     return None
 
@@ -326,8 +331,8 @@ def _zboot(data: bytes, size: int) -> KernelImage:
     offset = _u(data, "<I", 8)
     length = _u(data, "<I", 12)
     comp = data[24:56].split(b"\0", 1)[0].decode("ascii", "replace") or None
-    notes = [f"EFI zboot image: the kernel is the {comp or 'unnamed'}-compressed payload "
-             f"({length} bytes at offset {offset}); the file size is not its in-memory size"]
+    notes = [(f"EFI zboot image: the kernel is the {comp or 'unnamed'}-compressed payload "
+             f"({length} bytes at offset {offset}); the file size is not its in-memory size")]
     inner = None
     if offset >= len(data):
         notes.append(f"the payload starts beyond the {len(data)} bytes read: its header was not read")

@@ -65,7 +65,7 @@ def parse_luks_dump(text: str, *, path: str | None = None) -> LuksInfo:
                 slots.append((int(m.group(1)), "pbkdf2", None))
         return LuksInfo(1, tuple(slots))
     in_keyslots = False
-    cur: list[object] | None = None
+    cur: tuple[int, str, int | None] | None = None  # the slot being read: number, PBKDF, memory (KiB)
     for lineno, line in enumerate(split_lines(text), 1):
         if line.startswith("Keyslots:"):
             in_keyslots = True
@@ -77,21 +77,21 @@ def parse_luks_dump(text: str, *, path: str | None = None) -> LuksInfo:
         m = _SLOT2.match(line)
         if m:
             if cur is not None:
-                slots.append((int(cur[0]), str(cur[1]), cur[2]))  # type: ignore[arg-type]
-            cur = [int(m.group(1)), "?", None]
+                slots.append(cur)
+            cur = (int(m.group(1)), "?", None)
             continue
         if cur is None:
             continue
         m = _PBKDF.match(line)
         if m:
-            cur[1] = m.group(1)
+            cur = (cur[0], m.group(1), cur[2])
             continue
         m = _MEM.match(line)
         if m:
-            cur[2] = int(m.group(1))
+            cur = (cur[0], cur[1], int(m.group(1)))
             continue
         if line.strip().startswith("Memory:"):
             raise InputError("luksDump: 'Memory:' without a number of KiB", path=path, line=lineno)
     if cur is not None:
-        slots.append((int(cur[0]), str(cur[1]), cur[2]))  # type: ignore[arg-type]
+        slots.append(cur)
     return LuksInfo(2, tuple(slots))

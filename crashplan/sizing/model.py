@@ -37,15 +37,15 @@ from crashplan.sizing.segments import Segment, crash_segments, min_region
 from crashplan.units import GiB, KiB, MiB
 
 __all__ = [
-    "Term",
-    "SizingInputs",
+    "CONSTANTS",
+    "MARGIN",
     "Budget",
     "CmaBudget",
+    "SizingInputs",
+    "Term",
     "classic_budget",
-    "cma_budget",
     "clean_size",
-    "MARGIN",
-    "CONSTANTS",
+    "cma_budget",
 ]
 
 
@@ -54,37 +54,37 @@ CMA_MARGIN = 0.25  # the CMA part is borrowed memory: a larger margin costs prod
 
 # Named constants, each with the reason for its value (docs/sizing.md has the long form).
 CONSTANTS: dict[str, tuple[int, str]] = {
-    "kernel_runtime": (16 * MiB, "the capture kernel's own allocations while it boots and runs (slab caches, "
+    "kernel_runtime": (16 * MiB, ("the capture kernel's own allocations while it boots and runs (slab caches, "
                        "page tables, sysfs, device probing, block-layer mempools): kdump-utils budgets 16 MiB "
-                       "for them (kdumpctl estimate, 'runtime')"),
-    "per_cpu": (1 * MiB, "per capture CPU: per-CPU areas, kthread stacks, per-CPU queues; kdump-utils adds "
-                "1 MiB per capture CPU on ppc64le (measured, kdump-lib.sh 0d389855)"),
+                       "for them (kdumpctl estimate, 'runtime')")),
+    "per_cpu": (1 * MiB, ("per capture CPU: per-CPU areas, kthread stacks, per-CPU queues; kdump-utils adds "
+                "1 MiB per capture CPU on ppc64le (measured, kdump-lib.sh 0d389855)")),
     "userspace_busybox": (4 * MiB, "a busybox-based dump environment: shell and tools' anonymous memory"),
-    "userspace_systemd": (16 * MiB, "a systemd-based dump environment (dracut): PID 1, udevd, journald and its "
-                          "journal in /run"),
-    "userspace_unknown": (8 * MiB, "the initrd's content is unknown: between a busybox (4 MiB) and a systemd "
-                          "(16 MiB) environment"),
-    "makedumpfile": (1 * MiB, "makedumpfile's own heap and stack beyond its bitmaps: its peak RSS was 3.3-3.4 MB "
+    "userspace_systemd": (16 * MiB, ("a systemd-based dump environment (dracut): PID 1, udevd, journald and its "
+                          "journal in /run")),
+    "userspace_unknown": (8 * MiB, ("the initrd's content is unknown: between a busybox (4 MiB) and a systemd "
+                          "(16 MiB) environment")),
+    "makedumpfile": (1 * MiB, ("makedumpfile's own heap and stack beyond its bitmaps: its peak RSS was 3.3-3.4 MB "
                      "in every kdump-lab run, most of it the program and libraries mapped from the rootfs (counted "
-                     "with the unpacked initrd) and the bitmaps (counted below)"),
+                     "with the unpacked initrd) and the bitmaps (counted below)")),
     "thread_region": (200 * KiB, "makedumpfile THREAD_REGION per --num-threads thread"),
     "tmp_files": (64 * KiB, "makedumpfile's vmcoreinfo copy in $TMPDIR (/tmp, on the rootfs)"),
     "network": (16 * MiB, "a network dump: the NIC driver's rings, the network stack, the NFS/ssh client"),
     "luks_overhead": (20 * MiB, "cryptsetup beyond the keyslot memory: kdump-utils adds 20 MiB (50 MiB on aarch64)"),
     "luks_overhead_arm64": (50 * MiB, "cryptsetup beyond the keyslot memory on aarch64 (kdump-utils)"),
-    "swiotlb_bounce": (8 * MiB, "x86/arm64: with capture RAM above the 32-bit DMA limit the capture kernel "
+    "swiotlb_bounce": (8 * MiB, ("x86/arm64: with capture RAM above the 32-bit DMA limit the capture kernel "
                        "allocates its SWIOTLB bounce buffer from low memory; it shrinks from 64 MiB to what fits "
-                       "(kdump-lab: 'adjusted 32768 -> 4096 slabs', 8 MiB)"),
-    "swiotlb_encrypted": (64 * MiB, "memory-encrypted guests (SEV/TDX/SME) bounce every DMA through SWIOTLB: "
-                          "clamp(6% of RAM, 64 MiB, 1 GiB) (arch/x86/mm/mem_encrypt.c); kdump-utils adds 64 MiB"),
+                       "(kdump-lab: 'adjusted 32768 -> 4096 slabs', 8 MiB)")),
+    "swiotlb_encrypted": (64 * MiB, ("memory-encrypted guests (SEV/TDX/SME) bounce every DMA through SWIOTLB: "
+                          "clamp(6% of RAM, 64 MiB, 1 GiB) (arch/x86/mm/mem_encrypt.c); kdump-utils adds 64 MiB")),
     "mlx5_arm64": (150 * MiB, "aarch64 with mlx5_core: kdump-utils adds 150 MiB (200 MiB with 64K pages)"),
     "mlx5_arm64_64k": (200 * MiB, "aarch64 64K pages with mlx5_core (kdump-utils)"),
     "smmu_64k": (384 * MiB, "aarch64 64K pages with an Arm SMMU: command/event/PRI queues (kdump-utils)"),
-    "pages_64k": (100 * MiB, "a 64K-page kernel allocates in 64K units (page tables, slabs, per-file pages): "
-                  "kdump-utils adds 100 MiB for aarch64 64K kernels (measured 82 MiB more MemFree used)"),
+    "pages_64k": (100 * MiB, ("a 64K-page kernel allocates in 64K units (page tables, slabs, per-file pages): "
+                  "kdump-utils adds 100 MiB for aarch64 64K kernels (measured 82 MiB more MemFree used)")),
     "struct_page": (64, "sizeof(struct page) on 64-bit kernels"),
-    "hash_per_mib": (232 * 8, "system hashes (dentry, inode, mount, PID, TCP/UDP) sized from RAM by "
-                     "alloc_large_system_hash(): 232 pointers per MiB (SUSE calibrate)"),
+    "hash_per_mib": (232 * 8, ("system hashes (dentry, inode, mount, PID, TCP/UDP) sized from RAM by "
+                     "alloc_large_system_hash(): 232 pointers per MiB (SUSE calibrate)")),
 }
 
 
@@ -216,7 +216,7 @@ def _fmt(n: int) -> str:
 def _min_free_kbytes(ram: int) -> int:
     """mm/page_alloc.c calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), clamped to [128, 262144]."""
     kb = ram // KiB
-    return min(max(int(math.isqrt(kb * 16)), 128), 262144)
+    return min(max(math.isqrt(kb * 16), 128), 262144)
 
 
 def _elfcorehdr(i: SizingInputs) -> int:
@@ -340,7 +340,8 @@ def _constraints(i: SizingInputs, terms: list[Term]) -> tuple[int, int, int | No
     return boot, run, cap
 
 
-def _solve(i: SizingInputs, extra_low: int = 0, *, swiotlb_low: bool = False) -> tuple[list[Term], int, int, int | None]:
+def _solve(i: SizingInputs, extra_low: int = 0, *,
+           swiotlb_low: bool = False) -> tuple[list[Term], int, int, int, int | None]:
     """Find X with X = max(boot, run, cap)(X): the terms grow slowly with X, a few rounds converge."""
     x = 128 * MiB
     for _ in range(20):
@@ -353,7 +354,7 @@ def _solve(i: SizingInputs, extra_low: int = 0, *, swiotlb_low: bool = False) ->
         x = need
     terms = _terms(i, x, swiotlb_low=swiotlb_low)
     boot, run, cap = _constraints(i, terms)
-    return terms, x, boot, run, cap  # type: ignore[return-value]
+    return terms, x, boot, run, cap
 
 
 def _segments(i: SizingInputs) -> tuple[Segment, ...]:

@@ -23,8 +23,18 @@ from crashplan.sizing.model import (
 )
 from crashplan.units import GiB, MiB
 
-__all__ = ["CmaFacts", "Replay", "Plan", "Portable", "Suggestion", "suggest", "cma_refusal", "portable_table",
-           "CMA_CAVEATS", "CMA_SINCE"]
+__all__ = [
+    "CMA_CAVEATS",
+    "CMA_SINCE",
+    "CmaFacts",
+    "Plan",
+    "Portable",
+    "Replay",
+    "Suggestion",
+    "cma_refusal",
+    "portable_table",
+    "suggest",
+]
 
 SZ_4G = 1 << 32
 
@@ -32,14 +42,14 @@ SZ_4G = 1 << 32
 CMA_SINCE = {"x86_64": "cma_x86", "ppc64le": "cma_ppc", "arm64": "cma_arm64_riscv", "riscv64": "cma_arm64_riscv"}
 
 CMA_CAVEATS = (
-    "After a panic the kernel waits 10 seconds before it starts the capture kernel, whether or not the CMA "
+    ("After a panic the kernel waits 10 seconds before it starts the capture kernel, whether or not the CMA "
     "memory is used (kernel/crash_core.c crash_cma_clear_pending_dma(), CMA_DMA_TIMEOUT_SEC = 10; kdump-lab: "
-    "11.6-14.6 s to the capture kernel's first line instead of 1.5-3.5 s).",
-    "DMA the crashed kernel set up into pages of the CMA area can still land there and corrupt the capture "
+    "11.6-14.6 s to the capture kernel's first line instead of 1.5-3.5 s)."),
+    ("DMA the crashed kernel set up into pages of the CMA area can still land there and corrupt the capture "
     "kernel: drivers that pin memory without FOLL_LONGTERM, GPU/DRM buffers mapped through an IOMMU, RDMA "
-    "registrations. Prefer the classic plan on machines with GPUs or RDMA NICs.",
-    "Pages in the CMA area are not in the dump: user memory, and movable kernel memory such as zswap/zsmalloc "
-    "and balloon pages, which may also be dumped as garbage.",
+    "registrations. Prefer the classic plan on machines with GPUs or RDMA NICs."),
+    ("Pages in the CMA area are not in the dump: user memory, and movable kernel memory such as zswap/zsmalloc "
+    "and balloon pages, which may also be dumped as garbage."),
 )
 
 

@@ -21,4 +21,5 @@ FORMATS = {
 def render(name: str, report: Any, **options: Any) -> str:
     module, attr = FORMATS[name].split(":")
     fn = getattr(importlib.import_module(module), attr)
-    return fn(report, **options)  # type: ignore[no-any-return]
+    text: str = fn(report, **options)
+    return text

@@ -11,7 +11,7 @@ from crashplan.lint.engine import Finding, Report
 if TYPE_CHECKING:
     from crashplan.lint.rules import Rule
 
-__all__ = ["render_json", "render_sarif", "render_github", "JSON_SCHEMA_ID", "rules_json"]
+__all__ = ["JSON_SCHEMA_ID", "render_github", "render_json", "render_sarif", "rules_json"]
 
 JSON_SCHEMA_ID = "crashplan/lint@1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crashplan.lint.engine import Report
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["render", "render_rules"]
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _console(color: bool, width: int | None) -> Any:
+def _console(color: bool, width: int | None) -> tuple[Console, io.StringIO]:
+    """A console writing to a string buffer, and the buffer."""
     from rich.console import Console
 
-    return Console(file=io.StringIO(), force_terminal=color, no_color=not color, color_system="standard" if color else None,
-                   width=width or 100, markup=False, highlight=False, emoji=False, soft_wrap=True)
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=color, no_color=not color, color_system="standard" if color else None,
+                  width=width or 100, markup=False, highlight=False, emoji=False, soft_wrap=True)
+    return con, buf
 
 
 def render(report: Report, *, color: bool = False, width: int | None = None, verbose: bool = False,
            fixed: int = 0, **_: Any) -> str:
     from rich.text import Text
 
-    con = _console(color, width)
+    con, buf = _console(color, width)
     last = None
     for f in report.findings:
         loc = f.location
@@ -59,13 +65,13 @@ def render(report: Report, *, color: bool = False, width: int | None = None, ver
         summary.append(f"; {fixed} fixed", style="green")
     summary.append(f" (targets: {len(report.targets)} kernel/arch/RAM combinations)", style="dim")
     con.print(summary)
-    return con.file.getvalue()  # type: ignore[no-any-return]
+    return buf.getvalue()
 
 
 def render_rules(rules: list[Any], *, color: bool = False, width: int | None = None) -> str:
     from rich.table import Table
 
-    con = _console(color, width)
+    con, buf = _console(color, width)
     table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("code")
     table.add_column("name")
@@ -74,4 +80,4 @@ def render_rules(rules: list[Any], *, color: bool = False, width: int | None = N
     for r in rules:
         table.add_row(r.code, r.name, r.severity, r.summary)
     con.print(table)
-    return con.file.getvalue()  # type: ignore[no-any-return]
+    return buf.getvalue()

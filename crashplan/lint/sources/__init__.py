@@ -30,11 +30,11 @@ from collections import namedtuple  # not typing.NamedTuple: it compiles every a
 from crashplan.lint.located import SYNTH, Located, pack
 
 __all__ = [
-    "KINDS",
     "COMMENT_KINDS",
-    "SourceFile",
+    "KINDS",
     "CmdlineDef",
     "Problem",
+    "SourceFile",
     "detect",
     "group_root",
     "walk_candidate",
@@ -73,7 +73,7 @@ class CmdlineDef:
     A plain class (a dataclass costs about a millisecond to build at import, which cold start pays).
     """
 
-    __slots__ = ("key", "kind", "label", "role", "text", "anchor", "file_id", "crashkernel_args", "extra")
+    __slots__ = ("anchor", "crashkernel_args", "extra", "file_id", "key", "kind", "label", "role", "text")
 
     def __init__(self, key: tuple[object, ...], kind: str, label: str, role: str, text: Located, anchor: int,
                  file_id: int, crashkernel_args: Located | None = None, extra: dict[str, object] | None = None) -> None:
@@ -96,9 +96,9 @@ class CmdlineDef:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
 
 class Problem(namedtuple("Problem", "code message origin file_id end_origin detail", defaults=(SYNTH, ""))):
@@ -116,7 +116,7 @@ class Problem(namedtuple("Problem", "code message origin file_id end_origin deta
 
 def is_recovery(title: str) -> bool:
     # re.search compiles on first use (through re's own cache): nothing is compiled at import
-    return bool(re.search(r"recovery|rescue|single[- ]user|failsafe", title, re.I))
+    return bool(re.search(r"recovery|rescue|single[- ]user|failsafe", title, re.IGNORECASE))
 
 
 def _parts(path: str) -> list[str]:
@@ -183,25 +183,25 @@ def walk_candidate(path: str) -> bool:
 
 
 def _looks_like_grub_default(text: str) -> bool:
-    return bool(re.search(r"^\s*(export\s+)?GRUB_CMDLINE_LINUX(_DEFAULT)?=", text, re.M)) and not re.search(
-        r"^\s*(menuentry|linux|linuxefi|linux16)\s", text, re.M
+    return bool(re.search(r"^\s*(export\s+)?GRUB_CMDLINE_LINUX(_DEFAULT)?=", text, re.MULTILINE)) and not re.search(
+        r"^\s*(menuentry|linux|linuxefi|linux16)\s", text, re.MULTILINE
     )
 
 
 def detect_content(name: str, text: str) -> str | None:
     if _looks_like_grub_default(text):
         return "grub-default"
-    if re.search(r"^\s*(menuentry|submenu)\s", text, re.M) or re.search(
-        r"^\s*(linux|linuxefi|linux16)\s+\S", text, re.M
-    ) and re.search(r"^\s*(set|insmod|search|initrd|initrdefi)\s", text, re.M):
+    if re.search(r"^\s*(menuentry|submenu)\s", text, re.MULTILINE) or (re.search(
+        r"^\s*(linux|linuxefi|linux16)\s+\S", text, re.MULTILINE
+    ) and re.search(r"^\s*(set|insmod|search|initrd|initrdefi)\s", text, re.MULTILINE)):
         return "grub-cfg"
-    if re.search(r"^\s*title\s", text, re.M) and re.search(r"^\s*kernel\s", text, re.M):
+    if re.search(r"^\s*title\s", text, re.MULTILINE) and re.search(r"^\s*kernel\s", text, re.MULTILINE):
         return "grub-legacy"
-    if re.search(r"^options\s", text, re.M) and re.search(r"^(linux|title|version|efi)\s", text, re.M):
+    if re.search(r"^options\s", text, re.MULTILINE) and re.search(r"^(linux|title|version|efi)\s", text, re.MULTILINE):
         return "bls"
-    if re.search(r"^\s*\[[^\]]+\]\s*$", text, re.M) and re.search(r"^\s*parameters\s*=", text, re.M):
+    if re.search(r"^\s*\[[^\]]+\]\s*$", text, re.MULTILINE) and re.search(r"^\s*parameters\s*=", text, re.MULTILINE):
         return "zipl"
-    if re.search(r"^\s*bootloader\s.*--append", text, re.M):
+    if re.search(r"^\s*bootloader\s.*--append", text, re.MULTILINE):
         return "kickstart"
     stripped = text.strip("\n")
     if stripped and "\n" not in stripped and re.search(r"(^|\s)(BOOT_IMAGE|root|crashkernel|ro|rw)(=|\s|$)", stripped):

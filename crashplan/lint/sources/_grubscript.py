@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Builder, Located
 
-__all__ = ["Lit", "Var", "Word", "Command", "tokenize", "expand_word", "expand_args", "loader_cmdline"]
+__all__ = ["Command", "Lit", "Var", "Word", "expand_args", "expand_word", "loader_cmdline", "tokenize"]
 
 _BLANK = " \t"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
@@ -50,15 +50,16 @@ class Word:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return (self.parts, self.raw) == (other.parts, other.raw)  # type: ignore[attr-defined]
+        return (self.parts, self.raw) == (other.parts, other.raw)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
     def literal(self) -> str | None:
         """The word's text when it has no expansion (None otherwise)."""
-        if any(isinstance(p, Var) for p in self.parts):
+        lits = [p for p in self.parts if isinstance(p, Lit)]
+        if len(lits) != len(self.parts):
             return None
-        return "".join(p.text.text for p in self.parts)  # type: ignore[union-attr]
+        return "".join(p.text.text for p in lits)
 
     @property
     def quoted(self) -> bool:

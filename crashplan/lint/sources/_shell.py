@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Builder, Located, pack
 
-__all__ = ["ShellVar", "ShellState", "run_shell"]
+__all__ = ["ShellState", "ShellVar", "run_shell"]
 
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -49,7 +49,7 @@ class ShellVar(NamedTuple):
 class ShellState:
     """A plain class: a dataclass costs about a millisecond to build at import (cold start)."""
 
-    __slots__ = ("vars", "history", "problems", "unresolved")
+    __slots__ = ("history", "problems", "unresolved", "vars")
 
     def __init__(self, vars: dict[str, ShellVar] | None = None, history: list[tuple[str, ShellVar]] | None = None,
                  problems: list[tuple[str, int]] | None = None,
@@ -68,7 +68,7 @@ class ShellState:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
 
 class _Lexer:
@@ -121,7 +121,7 @@ class _Lexer:
             op = body[e:]
             val = self.lookup(name, i)
             if op:
-                mm = re.match(r"(:?)([-=+?])(.*)", op, re.S)
+                mm = re.match(r"(:?)([-=+?])(.*)", op, re.DOTALL)
                 if not mm:
                     self.unknown = True
                     return k + 1

@@ -7,27 +7,35 @@ from collections.abc import Mapping, Sequence
 
 from crashplan.lint.located import SYNTH, Builder, Located, pack
 from crashplan.lint.sources import CmdlineDef, Problem, is_recovery
-from crashplan.lint.sources._grubscript import Command, Var, expand_args, expand_word, loader_cmdline, tokenize
+from crashplan.lint.sources._grubscript import (
+    Command,
+    Var,
+    Word,
+    expand_args,
+    expand_word,
+    loader_cmdline,
+    tokenize,
+)
 from crashplan.lint.sources._shell import ShellState, _Lexer, run_shell
 
 __all__ = [
     "Parsed",
-    "parse_grub_default",
-    "parse_grub_cfg",
     "parse_bls",
+    "parse_grub_cfg",
+    "parse_grub_default",
     "parse_grubenv",
-    "parse_legacy",
-    "parse_zipl",
     "parse_kernel_cmdline",
-    "parse_raw",
     "parse_kickstart",
+    "parse_legacy",
+    "parse_raw",
+    "parse_zipl",
 ]
 
 
 class Parsed:
     """What one reader found (a plain class: a dataclass costs about a millisecond at import)."""
 
-    __slots__ = ("cmdlines", "problems", "env", "blscfg", "load_env", "linux", "linux_default", "recovery_entries")
+    __slots__ = ("blscfg", "cmdlines", "env", "linux", "linux_default", "load_env", "problems", "recovery_entries")
 
     def __init__(self, cmdlines: list[CmdlineDef] | None = None, problems: list[Problem] | None = None,
                  env: dict[str, Located] | None = None, blscfg: bool = False, load_env: bool = False,
@@ -51,7 +59,7 @@ class Parsed:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
 
 def _file(fid: int, text: str) -> Located:
@@ -75,14 +83,14 @@ def parse_grub_default(files: Sequence[tuple[int, str]]) -> Parsed:
     for fid, text in files:
         run_shell(fid, text, state)
     for msg, origin in state.problems:
-        out.problems.append(Problem("CK002", f"shell syntax: {msg}; the rest of the file cannot be read as grub-mkconfig "
-                                    "reads it", origin, origin >> 32))
+        out.problems.append(Problem("CK002", f"shell syntax: {msg}; the rest of the file cannot be read as "
+                                    "grub-mkconfig reads it", origin, origin >> 32))
     names = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
     for name, origin, assigned in state.unresolved:
-        if assigned in names + ("GRUB_CMDLINE_LINUX_RECOVERY",):
+        if assigned in (*names, "GRUB_CMDLINE_LINUX_RECOVERY"):
             out.problems.append(Problem("CK004", f"${name} is not set in the files linted (grub-mkconfig's environment "
                                         f"may set it): {assigned} is checked without it", origin, origin >> 32))
-    for name in names + ("GRUB_CMDLINE_LINUX_RECOVERY",):
+    for name in (*names, "GRUB_CMDLINE_LINUX_RECOVERY"):
         v = state.vars.get(name)
         if v is not None and v.unknown:
             out.problems.append(Problem("CK004", f"{name} uses a command substitution or an expansion crashplan cannot "
@@ -99,12 +107,13 @@ def parse_grub_default(files: Sequence[tuple[int, str]]) -> Parsed:
     anchor_var = lin or dflt
     assert anchor_var is not None
     empty = Located()
-    L = lin.value if lin else empty
-    D = dflt.value if dflt else empty
-    plans = [("normal", "GRUB_CMDLINE_LINUX + GRUB_CMDLINE_LINUX_DEFAULT (normal entries)", L + Located.synthetic(" ") + D)]
+    linux = lin.value if lin else empty
+    linux_default = dflt.value if dflt else empty
+    plans = [("normal", "GRUB_CMDLINE_LINUX + GRUB_CMDLINE_LINUX_DEFAULT (normal entries)",
+              linux + Located.synthetic(" ") + linux_default)]
     if out.recovery_entries:
         head = rec.value if rec is not None else Located.synthetic("single")
-        plans.append(("recovery", "GRUB_CMDLINE_LINUX (recovery entries)", head + Located.synthetic(" ") + L))
+        plans.append(("recovery", "GRUB_CMDLINE_LINUX (recovery entries)", head + Located.synthetic(" ") + linux))
     reported: set[int] = set()
     for role, label, args in plans:
         lexed = tokenize(args, keep_ctx=True)
@@ -113,7 +122,8 @@ def parse_grub_default(files: Sequence[tuple[int, str]]) -> Parsed:
         for msg, origin in lexed.problems:
             if origin not in reported:
                 reported.add(origin)
-                out.problems.append(Problem("CK002", f"GRUB script syntax in the value: {msg}", origin, _fid(origin, anchor_var.file_id)))
+                out.problems.append(Problem("CK002", f"GRUB script syntax in the value: {msg}", origin,
+                                            _fid(origin, anchor_var.file_id)))
         for c in cmds[:-1]:
             rest = [w for c2 in cmds[cmds.index(c) + 1:] for w in c2.words]
             if c.end != SYNTH and rest and c.end not in reported:
@@ -121,13 +131,13 @@ def parse_grub_default(files: Sequence[tuple[int, str]]) -> Parsed:
                 what = "a newline" if c.end_char == "\n" else "`;`"
                 lost = " ".join(w.raw.text for w in rest)[:60]
                 out.problems.append(Problem(
-                    "CK407", f"{what} in the value ends grub.cfg's linux line: `{lost}` becomes a separate GRUB command "
-                    "and never reaches the kernel", c.end, c.end >> 32))
+                    "CK407", f"{what} in the value ends grub.cfg's linux line: `{lost}` becomes a separate GRUB "
+                    "command and never reaches the kernel", c.end, c.end >> 32))
             break
         argv = expand_args(words, lambda _n: None)
-        text = loader_cmdline(argv)
+        cmdline = loader_cmdline(argv)
         out.cmdlines.append(CmdlineDef(
-            key=("grub-default", role), kind="grub-default", label=label, role=role, text=text,
+            key=("grub-default", role), kind="grub-default", label=label, role=role, text=cmdline,
             anchor=anchor_var.name_origin, file_id=anchor_var.file_id, extra={"recovery_head": rec is not None}))
     return out
 
@@ -149,7 +159,7 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
     lexed = tokenize(_file(fid, text))
     for msg, origin in lexed.problems:
         out.problems.append(Problem("CK002", f"GRUB script syntax: {msg}", origin, fid))
-    sections = [(m.start(), m.group(1)) for m in re.finditer(_SECTION, text, re.M)]
+    sections = [(m.start(), m.group(1)) for m in re.finditer(_SECTION, text, re.MULTILINE)]
     env: dict[str, Located] = {}
     # stack entries: (kind, title, active)
     stack: list[tuple[str, str, bool]] = []
@@ -172,7 +182,7 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
                 sec = name
         return sec
 
-    def cond(words: list) -> bool:  # type: ignore[type-arg]
+    def cond(words: list[Word]) -> bool:
         vals = [expand_word(w, lookup, split=False) for w in words]
         flat = [v[0].text if v else "" for v in vals]
         if len(flat) == 4 and flat[0] == "[" and flat[3] == "]" and flat[1] in ("-z", "-n"):
@@ -248,9 +258,7 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
             if grubenv:
                 args = [w.literal() for w in words[1:]]
                 names = [a for a in args if a and not a.startswith("-")]
-                for k, v in grubenv.items():
-                    if not names or k in names:
-                        env[k] = v
+                env.update({name: value for name, value in grubenv.items() if not names or name in names})
             continue
         if head == "blscfg":
             out.blscfg = True
@@ -259,14 +267,14 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
         if head in ("linux", "linuxefi", "linux16", "linuxefi16"):
             for w in words[1:]:
                 for p in w.parts:
-                    if isinstance(p, Var) and lookup(p.name) is None and p.name == "kernelopts":
-                        if p.name not in unresolved_reported:
-                            unresolved_reported.add(p.name)
-                            o = p.ref.first_origin()
-                            where = ("grubenv (not among the files linted)" if out.load_env and grubenv is None
-                                     else "grubenv or a set command")
-                            out.problems.append(Problem("CK004", f"${p.name} comes from {where}: this linux line is "
-                                                        "checked without it", o, fid))
+                    if (isinstance(p, Var) and lookup(p.name) is None and p.name == "kernelopts"
+                            and p.name not in unresolved_reported):
+                        unresolved_reported.add(p.name)
+                        o = p.ref.first_origin()
+                        where = ("grubenv (not among the files linted)" if out.load_env and grubenv is None
+                                 else "grubenv or a set command")
+                        out.problems.append(Problem("CK004", f"${p.name} comes from {where}: this linux line is "
+                                                    "checked without it", o, fid))
             argv = expand_args(words[1:], lookup)
             if not argv:
                 continue
@@ -339,9 +347,10 @@ def parse_bls(fid: int, path: str, text: str, env: Mapping[str, Located] | None,
         for w in words:
             for p in w.parts:
                 if isinstance(p, Var) and lookup(p.name) is None and p.name == "kernelopts":
-                    where = "grubenv, which is not among the files linted" if not have_env else "grubenv, which does not set it"
-                    out.problems.append(Problem("CK004", f"${p.name} comes from {where}: the entry is checked without it",
-                                                p.ref.first_origin(), fid))
+                    where = ("grubenv, which is not among the files linted" if not have_env
+                             else "grubenv, which does not set it")
+                    out.problems.append(Problem("CK004", f"${p.name} comes from {where}: the entry is checked "
+                                                "without it", p.ref.first_origin(), fid))
         argv = expand_args(words, lookup)
         text_l = loader_cmdline(argv, boot_image=linux)
     else:
@@ -522,8 +531,9 @@ def parse_kickstart(fid: int, text: str) -> Parsed:
                 elif w.text.startswith("--append="):
                     val = w[len("--append="):]
                 if val is not None:
-                    out.cmdlines.append(CmdlineDef(key=("kickstart", off), kind="kickstart", label="bootloader --append",
-                                                   role="any", text=val, anchor=pack(fid, off + m.start()), file_id=fid))
+                    out.cmdlines.append(CmdlineDef(key=("kickstart", off), kind="kickstart",
+                                                   label="bootloader --append", role="any", text=val,
+                                                   anchor=pack(fid, off + m.start()), file_id=fid))
                 i = j
         off += len(line)
     return out

@@ -169,7 +169,7 @@ def test_arm64_map_reaching_2_to_the_64_replays_without_listing_its_sections():
 
 
 def test_sections_present_counts_each_section_once():
-    from crashplan.simulate import _sections_present
+    from crashplan.simulate.arm64 import sections_present as _sections_present
 
     spans = [Span(0, 1, ""), Span(5 << 27, (7 << 27) + 1, ""), Span(6 << 27, 6 << 27, ""), Span(1 << 27, 3 << 27, ""),
              Span((2 << 27) + 5, (2 << 27) + 9, ""), Span(7 << 27, 9 << 27, "")]

@@ -9,7 +9,7 @@ too (the parser's are ``crashplan.kernel.versions.SWITCHES``; ``switch_on`` read
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crashplan.kernel import Message, Outcome
@@ -168,22 +168,29 @@ class Reservation:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
 class Replay:
-    """One replay of an architecture's reservation code: its inputs, memblock and what it produced."""
+    """One replay of an architecture's reservation code: its inputs, memblock and what it produced.
 
-    machine: Machine
-    outcome: Outcome
-    cmdline: str | None
-    mb: Memblock
-    arch: str
-    release: KernelRelease
-    regions: list[Region] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    low_max: int | None = None
-    default_low: int = 0
+    A plain class rather than a dataclass: it is built once per replay, and a dataclass costs its
+    creation at import (cold start)."""
+
+    __slots__ = ("arch", "cmdline", "default_low", "low_max", "machine", "mb", "messages", "notes", "outcome",
+                 "problems", "regions", "release")
+
+    def __init__(self, *, machine: Machine, outcome: Outcome, cmdline: str | None, mb: Memblock, arch: str,
+                 release: KernelRelease, notes: list[str] | None = None) -> None:
+        self.machine = machine
+        self.outcome = outcome
+        self.cmdline = cmdline
+        self.mb = mb
+        self.arch = arch
+        self.release = release
+        self.regions: list[Region] = []
+        self.messages: list[Message] = []
+        self.problems: list[Problem] = []
+        self.notes: list[str] = [] if notes is None else notes
+        self.low_max: int | None = None
+        self.default_low = 0
 
     def on(self, name: str) -> bool:
         """Whether release switch ``name`` is on for the kernel replayed."""

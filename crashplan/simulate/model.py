@@ -2,8 +2,9 @@
 
 ``Region``, ``Problem``, ``MemblockState`` and ``Reservation`` are the results (``crashplan.check`` and
 the sizing plans read them); ``Replay`` is one run of the reservation code: memblock, the kernel's log
-lines and the placement problems found on the way.  The simulator-only release switches live here
-too (the parser's are ``crashplan.kernel.versions.SWITCHES``; ``switch_on`` reads either).
+lines and the placement problems found on the way.  Every release decision reads a switch of
+``crashplan.kernel.versions.SWITCHES`` (``switch_on``; ``SIM_SWITCHES`` names those only the
+simulator reads).
 """
 
 from __future__ import annotations
@@ -40,30 +41,17 @@ SZ_4G = 1 << 32
 SZ_64T = 1 << 46
 IO_TLB_DEFAULT_SIZE = 64 << 20  # include/linux/swiotlb.h
 
-# Simulator-only behaviour switches (the parser's are crashplan.kernel.versions.SWITCHES).
+# The switches only the simulator reads: entries of crashplan.kernel.versions.SWITCHES (its block
+# "simulator switches"), listed here by name.
 SIM_SWITCHES: dict[str, Switch] = {
-    s.name: s
-    for s in (
-        Switch("arm64_sparse_after_crash", (7, 0),
-               "arm64 allocates the sparse memmap after the crash reservation (free_area_init runs later)",
-               "6.1/6.12 allocate it before, 7.0.13/7.2.13/7.3.4 after (qemu boots: the crash lines precede "
-               "'Zone ranges:'); 6.13-6.19 were not booted"),
-        Switch("arm64_iomem_packed_top", (5, 15),
-               "arm64 /proc/iomem shows the allocations at the top of RAM packed, 4 MiB apart at most",
-               "5.10.223 leaves a ~12 MiB hole below them (qemu boots, 1G/2G); 6.1+ packed (qemu boots); 5.15 "
-               "inferred"),
-        Switch("cma_msg_node", (6, 10), "cma: 'Reserved %ld MiB at %pa on node %d'",
-               "6.1 without and 6.12 with the suffix (boot vectors); 6.10 inferred"),
-        Switch("cma_msg_no_node", (6, 15), "cma: the ' on node %d' suffix is gone again",
-               "absent in 7.3 (boot vectors); 6.15 inferred from the multi-range CMA rework"),
-    )
+    name: SWITCHES[name]
+    for name in ("arm64_sparse_after_crash", "arm64_iomem_packed_top", "cma_msg_node", "cma_msg_no_node")
 }
 
 
 def switch_on(name: str, release: KernelRelease) -> bool:
-    """Whether switch ``name`` (``SIM_SWITCHES`` or ``SWITCHES``) is on for ``release``."""
-    sw = SIM_SWITCHES.get(name)
-    return (sw if sw is not None else SWITCHES[name]).on(release)
+    """Whether switch ``name`` of ``SWITCHES`` is on for ``release``."""
+    return SWITCHES[name].on(release)
 
 
 def round_down(x: int, a: int) -> int:

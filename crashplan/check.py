@@ -14,20 +14,21 @@ from crashplan.kernel import Message, Outcome, distribution_facts, evaluate, nor
 
 if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
+    from crashplan.simulate.model import Region
 
 __all__ = ["CheckReport", "Region", "build_report", "merge_cmdline", "report_json", "SCHEMA"]
 
 SCHEMA = "crashplan/check@1"
 
 
-class Region(NamedTuple):
-    kind: str  # "crashkernel", "crashkernel-low", "cma"
-    start: int
-    end: int  # exclusive
+def __getattr__(name: str) -> Any:
+    # Region is the simulator's (crashplan.simulate.model); imported only when asked for, so that a check
+    # without a memory map does not load the simulator
+    if name == "Region":
+        from crashplan.simulate.model import Region
 
-    @property
-    def size(self) -> int:
-        return self.end - self.start
+        return Region
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CheckReport(NamedTuple):
@@ -190,7 +191,7 @@ def build_report(
         from crashplan import simulate
 
         reservation = simulate.reserve(outcome, machine, cmdline=seen)
-        regions = tuple(Region(r.kind, r.start, r.end) for r in reservation.regions)
+        regions = reservation.regions
         from crashplan.placement import placement
 
         band = placement(outcome, machine, reservation, cmdline=seen)

@@ -148,14 +148,15 @@ def _initrd_known(machine: Machine) -> bool:
 
 
 def _kernel_known(machine: Machine) -> bool:
-    from crashplan.simulate import _is_kernel_image
+    from crashplan.simulate.model import is_kernel_image as _is_kernel_image
 
     return machine.kaslr is False or any(_is_kernel_image(s) for s in machine.memmap.reserved)
 
 
 def _image_size(machine: Machine) -> int:
     """``_text`` … end of the used ``.brk`` as ``early_allocations`` models it at 16 MiB."""
-    from crashplan.simulate import X86_BRK_ESTIMATE, _x86_image_end
+    from crashplan.simulate.x86_64 import X86_BRK_ESTIMATE
+    from crashplan.simulate.x86_64 import image_end as _x86_image_end
 
     facts = machine.boot_facts or {}
     image = int(facts.get("kernel_image", 0) or 0)  # type: ignore[call-overload]

@@ -307,7 +307,7 @@ def test_cli_check_of_a_plain_release_loads_no_distribution_code():
 
 
 def test_recorded_boots_replay_through_the_debian_profiles():
-    """tests/test_simulate_boots.py replays every recorded qemu boot with the guest's own uname -r, so the
+    """tests/simulate/test_boots.py replays every recorded qemu boot with the guest's own uname -r, so the
     Debian profiles (5.10, 6.1, 6.12, 7.x) are the ones held byte-exact by those boots."""
     import gzip
     import json

@@ -291,3 +291,46 @@ def test_switch_riscv_low_first():
     # and before 5.15 an @offset is checked as arm64 did, with riscv's own messages
     odd = _reserve("crashkernel=256M@0x90100000", "5.14", "riscv64", ram)
     assert [m.text for m in odd.messages] == ["crashkernel: requested region is misaligned"]
+
+
+# ---- simulator switches: where memblock stands and what the reservation logs ----------------------
+# arm64: 2 GiB of RAM at 1 GiB, all of it below the 32-bit limit
+ARM64_RAM = [(0x40000000, 0xC0000000)]
+
+
+def test_switch_arm64_sparse_after_crash():
+    # before 7.0 sparse_init's memmap buffer (2 MiB per 128 MiB section: 32 MiB here) sits at the top of
+    # RAM when the crash region is placed, so the region lands below it; from 7.0 it comes later
+    old = _reserve("crashkernel=256M", "6.12", "arm64", ARM64_RAM)
+    new = _reserve("crashkernel=256M", "7.0", "arm64", ARM64_RAM)
+    assert any(s.name.startswith("memmap buffer") for s in old.memblock.modelled)
+    assert not any(s.name.startswith("memmap buffer") for s in new.memblock.modelled)
+    assert new.regions[0].end - old.regions[0].end >= 32 * M
+
+
+def test_switch_arm64_iomem_packed_top():
+    # /proc/iomem's memblock dump: 2 MiB at the top of RAM, then 12 MiB lower the 32 MiB memmap buffer.
+    # 5.10 leaves such a hole below the top allocations: the buffer belongs to the same run, which is
+    # kept; from 5.15 the allocations are packed, so a 12 MiB hole ends the run and the top is modelled
+    top = (0xBFE00000, 0xC0000000, "reserved")
+    buf = (0xBF200000 - 32 * M, 0xBF200000, "reserved")
+    old = _reserve("crashkernel=256M", "5.10", "arm64", ARM64_RAM, (buf, top))
+    new = _reserve("crashkernel=256M", "5.15", "arm64", ARM64_RAM, (buf, top))
+    modelled = "the allocations at the top of RAM are modelled"
+    assert modelled not in old.notes and modelled in new.notes
+
+
+def _cma_line(kernel):
+    res = _reserve("crashkernel=256M crashkernel=256M,cma", kernel, "x86_64", X86_RAM, X86_RES)
+    return next(m.text for m in res.messages if m.text.startswith("cma: Reserved"))
+
+
+def test_switch_cma_msg_node():
+    # x86 reserves ,cma from 6.17; SUSE carries it back to SLES 15 SP7 (6.4) and SLES 16.0 (6.12)
+    assert _cma_line("6.12.0-160000.5-default").endswith(" on node -1")
+    assert not _cma_line("6.4.0-150700.51-default").endswith(" on node -1")
+
+
+def test_switch_cma_msg_no_node():
+    assert _cma_line("6.12.0-160000.5-default").endswith(" on node -1")
+    assert _cma_line("6.17").startswith("cma: Reserved 256 MiB at 0x") and not _cma_line("6.17").endswith("-1")

@@ -4,7 +4,7 @@ The real laptop of ``tests/data/iomem/x86_64-laptop-crashkernel.txt`` reserved i
 its /proc/iomem alone predicts 0xa6000000 (160 MiB higher: the initrd and the EFI boot-services memory
 are not in it).  The band must hold the real region.  The recorded qemu boots
 (``tests/data/boots``) say the same from the other side: from a boot log of a BIOS boot without KASLR
-the place is exact (and byte-exact, as ``test_simulate_boots`` checks); with KASLR, or from
+the place is exact (and byte-exact, as ``tests/simulate/test_boots.py`` checks); with KASLR, or from
 /proc/iomem, it is a band that holds what the kernel did.
 """
 

@@ -238,5 +238,19 @@ SWITCHES: dict[str, Switch] = {
             "arm64 verified by booting 7.3.4; riscv inferred from the same series"),
         _sw("kexec_crash_size_low", (6, 5), "/sys/kernel/kexec_crash_size includes the low region",
             "6.5 inferred; 6.1 and 6.12 verified"),
+        # simulator switches: they act only in the reservation replay (crashplan.simulate), where memblock
+        # stands when the architecture's code runs and what the code logs
+        _sw("arm64_sparse_after_crash", (7, 0),
+            "arm64 allocates the sparse memmap after the crash reservation (free_area_init runs later)",
+            "6.1/6.12 allocate it before, 7.0.13/7.2.13/7.3.4 after (qemu boots: the crash lines precede "
+            "'Zone ranges:'); 6.13-6.19 were not booted"),
+        _sw("arm64_iomem_packed_top", (5, 15),
+            "arm64 /proc/iomem shows the allocations at the top of RAM packed, 4 MiB apart at most",
+            "5.10.223 leaves a ~12 MiB hole below them (qemu boots, 1G/2G); 6.1+ packed (qemu boots); 5.15 "
+            "inferred"),
+        _sw("cma_msg_node", (6, 10), "cma: 'Reserved %ld MiB at %pa on node %d'",
+            "6.1 without and 6.12 with the suffix (boot vectors); 6.10 inferred"),
+        _sw("cma_msg_no_node", (6, 15), "cma: the ' on node %d' suffix is gone again",
+            "absent in 7.3 (boot vectors); 6.15 inferred from the multi-range CMA rework"),
     )
 }

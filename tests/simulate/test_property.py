@@ -22,7 +22,7 @@ from crashplan.simulate import reserve
 pytestmark = pytest.mark.property
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MiB = 1 << 20
 KNOWN = ([load_machine(p.read_text(encoding="utf-8"), source=p.name) for p in sorted((ROOT / "examples").glob("*.yaml"))]
          + [parse_boot_log(p.read_text(encoding="utf-8"), source=p.name)

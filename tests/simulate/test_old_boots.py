@@ -1,6 +1,6 @@
 """Debian 11's 5.10 kernels, booted under qemu: ``crashplan check --boot-log`` gives what they reserved.
 
-The boots are ``tests/data/boots/qemu-boots-5.10.jsonl.gz`` (PROVENANCE.md there). tests/test_simulate_boots.py
+The boots are ``tests/data/boots/qemu-boots-5.10.jsonl.gz`` (PROVENANCE.md there). tests/simulate/test_boots.py
 plans every one of them in-process, from every log and /proc/iomem of the same machine; here each case goes
 through the command a user runs, on a real file, as the log of another boot of the same machine, and the
 kernel's own log lines must come out word for word.

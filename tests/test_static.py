@@ -31,7 +31,7 @@ CLEAN_PATHS = (
     "crashplan/memmap/__init__.py",
     "crashplan/memmap/bootlog",
     "crashplan/memmap/iomem.py",
-    "crashplan/memmap/machine.py",
+    "crashplan/memmap/machine",
     "crashplan/memmap/model.py",
     "crashplan/output/__init__.py",
     "crashplan/output/layout_text.py",

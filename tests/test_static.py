@@ -37,6 +37,7 @@ CLEAN_PATHS = (
     "crashplan/memmap/model.py",
     "crashplan/output/__init__.py",
     "crashplan/output/layout_text.py",
+    "crashplan/output/status_text.py",
     "crashplan/output/terminal.py",
     "crashplan/readiness.py",
     "crashplan/sizing/__init__.py",

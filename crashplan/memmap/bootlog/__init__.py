@@ -17,13 +17,27 @@ go to ``memmap.crash`` (and ``crash_cma_ranges``), never to ``reserved``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from crashplan.errors import InputError
 from crashplan.memmap.bootlog.patterns import KMSG_PREFIX, PAGE_SIZE, RAMDISK, RAMDISK_NEW
 from crashplan.memmap.bootlog.patterns import clean_line as _clean
-from crashplan.memmap.bootlog.reader import BootLog, read_boot_log
 from crashplan.memmap.model import Machine, Span
 
+if TYPE_CHECKING:
+    from crashplan.memmap.bootlog.reader import BootLog, read_boot_log
+
 __all__ = ["BootLog", "initrd_from_log", "parse_boot_log", "read_boot_log"]
+
+
+def __getattr__(name: str) -> Any:
+    # the reader is loaded when first asked for: the host probe imports initrd_from_log alone, on the
+    # cold-start path of ``crashplan check``
+    if name in ("BootLog", "read_boot_log"):
+        from crashplan.memmap.bootlog import reader
+
+        return getattr(reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
@@ -36,6 +50,7 @@ def parse_boot_log(text: str, *, source: str = "<boot log>") -> Machine:
     """
     if not isinstance(text, str):
         raise InputError("expected the text of a kernel log", path=source)
+    from crashplan.memmap.bootlog.reader import read_boot_log
     from crashplan.memmap.bootlog.to_machine import machine_from_log
 
     return machine_from_log(read_boot_log(text, source=source), text, source)

@@ -31,7 +31,7 @@ Kernel facts, read from torvalds/linux ``kernel/Kconfig.kexec`` (commit 00c010e1
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,6 +327,49 @@ def _reservation(f: StatusFacts) -> tuple[int | None, int | None, int | None]:
     return main, low, cma
 
 
+_Add = Callable[[str, str, str], None]  # (level, key, text): one reason
+
+
+def _service_reasons(f: StatusFacts, add: _Add) -> None:
+    """The kdump service: installed, enabled, not failed (kdump-tools: USE_KDUMP)."""
+    known = [s for s in f.services if s.enabled not in (None, "not-found")]
+    if not known and f.services:
+        add(AT_RISK, "no-service", "no kdump service is installed (" +
+            ", ".join(s.unit for s in f.services) + "): nothing loads a capture kernel at boot")
+    for s in known:
+        if s.enabled in ("disabled", "masked") and f.crash_loaded:
+            add(AT_RISK, "service-disabled", f"{s.unit} is {s.enabled}: the capture kernel loaded now will not "
+                "be loaded again after a reboot")
+        elif s.enabled in ("disabled", "masked"):
+            add(NOT_READY, "service-disabled", f"{s.unit} is {s.enabled}")
+        if s.active == "failed":
+            add(NOT_READY if not f.crash_loaded else AT_RISK, "service-failed",
+                f"{s.unit} failed (see journalctl -u {s.unit})")
+    if getattr(f.tooling, "enabled", None) is False:
+        add(NOT_READY, "kdump-disabled", "USE_KDUMP is 0 in /etc/default/kdump-tools: kdump-tools does nothing")
+
+
+def _enough(f: StatusFacts, classic: int | None, cma: int | None, add: _Add) -> tuple[bool | None, float | None]:
+    """Whether the reservation holds what the sizing model needs, and by what ratio."""
+    enough: bool | None = None
+    ratio: float | None = None
+    if classic and f.needed:
+        if cma and f.needed_classic_cma is not None and f.needed_cma is not None:
+            enough = classic >= f.needed_classic_cma and cma >= f.needed_cma
+            ratio = min(classic / f.needed_classic_cma, cma / f.needed_cma)
+            if not enough:
+                add(AT_RISK, "too-small", f"{_mib(classic)} classic + {_mib(cma)} CMA reserved, "
+                    f"{_mib(f.needed_classic_cma)} + {_mib(f.needed_cma)} needed: the capture kernel may run out "
+                    "of memory")
+        else:
+            enough = classic >= f.needed
+            ratio = classic / f.needed
+            if not enough:
+                add(AT_RISK, "too-small", f"{_mib(classic)} reserved, {_mib(f.needed)} needed for the installed "
+                    f"kdump kernel and initrd: the capture kernel may run out of memory ({ratio:.2f}×)")
+    return enough, ratio
+
+
 def assess(f: StatusFacts) -> Status:
     """The verdict.  Not ready: kdump cannot work now (no kexec/crash dump support, nothing reserved,
     no capture kernel loaded).  At risk: it may work now but something is off (the reservation is
@@ -376,38 +419,9 @@ def assess(f: StatusFacts) -> Status:
             "kexec_file_load passes the CMA memory to it")
 
     if cap.can_kdump is not False:
-        known = [s for s in f.services if s.enabled not in (None, "not-found")]
-        if not known and f.services:
-            add(AT_RISK, "no-service", "no kdump service is installed (" +
-                ", ".join(s.unit for s in f.services) + "): nothing loads a capture kernel at boot")
-        for s in known:
-            if s.enabled in ("disabled", "masked") and f.crash_loaded:
-                add(AT_RISK, "service-disabled", f"{s.unit} is {s.enabled}: the capture kernel loaded now will not "
-                    "be loaded again after a reboot")
-            elif s.enabled in ("disabled", "masked"):
-                add(NOT_READY, "service-disabled", f"{s.unit} is {s.enabled}")
-            if s.active == "failed":
-                add(NOT_READY if not f.crash_loaded else AT_RISK, "service-failed",
-                    f"{s.unit} failed (see journalctl -u {s.unit})")
-        if getattr(f.tooling, "enabled", None) is False:
-            add(NOT_READY, "kdump-disabled", "USE_KDUMP is 0 in /etc/default/kdump-tools: kdump-tools does nothing")
+        _service_reasons(f, add)
 
-    enough: bool | None = None
-    ratio: float | None = None
-    if classic and f.needed:
-        if cma and f.needed_classic_cma is not None and f.needed_cma is not None:
-            enough = classic >= f.needed_classic_cma and cma >= f.needed_cma
-            ratio = min(classic / f.needed_classic_cma, cma / f.needed_cma)
-            if not enough:
-                add(AT_RISK, "too-small", f"{_mib(classic)} classic + {_mib(cma)} CMA reserved, "
-                    f"{_mib(f.needed_classic_cma)} + {_mib(f.needed_cma)} needed: the capture kernel may run out "
-                    "of memory")
-        else:
-            enough = classic >= f.needed
-            ratio = classic / f.needed
-            if not enough:
-                add(AT_RISK, "too-small", f"{_mib(classic)} reserved, {_mib(f.needed)} needed for the installed "
-                    f"kdump kernel and initrd: the capture kernel may run out of memory ({ratio:.2f}×)")
+    enough, ratio = _enough(f, classic, cma, add)
 
     p = f.prediction
     if p is not None and p.accepted and p.sizes and classic is not None and cap.can_kdump is not False:

@@ -11,14 +11,16 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from crashplan.cli import ExitStatus
 from crashplan.cli.examples import epilog
 
-__all__ = ["fleet", "find_snapshots", "load_snapshot"]
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+__all__ = ["find_snapshots", "fleet", "load_snapshot"]
 
 _PARALLEL_MIN = 400  # fewer files than this are read in this process: starting workers costs more
 _CHUNK = 250
@@ -229,7 +231,7 @@ def _judge_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
     return out
 
 
-def _pool(n: int, params: str, exclude: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _pool(n: int, params: str, exclude: tuple[str, ...]) -> Pool:
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -278,8 +280,7 @@ def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: in
             todo = [(i, files[i]) for i in firsts]
             while todo:
                 for part in pool.imap_unordered(_judge_chunk, _chunks(todo, n)):
-                    for i, r in part:
-                        done[i] = r
+                    done.update(part)
                     progress.advance(len(part))
                 # a representative that could not be read, or whose name the reader did not take as
                 # written (a name such as null or ~): read every file of its content on its own (each
@@ -289,7 +290,7 @@ def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: in
                     if isinstance(k, FleetError) or i in done:
                         continue
                     first = rep[k[0]]
-                    r = done.get(first)
+                    r = done[first]  # every representative was replayed in an earlier round
                     said = keyed[first][1].get("name")
                     if isinstance(r, FleetError) or (said is not None and r.name != said):
                         todo.append((i, files[i]))
@@ -326,11 +327,16 @@ def _safe(text: str) -> str:
 
 def _write(chunks: Iterable[str], output: str | None, color: bool = False) -> None:
     """To stdout, or to ``output`` atomically (a temporary file in its directory, fsync, rename; the
-    mode of an existing file kept): a reader never sees half a report."""
+    mode of an existing file kept): a reader never sees half a report.
+
+    Not :func:`crashplan.cli.options.write_atomically`: that one takes the whole text, while a fleet
+    report is written as it is produced (:func:`iter_json` streams a 100,000-machine document item by
+    item), and a fleet report is also fsynced and keeps the mode of the file it replaces."""
     if output is None:
         for c in chunks:
             click.echo(_safe(c), nl=False, color=color)
         return
+    import contextlib
     import tempfile
 
     from crashplan.errors import InputError
@@ -361,10 +367,8 @@ def _write(chunks: Iterable[str], output: str | None, color: bool = False) -> No
         raise InputError(f"cannot write the report: {e.strerror or e}", path=output) from None
     finally:
         if tmp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def iter_json(report: Any) -> Iterator[str]:

@@ -1,7 +1,8 @@
 """``crashplan status``: is kdump ready on this machine, and is its reservation enough?
 
 Reads the running system without changing it (root or not) and hands plain data to
-:mod:`crashplan.readiness`.  Every file or command it could not read is listed in the output.
+:mod:`crashplan.readiness`; the text is :mod:`crashplan.output.status_text`'s.  Every file or command it
+could not read is listed in the output.
 
 What it reads (``--root DIR`` reads the same paths under DIR and runs no command):
 
@@ -44,7 +45,7 @@ from crashplan.cli.options import output_option
 
 if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
-    from crashplan.readiness import Capability, Prediction, ServiceState, Status, StatusFacts
+    from crashplan.readiness import Capability, Prediction, ServiceState, StatusFacts
     from crashplan.sizing.kconfig import KernelConfig
     from crashplan.sizing.kdumpconf import KdumpConfig
 
@@ -90,6 +91,8 @@ def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str
         reconfigure = getattr(sys.stdout, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+        from crashplan.output.status_text import render_status
+
         sys.stdout.write(render_status(result, width=width))
     return {0: ExitStatus.OK, 1: ExitStatus.FINDINGS}.get(result.exit_status, result.exit_status)
 
@@ -487,124 +490,3 @@ def _facts_from_machine_file(path: str, boot_log: str | None) -> StatusFacts:
         cma_ranges=cma, kexec_crash_size=mach.kexec_crash_size, crash_loaded=None, boot_lines=boot_lines,
         prediction=prediction, unreadable=tuple(unreadable + r.unreadable), notes=tuple(notes), **needed,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# text
-
-
-def render_status(s: Status, *, width: int | None = None) -> str:
-    """The text report: the verdict and its reasons first, then one paragraph per fact."""
-    import textwrap
-
-    from crashplan.units import format_size
-
-    if width is None:
-        width = min(shutil.get_terminal_size((80, 24)).columns, 100)
-    f = s.facts
-    lines: list[str] = []
-
-    def para(label: str, text: str) -> None:
-        lines.extend(textwrap.wrap(text, width=width, initial_indent=f"{label:<10}", subsequent_indent=" " * 10,
-                                   break_long_words=False, break_on_hyphens=False) or [label])
-
-    head = {"ready": "kdump is READY", "not ready": "kdump is NOT READY", "at risk": "kdump is AT RISK"}[s.verdict]
-    first = s.reasons[0].text if s.reasons else _ready_line(s)
-    lines.extend(textwrap.wrap(f"{head}: {first}", width=width, subsequent_indent="  ", break_long_words=False))
-    for reason in s.reasons[1:]:
-        lines.extend(textwrap.wrap(f"- {reason.text}", width=width, initial_indent="  ", subsequent_indent="    ",
-                                   break_long_words=False))
-    lines.append("")
-    cap = f.capability
-    flags = cap.flags
-
-    def yn(v: bool | None) -> str:
-        return "?" if v is None else "y" if v else "n"
-
-    who = " ".join(x for x in (f.release or "release not known", f.arch) if x)
-    para("Kernel", f"{who}: KEXEC={yn(flags.get('KEXEC'))} "
-         f"KEXEC_FILE={yn(flags.get('KEXEC_FILE'))} CRASH_DUMP={yn(flags.get('CRASH_DUMP'))} "
-         f"CMA={yn(flags.get('CMA'))} ({cap.source or 'no kernel configuration read'})")
-    if s.reserved is None:
-        res = "not known"
-    elif s.reserved == 0 and not s.reserved_cma:
-        res = "nothing"
-    else:
-        res = format_size(s.reserved)
-        if s.reserved_low:
-            res += f" + {format_size(s.reserved_low)} low"
-        if s.reserved_cma:
-            res += f" + {format_size(s.reserved_cma)} CMA"
-    where = []
-    if f.crash_regions:
-        where.append("/proc/iomem " + ", ".join(f"{a:#x}-{b - 1:#x}" for a, b in f.crash_regions))
-    if f.kexec_crash_size is not None:
-        where.append(f"kexec_crash_size {f.kexec_crash_size}")
-    para("Reserved", res + (f" ({'; '.join(where)})" if where else ""))
-    if f.boot_lines is None:
-        para("Boot log", "not read")
-    elif not f.boot_lines:
-        para("Boot log", "no crashkernel line in this boot's kernel log")
-    else:
-        for i, line in enumerate(f.boot_lines):
-            para("Boot log" if i == 0 else "", line)
-    loaded = {True: "yes", False: "no", None: "not known"}[f.crash_loaded]
-    if f.crash_loaded is False and f.capability.can_kdump is False and not f.capability.loaders:
-        loaded += " (the kernel has no kexec syscall)"
-    t = f.tooling
-    if f.crash_loaded and t is not None and t.kexec_mode:
-        loaded += f"; syscall inferred from the kdump configuration: {t.kexec_mode} ({t.kexec_reason})"
-    para("Loaded", loaded)
-    if f.services:
-        para("Service", "; ".join(f"{x.unit} {x.enabled or '?'}" + (f", {x.active}" if x.active else "")
-                                  for x in f.services))
-    else:
-        para("Service", "not known" + (" (a machine file does not record it)" if f.source == "machine file" else ""))
-    if t is None and f.source == "machine file":
-        para("Tooling", "not known (a machine file does not record it)")
-    elif t is None:
-        para("Tooling", "no kdump configuration found (/etc/kdump.conf, /etc/sysconfig/kdump, "
-             "/etc/default/kdump-tools)")
-    else:
-        levels = ",".join(map(str, t.dump_levels)) or "not set"
-        para("Tooling", f"{t.flavour}: target {t.target or '?'} {t.path or ''}, dump level {levels}, collector "
-             f"{t.collector or '?'} ({', '.join(f.tooling_sources)})")
-    p = f.prediction
-    if p is None:
-        para("Predicted", "nothing (see the notes)")
-    elif not p.sizes:
-        para("Predicted", f"nothing reserved: {p.note or 'the kernel rejects ' + p.params}")
-    else:
-        got = "; the kernel reserved " + (format_size(s.reserved + (s.reserved_low or 0))
-                                          if s.reserved is not None else "an unknown size")
-        para("Predicted", f"{p.params} → " + ", ".join(f"{k} {format_size(z)}" for k, z in p.sizes) + got)
-        if p.replayed and f.crash_regions:
-            # the placement: where the simulator put it, where the kernel did (the bootloader's initrd and
-            # KASLR are not in /proc/iomem, so the two can differ while the sizes agree)
-            mine = ", ".join(f"{a:#x}" for k, a, _ in p.regions if k != "cma" and a is not None)
-            theirs = ", ".join(f"{a:#x}" for a, _ in f.crash_regions)
-            para("", f"placed at {mine} by crashplan, at {theirs} by the kernel")
-    if f.needed is None:
-        para("Enough?", "not known: the sizing model did not run")
-    elif not s.reserved:
-        para("Enough?", f"nothing reserved; {format_size(f.needed)} needed (suggest recommends "
-             f"{format_size(f.recommended or f.needed)})")
-    else:
-        verdict = "enough" if s.enough else "too small"
-        para("Enough?", f"{format_size(s.reserved)} reserved, {format_size(f.needed)} needed: {verdict} "
-             f"({s.ratio:.2f}×)")
-    for a in f.needed_assumptions:
-        para("Assumed", a)
-    for what, why in f.unreadable:
-        para("Not read", f"{what}: {why}")
-    for n in f.notes:
-        para("Note", n)
-    return "\n".join(lines) + "\n"
-
-
-def _ready_line(s: Status) -> str:
-    from crashplan.units import format_size
-
-    if s.reserved and s.facts.needed:
-        return f"{format_size(s.reserved)} reserved, {format_size(s.facts.needed)} needed: enough ({s.ratio:.2f}×)"
-    return "a capture kernel is loaded and the reservation is in place"

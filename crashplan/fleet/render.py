@@ -11,11 +11,12 @@ import csv
 import io
 import shlex
 from collections.abc import Sequence
+from typing import Any
 
 from crashplan.fleet.core import STATUSES, FleetReport, Verdict
 from crashplan.units import format_size
 
-__all__ = ["render_text", "render_csv", "CSV_COLUMNS"]
+__all__ = ["CSV_COLUMNS", "render_csv", "render_text"]
 
 CSV_COLUMNS = ("name", "file", "arch", "kernel", "ram", "reserves", "size", "low", "cma", "needed", "cma_needed",
                "lost", "ok", "status", "reason", "group", "default")
@@ -41,12 +42,12 @@ def _sz(n: int | None) -> str:
     return "-" if n is None else "0" if n == 0 else format_size(n)
 
 
-def _style(text: str, color: bool, **kw: object) -> str:
+def _style(text: str, color: bool, **kw: Any) -> str:
     if not color:
         return text
     import click
 
-    return click.style(text, **kw)  # type: ignore[arg-type]
+    return click.style(text, **kw)
 
 
 def _wrap(text: str, width: int, indent: str, *, long_words: bool = True) -> list[str]:
@@ -76,11 +77,27 @@ def _cut(s: str, n: int) -> str:
 
 def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapshots: Sequence[str] = (),
                 exclude: Sequence[str] = ()) -> str:
+    out = _answer(r, width, color)
+    out += _against_default(r, width)
+    if r.command == "plan":
+        out += _plan_detail(r, width, snapshots, exclude)
+    out += _failures(r, width, color)
+    out += _groups(r, width, color)
+    return "\n".join(out) + "\n"
+
+
+def _int(value: object) -> int:
+    """A count or size of :meth:`FleetReport.totals` (typed ``object`` there: some may be None)."""
+    assert isinstance(value, int)
+    return value
+
+
+def _answer(r: FleetReport, width: int, color: bool) -> list[str]:
+    """The line, whether it serves the fleet, what was left out and what could not be read."""
     out: list[str] = []
     t = r.totals()
-    n, ok = t["machines"], t["ok"]
+    n, ok = _int(t["machines"]), _int(t["ok"])
     failed = r.failed
-    # the answer
     if r.command == "plan":
         if r.cmdline is None:
             out.append(_style("No crashkernel= line can serve this fleet.", color, fg="red", bold=True))
@@ -89,7 +106,7 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
             verdict = ("Serves the machine" if n == 1 and not failed else f"Serves all {_n(n, 'machine')}"
                        if not failed else
                        f"Serves {ok} of {_n(n, 'machine')}; {len(failed)} cannot be served (below)")
-            out.extend(_wrap(f"{verdict}; production loses {_sz(t['planned'])} in all (classic regions).",  # type: ignore[arg-type]
+            out.extend(_wrap(f"{verdict}; production loses {_sz(_int(t['planned']))} in all (classic regions).",
                              width, ""))
     else:
         out.append(_style(r.cmdline or "", color, bold=True))
@@ -111,91 +128,111 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
             out.extend(_wrap(str(e), width, "  ", long_words=False))
         if len(r.errors) > 20:
             out.append(f"  … and {len(r.errors) - 20} more (--format json lists them all)")
-    if t["default"] is not None and n:
-        saved = t["saved"]
-        word = "saves" if saved >= 0 else "takes"  # type: ignore[operator]
-        line = (f"Against kdump-utils' default tables ({_sz(t['default'])} in all): the line {word} "  # type: ignore[arg-type]
-                f"{_sz(abs(saved))}")  # type: ignore[arg-type]
-        if t["default_short"]:
-            line += (f"; the defaults would leave {t['default_short']} machine(s) "
-                     f"{_sz(t['default_missing'])} short of what their kdump needs")  # type: ignore[arg-type]
-        out.extend(_wrap(line + ".", width, ""))
-    # plan: the CMA variant and how to check
-    if r.command == "plan":
-        for note in r.notes:
-            out.extend(_wrap(note, width, ""))
-        if r.cma is not None:
-            out.append("")
-            if r.cma.cmdline:
-                cf = sum(1 for v in r.cma.verdicts if not v.ok)
-                out.append("CMA variant (production keeps the CMA part for movable memory until a crash):")
-                out.extend(_wrap(r.cma.cmdline, width, "  "))
-                out.extend(_wrap(f"serves {n - cf} of {n} machines; loses {_sz(r.cma.lost)} in all "
-                                 "(after a panic the kernel waits 10 s before the capture kernel starts)", width,
-                                 "  "))
-            else:
-                out.extend(_wrap(f"No CMA variant: {r.cma.refused}", width, ""))
-        if r.cmdline:
-            ex = [f"--exclude {shlex.quote(v.name)}" for v in failed]
-            ex += [f"--exclude {shlex.quote(p)}" for p in exclude]
-            words = ["crashplan", "fleet", "check", shlex.quote(r.cmdline), *map(shlex.quote, snapshots), *ex]
-            out.append("")
-            out.append("Check it (leaving out the machines it cannot serve):" if failed else "Check it:")
-            out.extend(_shell_lines(words, width))
-    # failures by cause
-    if failed:
+    return out
+
+
+def _against_default(r: FleetReport, width: int) -> list[str]:
+    t = r.totals()
+    if t["default"] is None or not t["machines"]:
+        return []
+    saved = _int(t["saved"])
+    word = "saves" if saved >= 0 else "takes"
+    line = (f"Against kdump-utils' default tables ({_sz(_int(t['default']))} in all): the line {word} "
+            f"{_sz(abs(saved))}")
+    if t["default_short"]:
+        line += (f"; the defaults would leave {t['default_short']} machine(s) "
+                 f"{_sz(_int(t['default_missing']))} short of what their kdump needs")
+    return _wrap(line + ".", width, "")
+
+
+def _plan_detail(r: FleetReport, width: int, snapshots: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    """plan: its notes, the CMA variant and the command that checks the line."""
+    out: list[str] = []
+    n = _int(r.totals()["machines"])
+    for note in r.notes:
+        out.extend(_wrap(note, width, ""))
+    if r.cma is not None:
         out.append("")
-        out.append(_style("Not served, by cause" if r.command == "plan" else "Failures, by cause", color, bold=True))
-        by: dict[str, list[Verdict]] = {}
-        for v in failed:
-            by.setdefault(v.status, []).append(v)
-        for s in STATUSES:
-            vs = by.get(s)
-            if not vs:
-                continue
-            out.append(f"  {len(vs)} {_CAUSE_TITLES.get(s, s)} [{s}]")
-            for v in vs[:20]:
-                out.extend(_wrap(f"{v.name}: {v.reason}", width, "    "))
-            if len(vs) > 20:
-                out.append(f"    … and {len(vs) - 20} more")
-    # groups
+        if r.cma.cmdline:
+            cf = sum(1 for v in r.cma.verdicts if not v.ok)
+            out.append("CMA variant (production keeps the CMA part for movable memory until a crash):")
+            out.extend(_wrap(r.cma.cmdline, width, "  "))
+            out.extend(_wrap(f"serves {n - cf} of {n} machines; loses {_sz(r.cma.lost)} in all "
+                             "(after a panic the kernel waits 10 s before the capture kernel starts)", width,
+                             "  "))
+        else:
+            out.extend(_wrap(f"No CMA variant: {r.cma.refused}", width, ""))
+    if r.cmdline:
+        failed = r.failed
+        ex = [f"--exclude {shlex.quote(v.name)}" for v in failed]
+        ex += [f"--exclude {shlex.quote(p)}" for p in exclude]
+        words = ["crashplan", "fleet", "check", shlex.quote(r.cmdline), *map(shlex.quote, snapshots), *ex]
+        out.append("")
+        out.append("Check it (leaving out the machines it cannot serve):" if failed else "Check it:")
+        out.extend(_shell_lines(words, width))
+    return out
+
+
+def _failures(r: FleetReport, width: int, color: bool) -> list[str]:
+    """The machines that fail, by cause."""
+    failed = r.failed
+    if not failed:
+        return []
+    out = ["", _style("Not served, by cause" if r.command == "plan" else "Failures, by cause", color, bold=True)]
+    by: dict[str, list[Verdict]] = {}
+    for v in failed:
+        by.setdefault(v.status, []).append(v)
+    for s in STATUSES:
+        vs = by.get(s)
+        if not vs:
+            continue
+        out.append(f"  {len(vs)} {_CAUSE_TITLES.get(s, s)} [{s}]")
+        for v in vs[:20]:
+            out.extend(_wrap(f"{v.name}: {v.reason}", width, "    "))
+        if len(vs) > 20:
+            out.append(f"    … and {len(vs) - 20} more")
+    return out
+
+
+def _groups(r: FleetReport, width: int, color: bool) -> list[str]:
+    """One short table per group of similar machines, compared with the distribution default."""
     gs = r.groups
-    if gs:
+    if not gs:
+        return []
+    out = ["", _style("Groups (architecture, kernel, RAM band)", color, bold=True)]
+    by_group: dict[str, list[Verdict]] = {}
+    for v in r.verdicts:
+        if v.status != "excluded":
+            by_group.setdefault(v.group, []).append(v)
+    name_w = max(12, width - 52)
+    shown = gs
+    if len(gs) > _GROUPS_SHOWN:  # those with failures first, then the largest
+        keep = set(sorted(gs, key=lambda g: (g.ok - g.machines, -g.machines))[:_GROUPS_SHOWN])
+        shown = tuple(g for g in gs if g in keep)
+    for g in shown:
+        saved = g.saved
+        cmp = "" if saved is None else (f", saves {_sz(saved)}" if saved >= 0 else f", takes {_sz(-saved)} more")
+        head = (f"{g.key}: {_n(g.machines, 'machine')}, {g.ok} ok; line {_sz(g.planned)}, "
+                f"default {_sz(g.default)}{cmp}")
+        if g.default_short:
+            head += f"; default {_sz(g.default_missing)} short on {g.default_short}"
         out.append("")
-        out.append(_style("Groups (architecture, kernel, RAM band)", color, bold=True))
-        by_group: dict[str, list[Verdict]] = {}
-        for v in r.verdicts:
-            if v.status != "excluded":
-                by_group.setdefault(v.group, []).append(v)
-        name_w = max(12, width - 52)
-        shown = gs
-        if len(gs) > _GROUPS_SHOWN:  # those with failures first, then the largest
-            keep = set(sorted(gs, key=lambda g: (g.ok - g.machines, -g.machines))[:_GROUPS_SHOWN])
-            shown = tuple(g for g in gs if g in keep)
-        for g in shown:
-            saved = g.saved
-            cmp = "" if saved is None else (f", saves {_sz(saved)}" if saved >= 0 else f", takes {_sz(-saved)} more")
-            head = (f"{g.key}: {_n(g.machines, 'machine')}, {g.ok} ok; line {_sz(g.planned)}, "
-                    f"default {_sz(g.default)}{cmp}")
-            if g.default_short:
-                head += f"; default {_sz(g.default_missing)} short on {g.default_short}"
-            out.append("")
-            out.extend(_wrap(head, width, ""))
-            out.append(f"  {'machine':<{name_w}} {'RAM':>8} {'needs':>7} {'gets':>7} {'default':>7}  status")
-            rows = by_group.get(g.key, [])
-            for v in rows[:_ROWS_PER_GROUP]:
-                gets = v.size + v.low
-                st = v.status
-                if v.cma:
-                    st += f" +{_sz(v.cma)} cma"
-                out.append(f"  {_cut(v.name, name_w):<{name_w}} {_sz(v.ram):>8} {_sz(v.needed):>7} {_sz(gets):>7} "
-                           f"{_sz(v.default):>7}  {st}")
-            if len(rows) > _ROWS_PER_GROUP:
-                out.append(f"  … and {len(rows) - _ROWS_PER_GROUP} more (--format json or csv lists them all)")
-        if len(shown) < len(gs):
-            out.append("")
-            out.append(f"… and {_n(len(gs) - len(shown), 'more group')} (--format json lists them all)")
-    return "\n".join(out) + "\n"
+        out.extend(_wrap(head, width, ""))
+        out.append(f"  {'machine':<{name_w}} {'RAM':>8} {'needs':>7} {'gets':>7} {'default':>7}  status")
+        rows = by_group.get(g.key, [])
+        for v in rows[:_ROWS_PER_GROUP]:
+            gets = v.size + v.low
+            st = v.status
+            if v.cma:
+                st += f" +{_sz(v.cma)} cma"
+            out.append(f"  {_cut(v.name, name_w):<{name_w}} {_sz(v.ram):>8} {_sz(v.needed):>7} {_sz(gets):>7} "
+                       f"{_sz(v.default):>7}  {st}")
+        if len(rows) > _ROWS_PER_GROUP:
+            out.append(f"  … and {len(rows) - _ROWS_PER_GROUP} more (--format json or csv lists them all)")
+    if len(shown) < len(gs):
+        out.append("")
+        out.append(f"… and {_n(len(gs) - len(shown), 'more group')} (--format json lists them all)")
+    return out
 
 
 def render_csv(r: FleetReport) -> str:

@@ -291,3 +291,26 @@ def test_switch_riscv_low_first():
     # and before 5.15 an @offset is checked as arm64 did, with riscv's own messages
     odd = _reserve("crashkernel=256M@0x90100000", "5.14", "riscv64", ram)
     assert [m.text for m in odd.messages] == ["crashkernel: requested region is misaligned"]
+
+
+def test_switch_ppc_crash_res_hidden():
+    # 6.15-6.17: the generic code inserts "Crash kernel" into /proc/iomem; 6.18: powerpc's hook says no
+    assert crash_res_in_iomem("ppc64le", "6.17") is True
+    assert crash_res_in_iomem("ppc64le", "6.18") is False
+    assert crash_res_in_iomem("x86_64", "6.18") is True
+
+
+def test_switch_parse_checks_all():
+    # a zero size on the plain flow (s390x): accepted-but-empty before 6.7, -EINVAL from 6.7
+    assert ev("crashkernel=0", "6.6", arch="s390x").ret == 0
+    assert ev("crashkernel=0", "6.7", arch="s390x").ret == -22
+    # the "any" architecture replays the 6.7+ parse_crashkernel() without pointers from 6.7
+    assert ev("crashkernel=0", "6.6", arch="any").flow == "fn:parse_crashkernel"
+    assert ev("crashkernel=0", "6.7", arch="any").flow == "none"
+
+
+def test_switch_initramfs_options():
+    from crashplan.sizing.inputs import _rootfs_cap
+
+    assert _rootfs_cap("initramfs_options=size=90%", "6.17")[0] is None
+    assert _rootfs_cap("initramfs_options=size=90%", "6.18") == (0.9, None)

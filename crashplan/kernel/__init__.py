@@ -20,7 +20,8 @@ unknown kernel release or architecture.  The result (``Outcome``) carries:
 ``messages``    ``(level, text)`` pairs, ``level`` ``"warn"`` (``pr_warn``) or ``"info"``
                 (``pr_info``), the text verbatim as the kernel prints it
 
-The per-release and per-architecture differences are listed in ``crashplan.kernel.versions`` and
+The per-release differences are the switches of ``crashplan.kernel.versions``; which of them each
+architecture follows is the table of ``crashplan.kernel.features``; both are summarised in
 ``docs/kernel-fidelity.md``.
 """
 
@@ -84,7 +85,7 @@ class Outcome(NamedTuple):
     kernel: KernelRelease
     arch: str
     system_ram: int
-    flow: str  # which code ran: see flow_for()
+    flow: str  # which code ran: a Flow (see flow_for()), or the function a ``variant`` called
     tokens: dict[str, Token]  # "plain", "high", "low", "cma" -> the token the kernel chose
     fadump: bool = False  # ppc64le with fadump=on: crashkernel= sizes fadump's boot memory
     fadump_size: int | None = None

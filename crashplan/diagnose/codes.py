@@ -36,8 +36,8 @@ _CODES: list[CodeInfo] = [
               ("crashkernel=256M crashkernel=1G,cma", _x86(), ("CK210",)))),
     CodeInfo("CK103", "cma-breaks-old-kernel", ERROR, f"a ,cma token breaks kdump on kernels before {_r('cma_suffix')}",
              f"Before {_r('cma_suffix')} `,cma` is not a known suffix, so `crashkernel=1G,cma` is a plain "
-             "candidate; when it is the "
-             "last one it wins and fails with `unrecognized char: ,`. Put the plain token last.",
+             "candidate; when it is the last one it wins and fails with `unrecognized char: ,`. Put the plain token "
+             "last.",
              (("crashkernel=256M crashkernel=1G,cma", _x86("6.12"), ("CK103",)),
               ("crashkernel=1G,cma crashkernel=256M", _x86("6.12"), ("CK209",)))),
     CodeInfo("CK104", "quoted-crashkernel", ERROR, "quotes are part of the crashkernel= value",
@@ -61,14 +61,13 @@ _CODES: list[CodeInfo] = [
              (("crashkernel=4G", _x86(ram="4G"), ("CK107",)), ("crashkernel=256M", _x86(ram="4G"), ()))),
     CodeInfo("CK108", "range-size-ge-ram", ERROR, "a range entry's size is not smaller than RAM",
              f"Every range entry evaluated before the match must have size < RAM (rounded up to 128M on "
-             f"{_r('roundup_128m')}+); "
-             "otherwise `crashkernel: invalid size` and the whole parameter is rejected.",
+             f"{_r('roundup_128m')}+); otherwise `crashkernel: invalid size` and the whole parameter is rejected.",
              (("crashkernel=0-4G:192M,4G-8G:8G", _x86(ram="6G"), ("CK108",)),
               ("crashkernel=0-4G:192M,4G-8G:512M", _x86(ram="6G"), ()))),
     CodeInfo("CK109", "no-range-matches", ERROR, "no range entry matches this RAM size: nothing is reserved",
-             f"`crashkernel size resulted in zero bytes`: RAM (rounded up to 128M on {_r('roundup_128m')}+) is outside "
-             "every "
-             "`start-end` entry (start inclusive, end exclusive). An error for a RAM size you declared (`--ram`, "
+             f"`crashkernel size resulted in zero bytes`: RAM (rounded up to 128M on {_r('roundup_128m')}+) is "
+             "outside every `start-end` entry (start inclusive, end exclusive). An error for a RAM size you declared "
+             "(`--ram`, "
              "a lint profile, the machine's own); a warning for the RAM sizes of lint's built-in default profile.",
              (("crashkernel=2G-64G:256M", _x86(ram="1G"), ("CK109",)),
               ("crashkernel=1G-64G:256M", _x86(ram="1G"), ()))),
@@ -161,14 +160,12 @@ _CODES: list[CodeInfo] = [
              (("crashkernel=256M crashkernel=512M,high", _x86(), ("CK206",)), ("crashkernel=512M,high", _x86(), ()))),
     CodeInfo("CK207", "low-ignored", WARNING, "crashkernel=,low is ignored here",
              f"From {_r('generic_x86_arm64_riscv')} `,low` is read only with `,high`; with a plain token the "
-             "default low size is used when the "
-             "reservation falls back above 4 GiB.",
+             "default low size is used when the reservation falls back above 4 GiB.",
              (("crashkernel=256M crashkernel=128M,low", _x86(), ("CK207",)),
               ("crashkernel=512M,high crashkernel=128M,low", _x86(), ()))),
     CodeInfo("CK208", "suffix-ignored-arch", WARNING, ",high/,low are silently ignored on this architecture",
              f"powerpc, s390 and arm64 before {_r('arm64_high_low')} read only plain and range syntax; the "
-             "suffixed tokens are "
-             "skipped. When that leaves nothing reserved on a declared target it is an error.",
+             "suffixed tokens are skipped. When that leaves nothing reserved on a declared target it is an error.",
              (("crashkernel=512M,high", {"kernel": "6.12", "arch": "ppc64le", "ram": "16G"}, ("CK208",)),
               ("crashkernel=512M", {"kernel": "6.12", "arch": "ppc64le", "ram": "16G"}, ()))),
     CodeInfo("CK209", "cma-ignored", WARNING, "crashkernel=,cma is silently ignored by this kernel",
@@ -183,8 +180,8 @@ _CODES: list[CodeInfo] = [
              (("crashkernel=256M crashkernel=1G,cma", _x86(), ("CK210",)), ("crashkernel=256M", _x86(), ()))),
     CodeInfo("CK211", "range-boundary", WARNING, "a range boundary sits on this RAM size",
              "Range starts are inclusive and ends exclusive, compared with RAM rounded up to 128 MiB "
-             f"({_r('roundup_128m')}+): "
-             "`1G-4G:…` does not match a 4 GiB machine, and a 3.9 GiB machine counts as 4 GiB.",
+             f"({_r('roundup_128m')}+): `1G-4G:…` does not match a 4 GiB machine, and a 3.9 GiB machine counts as "
+             "4 GiB.",
              (("crashkernel=1G-4G:192M,4G-64G:256M", _x86(ram="4G"), ("CK211",)),
               ("crashkernel=1G-4G:192M,4G-64G:256M", _x86(ram="16G"), ()))),
     CodeInfo("CK212", "fractional-size", ERROR, "sizes cannot have fractions",
@@ -192,10 +189,8 @@ _CODES: list[CodeInfo] = [
              (("crashkernel=1G-:1.5G", _x86(), ("CK212",)), ("crashkernel=1G-:1536M", _x86(), ()))),
     CodeInfo("CK213", "fixed-offset", WARNING, "a fixed @offset must be free and aligned; prefer automatic placement",
              "The kernel reserves exactly `[offset, offset+size)` or nothing (`memory is in use`). "
-             f"x86 {_r('generic_x86_arm64_riscv')}+ needs 16 MiB alignment (1 MiB before), arm64/riscv/loongarch 2 "
-             "MiB; "
-             f"on {_r('generic_x86_arm64_riscv')}+ an offset at or above 4 GiB "
-             "gets no low region.",
+             f"x86 {_r('generic_x86_arm64_riscv')}+ needs 16 MiB alignment (1 MiB before), arm64/riscv/loongarch "
+             f"2 MiB; on {_r('generic_x86_arm64_riscv')}+ an offset at or above 4 GiB gets no low region.",
              (("crashkernel=256M@16M", _x86(), ("CK213",)), ("crashkernel=256M", _x86(), ()))),
     CodeInfo("CK214", "large-plain-x86", INFO, "a large plain size will probably fall back above 4 GiB",
              "If it does not fit below 4 GiB the kernel places it high and adds a low region "

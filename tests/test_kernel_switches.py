@@ -334,3 +334,26 @@ def test_switch_cma_msg_node():
 def test_switch_cma_msg_no_node():
     assert _cma_line("6.12.0-160000.5-default").endswith(" on node -1")
     assert _cma_line("6.17").startswith("cma: Reserved 256 MiB at 0x") and not _cma_line("6.17").endswith("-1")
+
+
+def test_switch_ppc_crash_res_hidden():
+    # 6.15-6.17: the generic code inserts "Crash kernel" into /proc/iomem; 6.18: powerpc's hook says no
+    assert crash_res_in_iomem("ppc64le", "6.17") is True
+    assert crash_res_in_iomem("ppc64le", "6.18") is False
+    assert crash_res_in_iomem("x86_64", "6.18") is True
+
+
+def test_switch_parse_checks_all():
+    # a zero size on the plain flow (s390x): accepted-but-empty before 6.7, -EINVAL from 6.7
+    assert ev("crashkernel=0", "6.6", arch="s390x").ret == 0
+    assert ev("crashkernel=0", "6.7", arch="s390x").ret == -22
+    # the "any" architecture replays the 6.7+ parse_crashkernel() without pointers from 6.7
+    assert ev("crashkernel=0", "6.6", arch="any").flow == "fn:parse_crashkernel"
+    assert ev("crashkernel=0", "6.7", arch="any").flow == "none"
+
+
+def test_switch_initramfs_options():
+    from crashplan.sizing.inputs import _rootfs_cap
+
+    assert _rootfs_cap("initramfs_options=size=90%", "6.17")[0] is None
+    assert _rootfs_cap("initramfs_options=size=90%", "6.18") == (0.9, None)

@@ -20,32 +20,36 @@ unknown kernel release or architecture.  The result (``Outcome``) carries:
 ``messages``    ``(level, text)`` pairs, ``level`` ``"warn"`` (``pr_warn``) or ``"info"``
                 (``pr_info``), the text verbatim as the kernel prints it
 
-The per-release and per-architecture differences are listed in ``crashplan.kernel.versions`` and
+The per-release differences are the switches of ``crashplan.kernel.versions``; which of them each
+architecture follows is the table of ``crashplan.kernel.features``; both are summarised in
 ``docs/kernel-fidelity.md``.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from . import _crash_reserve as cr
+from . import features
 from .arch import ARCHES, normalize_arch
+from .features import Flow
 from .versions import SWITCHES, KernelRelease, parse_release
 
 __all__ = [
-    "evaluate",
-    "Outcome",
-    "Message",
-    "Token",
-    "KernelRelease",
-    "parse_release",
-    "normalize_arch",
-    "dialect_for",
-    "flow_for",
-    "DEFAULT_LOW_SIZE",
     "ARCHES",
+    "DEFAULT_LOW_SIZE",
     "EINVAL",
     "ENOENT",
+    "Flow",
+    "KernelRelease",
+    "Message",
+    "Outcome",
+    "Token",
+    "dialect_for",
+    "evaluate",
+    "flow_for",
+    "normalize_arch",
+    "parse_release",
 ]
 
 EINVAL = cr.EINVAL
@@ -81,7 +85,7 @@ class Outcome(NamedTuple):
     kernel: KernelRelease
     arch: str
     system_ram: int
-    flow: str  # which code ran: see flow_for()
+    flow: str  # which code ran: a Flow (see flow_for()), or the function a ``variant`` called
     tokens: dict[str, Token]  # "plain", "high", "low", "cma" -> the token the kernel chose
     fadump: bool = False  # ppc64le with fadump=on: crashkernel= sizes fadump's boot memory
     fadump_size: int | None = None
@@ -94,13 +98,20 @@ class Outcome(NamedTuple):
         return {0: "0", cr.ENOENT: "-ENOENT", cr.EINVAL: "-EINVAL"}.get(self.ret, str(self.ret))
 
 
+class _Done(Protocol):
+    """The Outcome builder of one evaluation (``evaluate``'s closure over the parser and the release)."""
+
+    def __call__(self, out: cr.Result, ret: int, *, low: int | None, cma: int | None, high: bool | None,
+                 accepted: bool, flow: str, low_msgs: tuple[Message, ...] = ()) -> Outcome: ...
+
+
 def dialect_for(release: KernelRelease, arch: str | None = None) -> cr.Dialect:
     """The parser's release-dependent details (suffix table, round-up, number rules, message texts).
 
     ``arch`` matters only for a distribution kernel with ``crashkernel=auto`` (RHEL 8): its table is
     per architecture.
     """
-    suffixes = (cr.SUFFIX_HIGH, cr.SUFFIX_LOW)
+    suffixes: tuple[bytes, ...] = (cr.SUFFIX_HIGH, cr.SUFFIX_LOW)
     if SWITCHES["cma_suffix"].on(release):
         suffixes += (cr.SUFFIX_CMA,)
     if SWITCHES["typo_fixed"].on(release):
@@ -136,8 +147,9 @@ def _auto_tables(release: KernelRelease, arch: str | None) -> tuple[bytes, bytes
     return auto[arch].encode(), fadump.encode() if fadump else None
 
 
-def flow_for(arch: str, release: KernelRelease) -> str:
-    """Which architecture code decides, for this release (kernel-semantics §4.4, §5.4–§5.6).
+def flow_for(arch: str, release: KernelRelease) -> Flow:
+    """Which architecture code decides, for this release (``crashplan.kernel.features``, kernel-semantics
+    §4.4, §5.4–§5.6).
 
     ``generic``      parse_crashkernel() with the pointers the architecture passes (6.7+)
     ``x86-legacy``   arch/x86/kernel/setup.c reserve_crashkernel(), 4.14 … 6.6
@@ -147,42 +159,7 @@ def flow_for(arch: str, release: KernelRelease) -> str:
                      s390, arm, mips)
     ``none``         no crashkernel support (loongarch before 6.3, riscv before 5.13)
     """
-    s = release.series
-    if arch == "x86_64":
-        return "generic" if SWITCHES["generic_x86_arm64_riscv"].on(release) else "x86-legacy"
-    if arch == "arm64":
-        if SWITCHES["generic_x86_arm64_riscv"].on(release):
-            return "generic"
-        return "arm64-legacy" if SWITCHES["arm64_high_low"].on(release) else "plain"
-    if arch == "riscv64":
-        if not SWITCHES["riscv_kdump"].on(release):
-            return "none"
-        if SWITCHES["generic_x86_arm64_riscv"].on(release):
-            return "generic"
-        return "arm64-legacy" if SWITCHES["riscv_high_low"].on(release) else "plain"
-    if arch == "loongarch64":
-        if SWITCHES["generic_loongarch"].on(release):
-            return "generic"
-        return "plain" if SWITCHES["loongarch_kdump"].on(release) else "none"
-    if arch == "ppc64le":
-        return "generic" if SWITCHES["ppc_generic"].on(release) else "plain"
-    del s
-    return "plain"
-
-
-def _pointers(arch: str, release: KernelRelease) -> tuple[bool, bool]:
-    """(passes low/high pointers, passes a CMA pointer) for the generic flow."""
-    if arch in ("x86_64", "arm64", "riscv64", "loongarch64"):
-        if arch == "x86_64":
-            cma = SWITCHES["cma_x86"].on(release)
-        elif arch in ("arm64", "riscv64"):
-            cma = SWITCHES["cma_arm64_riscv"].on(release)
-        else:
-            cma = False
-        return True, cma
-    if arch == "ppc64le":
-        return False, SWITCHES["cma_ppc"].on(release)
-    return False, False
+    return features.flow(arch, release)
 
 
 def to_bytes(text: str) -> bytes:
@@ -230,7 +207,9 @@ class _Parser:
             self.tokens[key] = Token(a, b, self.text[a:b])
         return ret
 
-    def generic_parse(self, system_ram: int, low_high: bool, cma: bool) -> tuple[cr.Result, int, int | None, int | None, bool | None]:
+    def generic_parse(
+        self, system_ram: int, low_high: bool, cma: bool
+    ) -> tuple[cr.Result, int, int | None, int | None, bool | None]:
         """kernel/crash_reserve.c:parse_crashkernel (6.7+ signature; the CMA pointer from 6.17).
 
         Returns (out, ret, low_size, cma_size, high).
@@ -369,16 +348,15 @@ def evaluate(
     notes = _distro_notes(release, cmdline)
 
     def done(out: cr.Result, ret: int, *, low: int | None, cma: int | None, high: bool | None,
-             accepted: bool, flow: str, low_msgs: tuple[Message, ...] = (), **kw: object) -> Outcome:
+             accepted: bool, flow: str, low_msgs: tuple[Message, ...] = ()) -> Outcome:
         return Outcome(
             ret=ret, crash_size=out.size, crash_base=out.base, low_size=low, cma_size=cma, high=high,
             accepted=accepted, messages=tuple(Message(*m) for m in p.log), kernel=release, arch=a,
             system_ram=system_ram, flow=flow, tokens=dict(p.tokens), notes=notes, low_messages=low_msgs,
-            **kw,  # type: ignore[arg-type]
         )
 
     if variant is None and a == "any":
-        variant = "fn:parse_crashkernel" if not release.at_least(6, 7) else "none"
+        variant = "none" if SWITCHES["parse_checks_all"].on(release) else "fn:parse_crashkernel"
 
     if variant is not None:
         return _variant(p, variant, system_ram, done)
@@ -388,7 +366,7 @@ def evaluate(
         return done(cr.Result(), cr.EINVAL, low=None, cma=None, high=None, accepted=False, flow=flow)
 
     if flow == "generic":
-        low_high, cma = _pointers(a, release)
+        low_high, cma = features.pointers(a, release)
         out, ret, low, cma_size, high = p.generic_parse(system_ram, low_high, cma)
         o = done(out, ret, low=low, cma=cma_size, high=high, accepted=ret == 0, flow=flow)
         return _with_fadump(o, cmdline)
@@ -396,7 +374,7 @@ def evaluate(
     if flow == "plain":
         out = cr.Result()
         ret = p.parse(None, system_ram, out, "plain")
-        if release.at_least(6, 7):
+        if SWITCHES["parse_checks_all"].on(release):
             if not out.size:
                 ret = cr.EINVAL
             if SWITCHES["size_ge_ram"].on(release) and out.size >= system_ram:
@@ -410,7 +388,7 @@ def evaluate(
     return _arm64_legacy(p, system_ram, done, default_low=SWITCHES["arm64_fallback"].on(release) or a == "riscv64")
 
 
-def _x86_legacy(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-def]
+def _x86_legacy(p: _Parser, system_ram: int, done: _Done) -> Outcome:
     """arch/x86/kernel/setup.c:reserve_crashkernel(), 4.14 … 6.6 (its parse decisions).
 
     An invalid or zero plain token still falls through to ``,high``.  When ``high``,
@@ -427,7 +405,7 @@ def _x86_legacy(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-d
         # crashkernel=X,high
         ret = p.parse(cr.SUFFIX_HIGH, system_ram, out, "high")
         if ret != 0 or out.size <= 0:
-            return done(out, ret, low=None, cma=None, high=False, accepted=False, flow="x86-legacy")
+            return done(out, ret, low=None, cma=None, high=False, accepted=False, flow=Flow.X86_LEGACY)
         high = True
     low: int | None = None
     low_msgs: tuple[Message, ...] = ()
@@ -437,15 +415,15 @@ def _x86_legacy(p: _Parser, system_ram: int, done):  # type: ignore[no-untyped-d
         r = p.parse(cr.SUFFIX_LOW, min(system_ram, 1 << 32), lo, "low")
         low = DEFAULT_LOW_SIZE["x86_64"] if r else lo.size
         low_msgs = tuple(Message(*m) for m in p.log[before:])
-    return done(out, ret, low=low, cma=None, high=high, accepted=True, flow="x86-legacy", low_msgs=low_msgs)
+    return done(out, ret, low=low, cma=None, high=high, accepted=True, flow=Flow.X86_LEGACY, low_msgs=low_msgs)
 
 
-def _arm64_legacy(p: _Parser, system_ram: int, done, *, default_low: bool):  # type: ignore[no-untyped-def]
+def _arm64_legacy(p: _Parser, system_ram: int, done: _Done, *, default_low: bool) -> Outcome:
     """arch/arm64/mm/init.c:reserve_crashkernel(), 5.19 … 6.6 (riscv 6.6 likewise): parse decisions."""
     out = cr.Result()
     low = cr.Result()
     high = False
-    flow = "arm64-legacy"
+    flow = Flow.ARM64_LEGACY
     # crashkernel=X[@offset]
     ret = p.parse(None, system_ram, out, "plain")
     if ret == cr.ENOENT:
@@ -487,7 +465,7 @@ def _fadump_size(o: Outcome) -> tuple[int, tuple[Message, ...]]:
     return size, tuple(msgs)
 
 
-def _variant(p: _Parser, variant: str, system_ram: int, done):  # type: ignore[no-untyped-def]
+def _variant(p: _Parser, variant: str, system_ram: int, done: _Done) -> Outcome:
     out = cr.Result()
     if variant == "fn:parse_crashkernel":
         ret = p.parse(None, system_ram, out, "plain")
@@ -514,28 +492,24 @@ def _variant(p: _Parser, variant: str, system_ram: int, done):  # type: ignore[n
 def cma_supported(arch: str, kernel: str | KernelRelease) -> bool:
     """Whether this release reserves ``crashkernel=X,cma`` on this architecture (kernel-semantics §6.1)."""
     release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
-    a = normalize_arch(arch)
-    if flow_for(a, release) != "generic":
-        return False
-    return _pointers(a, release)[1]
+    return features.cma_supported(normalize_arch(arch), release)
 
 
 def high_low_supported(arch: str, kernel: str | KernelRelease) -> bool:
     """Whether this release reads ``crashkernel=X,high`` / ``,low`` on this architecture."""
     release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
-    a = normalize_arch(arch)
-    flow = flow_for(a, release)
-    if flow in ("x86-legacy", "arm64-legacy"):
-        return True
-    return flow == "generic" and _pointers(a, release)[0]
+    return features.high_low_supported(normalize_arch(arch), release)
 
 
 def cma_first_release(arch: str) -> str | None:
-    """The first release that reserves ``,cma`` on ``arch`` (None: no release up to 7.3)."""
-    return {"x86_64": "6.17", "ppc64le": "6.19", "arm64": "7.3", "riscv64": "7.3"}.get(normalize_arch(arch))
+    """The first release that reserves ``,cma`` on ``arch`` (None: no release up to the newest modelled).
+
+    Computed from the architecture table (``crashplan.kernel.features``).
+    """
+    return features.first_release(normalize_arch(arch), "cma")
 
 
-__all__ += ["cma_supported", "high_low_supported", "cma_first_release"]
+__all__ += ["cma_first_release", "cma_supported", "high_low_supported"]
 
 
 def kexec_crash_size(crash_size: int, low_size: int, kernel: str | KernelRelease) -> int:
@@ -550,9 +524,7 @@ def kexec_crash_size(crash_size: int, low_size: int, kernel: str | KernelRelease
 def crash_res_in_iomem(arch: str, kernel: str | KernelRelease) -> bool:
     """Whether ``/proc/iomem`` shows the ``Crash kernel`` region (powerpc: only 6.15–6.17, §5.7)."""
     release = kernel if isinstance(kernel, KernelRelease) else parse_release(kernel)
-    if normalize_arch(arch) == "ppc64le":
-        return SWITCHES["ppc_generic"].on(release) and not release.at_least(6, 18)
-    return True
+    return bool(features.has(normalize_arch(arch), "crash_res_in_iomem", release))
 
 
-__all__ += ["kexec_crash_size", "crash_res_in_iomem", "to_bytes"]
+__all__ += ["crash_res_in_iomem", "kexec_crash_size", "to_bytes"]

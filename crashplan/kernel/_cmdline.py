@@ -12,7 +12,7 @@ ends at the first NUL, which callers guarantee by cutting the buffer there):
 
 from __future__ import annotations
 
-__all__ = ["memparse", "simple_strtoull", "ULLONG_MAX"]
+__all__ = ["ULLONG_MAX", "memparse", "simple_strtoull"]
 
 ULLONG_MAX = (1 << 64) - 1
 
@@ -38,13 +38,10 @@ def _isxdigit(c: int) -> bool:
 def _parse_integer_fixup_radix(s: bytes, i: int, base: int) -> tuple[int, int]:
     """lib/kstrtox.c:_parse_integer_fixup_radix: returns (new offset, base)."""
     if base == 0:
-        if _char(s, i) == 0x30:  # '0'
-            if (_char(s, i + 1) | 0x20) == 0x78 and _isxdigit(_char(s, i + 2)):  # _tolower(s[1]) == 'x'
-                base = 16
-            else:
-                base = 8
-        else:
-            base = 10
+        # '0', then _tolower(s[1]) == 'x' and a hex digit: 16; '0' alone: 8; else 10
+        zero = _char(s, i) == 0x30
+        hex_prefix = zero and (_char(s, i + 1) | 0x20) == 0x78 and _isxdigit(_char(s, i + 2))
+        base = 16 if hex_prefix else 8 if zero else 10
     if base == 16 and _char(s, i) == 0x30 and (_char(s, i + 1) | 0x20) == 0x78:
         i += 2
     return i, base
@@ -100,6 +97,6 @@ def memparse(s: bytes, ptr: int, *, saturate: bool = False) -> tuple[int, int]:
     elif shl and ptr != endptr:
         # "Consume valid suffix even in case of overflow."
         shifted = ret << shl
-        ret = ULLONG_MAX if shifted > ULLONG_MAX else shifted
+        ret = min(shifted, ULLONG_MAX)
         endptr += 1
     return ret, endptr

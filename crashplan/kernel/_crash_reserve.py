@@ -15,20 +15,20 @@ from typing import NamedTuple
 from ._cmdline import ULLONG_MAX, memparse
 
 __all__ = [
-    "Dialect",
     "EINVAL",
     "ENOENT",
+    "SUFFIX_CMA",
+    "SUFFIX_HIGH",
+    "SUFFIX_LOW",
     "SZ_128M",
+    "Dialect",
     "Log",
     "Result",
+    "_parse_crashkernel",
     "get_last_crashkernel",
     "parse_crashkernel_mem",
     "parse_crashkernel_simple",
     "parse_crashkernel_suffix",
-    "_parse_crashkernel",
-    "SUFFIX_HIGH",
-    "SUFFIX_LOW",
-    "SUFFIX_CMA",
 ]
 
 EINVAL = -22

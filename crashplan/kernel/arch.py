@@ -9,7 +9,7 @@ are resolved by the simulator from the memory map.
 
 from __future__ import annotations
 
-__all__ = ["ARCHES", "normalize_arch", "COMMAND_LINE_SIZE", "DISPLAY", "MAX_PHYSMEM_BITS", "ram_limit_error"]
+__all__ = ["ARCHES", "COMMAND_LINE_SIZE", "DISPLAY", "MAX_PHYSMEM_BITS", "normalize_arch", "ram_limit_error"]
 
 ARCHES = ("x86_64", "arm64", "riscv64", "loongarch64", "ppc64le", "s390x", "arm", "mips")
 

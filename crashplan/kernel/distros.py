@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Fact", "Profile", "PROFILES", "match", "get", "from_os_release", "unknown_note", "AUTO_MESSAGE"]
+__all__ = ["AUTO_MESSAGE", "PROFILES", "Fact", "Profile", "from_os_release", "get", "match", "unknown_note"]
 
 AUTO_MESSAGE = "Using crashkernel=auto, the size chosen is a best effort estimation."
 
@@ -321,7 +321,7 @@ _OS_RELEASE_FAMILY = {
 
 def from_os_release(fields: dict[str, str]) -> str | None:
     """The distribution family ``/etc/os-release`` names (ID, then ID_LIKE), or None."""
-    ids = [fields.get("ID", "")] + fields.get("ID_LIKE", "").split()
+    ids = [fields.get("ID", ""), *fields.get("ID_LIKE", "").split()]
     for i in ids:
         fam = _OS_RELEASE_FAMILY.get(i.strip().strip('"'))
         if fam:

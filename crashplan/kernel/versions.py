@@ -15,13 +15,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
-    "KernelRelease",
-    "parse_release",
-    "Switch",
-    "SWITCHES",
-    "OLDEST",
     "NEWEST",
+    "OLDEST",
     "SUPPORTED_SERIES",
+    "SWITCHES",
+    "KernelRelease",
+    "Switch",
+    "parse_release",
 ]
 
 OLDEST = (4, 14)
@@ -29,9 +29,9 @@ NEWEST = (7, 3)
 
 # 4.20 was the last 4.x release (5.0 followed it, March 2019); 5.19 the last 5.x, 6.19 the last 6.x.
 _SERIES_4 = [(4, n) for n in range(14, 21)]
-_SERIES_5 = [(5, n) for n in range(0, 20)]
-_SERIES_6 = [(6, n) for n in range(0, 20)]
-_SERIES_7 = [(7, n) for n in range(0, 4)]
+_SERIES_5 = [(5, n) for n in range(20)]
+_SERIES_6 = [(6, n) for n in range(20)]
+_SERIES_7 = [(7, n) for n in range(4)]
 SUPPORTED_SERIES: tuple[tuple[int, int], ...] = tuple(_SERIES_4 + _SERIES_5 + _SERIES_6 + _SERIES_7)
 
 
@@ -216,7 +216,8 @@ SWITCHES: dict[str, Switch] = {
         _sw("arm64_high_low", (5, 19), "arm64 reads crashkernel=,high and ,low",
             "5.19 inferred; 6.1 verified"),
         _sw("arm64_fallback", (6, 2), "arm64 plain size falls back above the DMA limit with a 128M low region"),
-        _sw("riscv_high_low", (6, 6), "riscv reads crashkernel=,high and ,low (own code)", "6.6 inferred from the pull"),
+        _sw("riscv_high_low", (6, 6), "riscv reads crashkernel=,high and ,low (own code)",
+            "6.6 inferred from the pull"),
         _sw("loongarch_kdump", (6, 3), "loongarch reserves crashkernel= (own code, below 4 GiB)"),
         _sw("generic_x86_arm64_riscv", (6, 7), "x86, arm64 and riscv use reserve_crashkernel_generic()"),
         _sw("generic_loongarch", (6, 8), "loongarch uses reserve_crashkernel_generic()"),
@@ -232,6 +233,16 @@ SWITCHES: dict[str, Switch] = {
         _sw("cma_suffix", (6, 17), "',cma' is a known suffix (skipped by the plain lookup)"),
         _sw("cma_x86", (6, 17), "x86 reserves crashkernel=,cma from CMA"),
         _sw("cma_ppc", (6, 19), "powerpc reserves crashkernel=,cma from CMA; /sys/kernel/kexec/crash_cma_ranges"),
+        _sw("ppc_crash_res_hidden", (6, 18),
+            "powerpc arch_add_crash_res_to_iomem() returns false: /proc/iomem shows no 'Crash kernel' again",
+            "absent in 6.17 and present in 6.18 verified (fix tagged for stable)"),
+        _sw("parse_checks_all", (6, 7),
+            "parse_crashkernel() itself rejects a zero size (and, with size_ge_ram, size >= RAM) for every caller",
+            "the 6.7 generic crashkernel series (kernel/crash_reserve.c); present in 6.12 verified, 6.7 inferred from "
+            "the series"),
+        _sw("initramfs_options", (6, 18), "initramfs_options=size= sets the rootfs (tmpfs) size",
+            "fs/namespace.c initramfs_options_setup(); 6.18 as kdump-utils' use of it gives it (docs/sizing.md), "
+            "not re-read in 6.17"),
         _sw("memparse_saturates", (7, 2), "memparse saturates on overflow and no longer consumes a bare suffix",
             "absent in 7.1.8 and present in 7.2.6 verified"),
         _sw("cma_arm64_riscv", (7, 3), "arm64 and riscv reserve crashkernel=,cma from CMA",

@@ -25,7 +25,6 @@ from crashplan.units import GiB, MiB
 
 __all__ = [
     "CMA_CAVEATS",
-    "CMA_SINCE",
     "CmaFacts",
     "Plan",
     "Portable",
@@ -37,9 +36,6 @@ __all__ = [
 ]
 
 SZ_4G = 1 << 32
-
-# the release from which each architecture reserves crashkernel=,cma (crashplan.kernel.versions.SWITCHES)
-CMA_SINCE = {"x86_64": "cma_x86", "ppc64le": "cma_ppc", "arm64": "cma_arm64_riscv", "riscv64": "cma_arm64_riscv"}
 
 CMA_CAVEATS = (
     ("After a panic the kernel waits 10 seconds before it starts the capture kernel, whether or not the CMA "
@@ -165,23 +161,25 @@ def _ksize(n: int) -> str:
 def cma_refusal(arch: str, release: str, facts: CmaFacts) -> str | None:
     """The reason a CMA plan cannot be offered, or None (rules in the order a reader checks them)."""
     from crashplan.kernel import parse_release
+    from crashplan.kernel.features import cma_supported, first_release
     from crashplan.kernel.versions import SWITCHES
 
+    # the release from which the architecture reserves crashkernel=,cma: computed from the kernel's
+    # architecture table (crashplan.kernel.features)
     rel = parse_release(release)
-    sw = CMA_SINCE.get(arch)
-    if sw is None:
+    since = first_release(arch, "cma")
+    if since is None:
         return (f"{arch} never reserves crash kernel memory from CMA (no release has crashkernel=SIZE,cma there; "
                 "the kernel ignores the token or rejects the command line)")
-    since = SWITCHES[sw].since
     if not facts.release_known:
         return (f"the kernel release is not known: {arch} reserves crashkernel=SIZE,cma only from Linux "
-                f"{since[0]}.{since[1]} on (pass --kernel)")
-    if not SWITCHES[sw].on(rel):
+                f"{since} on (pass --kernel)")
+    if not cma_supported(arch, rel):
         if SWITCHES["cma_suffix"].on(rel):
             how = "this release parses ,cma and ignores it"
         else:
             how = "this release does not know ,cma: a trailing X,cma token breaks the crashkernel= setting"
-        return f"{arch} reserves crashkernel=SIZE,cma from Linux {since[0]}.{since[1]}; the kernel is {rel} ({how})"
+        return f"{arch} reserves crashkernel=SIZE,cma from Linux {since}; the kernel is {rel} ({how})"
     if facts.fadump:
         return ("fadump is active: crashkernel= sizes fadump's boot memory and ,cma is ignored "
                 "(fadump has its own CMA use: fadump=on / fadump=nocma)")

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from crashplan.units import format_size
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from crashplan.check import CheckReport
 
-__all__ = ["render_check", "make_console"]
+__all__ = ["render_check"]
 
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-
-
-def make_console(width: int | None = None, file=None, color: str = "auto") -> Console:  # type: ignore[no-untyped-def]
-    from crashplan.output.terminal import make_console as terminal_console
-
-    return terminal_console(width=width, file=file, color=color)
 
 
 def _heading(text: str) -> Text:
@@ -30,9 +25,13 @@ def _heading(text: str) -> Text:
 
 def render_check(report: CheckReport, *, width: int | None = None, console: Console | None = None,
                  color: str = "auto") -> None:
+    """The answer first (what is reserved, whether anything is wrong), then what the kernel reads, what it
+    reserves, its log, the diagnosis and the command line; printed on ``console``, else on the terminal
+    ``width`` and ``color`` (``--width``, ``--color``) describe."""
     from crashplan.check import headline, problem_line
+    from crashplan.output.terminal import Terminal
 
-    con = console or make_console(width, color=color)
+    con = console or Terminal.from_options(color, width).console()
     o = report.outcome
     t = report.target
     # the answer first: what is reserved, how much and where; then whether anything is wrong

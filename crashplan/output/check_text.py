@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from crashplan.severity import Severity
 from crashplan.units import format_size
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["render_check"]
 
-_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_SEV_STYLE: dict[str, str] = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def _heading(text: str) -> Text:
@@ -41,7 +42,20 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
                    style="dim"))
     con.print()
 
-    # what the kernel picks
+    _reads(con, report)
+    con.print()
+    _reserves(con, report)
+    con.print()
+    _log(con, report)
+    con.print()
+    _diagnosis(con, report)
+    con.print()
+    _command_line(con, report)
+
+
+def _reads(con: Console, report: CheckReport) -> None:
+    """The crashkernel= tokens the kernel picks, and what its parser returns."""
+    o = report.outcome
     con.print(_heading("What the kernel reads"))
     if o.tokens:
         for kind in ("plain", "high", "low", "cma"):
@@ -53,8 +67,11 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print("  no crashkernel= token")
     con.print(Text(f"  result        {o.errno_name} ({'accepted' if o.accepted else 'not accepted'}), "
                    f"code path: {o.flow}"))
-    con.print()
 
+
+def _reserves(con: Console, report: CheckReport) -> None:
+    """What is reserved, where, and what production loses; the replayed map when there is one."""
+    o = report.outcome
     con.print(_heading("What it reserves"))
     if report.ignored:  # CK130: the kernel has no crashkernel= parser
         con.print(Text("  NOTHING is reserved: this kernel does not read crashkernel=", style="bold red"))
@@ -89,8 +106,10 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
     if report.map_note and not report.ignored:
         con.print(Text(f"  ({report.map_note})", style="dim"))
-    con.print()
 
+
+def _log(con: Console, report: CheckReport) -> None:
+    """The kernel's own messages."""
     con.print(_heading("Kernel log"))
     if report.messages:
         for m in report.messages:
@@ -98,8 +117,10 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
             con.print(Text(f"  {prefix} {m.text}", style="yellow" if m.level in ("warn", "err") else ""))
     else:
         con.print("  (nothing printed)")
-    con.print()
 
+
+def _diagnosis(con: Console, report: CheckReport) -> None:
+    """One row per finding, with its fix."""
     con.print(_heading("Diagnosis"))
     if report.diagnoses:
         grid = Table.grid(padding=(0, 1))
@@ -114,11 +135,13 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print(grid)
     else:
         con.print(Text("  no problems found", style="green"))
-    con.print()
 
+
+def _command_line(con: Console, report: CheckReport) -> None:
+    """The command line, the corrected one, the distribution's default and the notes."""
     con.print(_heading("Command line"))
     con.print(Text(f"  {report.cmdline}"))
-    fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
+    fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == Severity.ERROR]
     if fixes:
         con.print(Text(f"  corrected: {fixes[0]}", style="green"))
     dd = report.distribution_default
@@ -128,7 +151,6 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print(Text(f"    {dd.tool}: {dd.verdict}; {dd.detail}", style="dim"))
     for n in report.notes:
         con.print(Text(f"  note: {n}", style="dim"))
-
 
 
 def _print_placement(con: Console, report: CheckReport) -> None:

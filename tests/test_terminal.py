@@ -105,3 +105,25 @@ def test_the_terminal_module_imports_no_rich() -> None:
                         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))"],
                        capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+def test_machine_formats_never_import_the_terminal(tmp_path: Path) -> None:
+    """lint's json/sarif/github output carries no colour: neither rich nor the terminal module is imported."""
+    import subprocess
+    import sys
+
+    grub = tmp_path / "etc" / "default" / "grub"
+    grub.parent.mkdir(parents=True)
+    grub.write_text('GRUB_CMDLINE_LINUX="crashkernel=256M,hihg"\n', encoding="utf-8")
+    probe = ("import io, sys, contextlib\n"
+             "from crashplan.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             "    rc = main(sys.argv[1:])\n"
+             "print(rc, sorted(m for m in sys.modules if m.startswith(('rich', 'crashplan.output'))))\n")
+    for fmt in ("json", "sarif", "github"):
+        r = subprocess.run([sys.executable, "-c", probe, "lint", "--isolated", "--color", "always", "--format", fmt,
+                            str(grub)], capture_output=True, text=True, check=True)
+        assert r.stdout.strip() == "1 []", (fmt, r.stdout, r.stderr)
+    r = subprocess.run([sys.executable, "-c", probe, "lint", "--isolated", "--format", "text", str(grub)],
+                       capture_output=True, text=True, check=True)
+    assert "'crashplan.output.terminal'" in r.stdout and "'rich'" in r.stdout

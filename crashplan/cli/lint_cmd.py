@@ -378,9 +378,12 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
         report = fixable_only(files, report, config=config)
 
     from crashplan.lint.formats import render
-    from crashplan.output.terminal import Terminal
 
-    use_color = Terminal.from_options(color, to_file=output is not None).color
+    use_color = False  # json, sarif and github carry no colour: they never import the terminal module
+    if fmt == "text":
+        from crashplan.output.terminal import Terminal
+
+        use_color = Terminal.from_options(color, to_file=output is not None).color
     _emit(render(fmt, report, color=use_color, verbose=verbose, fixed=fixed), output, color=use_color)
     if unreadable:
         _unreadable(unreadable)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from crashplan.severity import Severity
 from crashplan.units import format_size
 
 if TYPE_CHECKING:
@@ -17,7 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = ["render_check"]
 
-_SEV_STYLE: dict[str, str] = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+# keyed by crashplan.severity.Severity's values: that module is not imported here, so that check's text path
+# imports nothing diagnose does not already
+_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def _heading(text: str) -> Text:
@@ -141,7 +142,7 @@ def _command_line(con: Console, report: CheckReport) -> None:
     """The command line, the corrected one, the distribution's default and the notes."""
     con.print(_heading("Command line"))
     con.print(Text(f"  {report.cmdline}"))
-    fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == Severity.ERROR]
+    fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
     if fixes:
         con.print(Text(f"  corrected: {fixes[0]}", style="green"))
     dd = report.distribution_default

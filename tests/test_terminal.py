@@ -100,9 +100,9 @@ def test_the_terminal_module_imports_no_rich() -> None:
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-c", "import sys, crashplan.output.terminal as t; "
+    r = subprocess.run([sys.executable, "-c", ("import sys, crashplan.output.terminal as t; "
                         "t.Terminal.from_options('always', 80).columns(); t.Terminal(color=True).style('x'); "
-                        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))"],
+                        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")],
                        capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
 
@@ -127,3 +127,10 @@ def test_machine_formats_never_import_the_terminal(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-c", probe, "lint", "--isolated", "--format", "text", str(grub)],
                        capture_output=True, text=True, check=True)
     assert "'crashplan.output.terminal'" in r.stdout and "'rich'" in r.stdout
+
+
+def test_stderr_console_is_rich_on_stderr() -> None:
+    import sys
+
+    con = Terminal.stderr_console()
+    assert con.stderr and con.file is sys.stderr

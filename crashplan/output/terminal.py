@@ -29,6 +29,10 @@ Every text renderer asks a :class:`Terminal` instead of deciding for itself:
     given, else the terminal's (``shutil.get_terminal_size``: ``COLUMNS`` first), clamped to
     ``[lo, hi]``; ``fallback`` when nothing says, or, with ``tty_only``, when ``stream`` is not a terminal.
 
+``Terminal.stderr_console()``
+    A rich ``Console`` on stderr for a live progress display (``fleet --progress``): not output, so no
+    ``--color`` applies; rich's own terminal detection decides, and rich honours ``NO_COLOR`` itself.
+
 ``term.style(text, *, fg=None, bold=False, dim=False, underline=False)``
     ``text`` in ANSI colour (``click.style``) when colour is on, else unchanged: colour for renderers that
     build plain strings (``textwrap``) rather than rich ``Text``.
@@ -104,6 +108,13 @@ class Terminal:
         return Console(width=self.width or default_width, file=file, stderr=stderr, markup=False, highlight=False,
                        emoji=False, soft_wrap=soft_wrap, force_terminal=self.color, no_color=not self.color,
                        color_system="standard" if self.color else None)
+
+    @staticmethod
+    def stderr_console() -> Console:
+        """A rich Console on stderr that detects the terminal itself, for progress displays."""
+        from rich.console import Console
+
+        return Console(stderr=True)
 
     def capture(self, draw: Callable[[Console], None], *, soft_wrap: bool = False,
                 default_width: int | None = None) -> str:

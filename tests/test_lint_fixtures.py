@@ -96,12 +96,11 @@ def test_fixture_kinds(case: str) -> None:
 
 def test_kernelopts_expansion_from_grubenv() -> None:
     """$kernelopts and $tuned_params come from the real RHEL 8 grubenv; BOOT_IMAGE from the linux key."""
-    from crashplan.lint.engine import _Run
     from crashplan.lint.config import LintConfig
-    from crashplan.lint.engine import default_targets
+    from crashplan.lint.engine import LintRun, default_targets
 
     files = read_sources([str(DATA / "rhel8-kernelopts")])
-    run = _Run(files, default_targets(LintConfig()), LintConfig())
+    run = LintRun(files, default_targets(LintConfig()), LintConfig())
     run.run()
     (cl,) = [c for c in run.defs.values() if c.kind == "bls"]
     assert cl.text.text == (

@@ -32,6 +32,25 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
         assert r.summary and r.description
 
 
+def test_severities_are_one_enum_in_one_order() -> None:
+    import json
+
+    from crashplan.lint.engine import SEVERITY_RANK
+    from crashplan.lint.formats.machine import render_json
+    from crashplan.severity import RANK, Severity
+
+    assert SEVERITIES == (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    assert SEVERITY_RANK is RANK and sorted(SEVERITIES, key=RANK.__getitem__) == list(SEVERITIES)
+    assert all(type(r.severity) is Severity for r in RULES)
+    # findings carry the enum, from lint's own rules and from diagnose alike; documents carry its value
+    report = lint([SourceFile("etc/default/grub", 'GRUB_CMDLINE_LINUX="crashkernel=256M,hihg"\n')], config=LintConfig())
+    assert report.findings and all(type(f.severity) is Severity for f in report.findings)
+    doc = json.loads(render_json(report))
+    assert {f["severity"] for f in doc["findings"]} <= {"error", "warning", "info"}
+    assert f"{report.findings[0].severity}" == report.findings[0].severity.value
+    assert report.failed("error") is (report.count("error") > 0)
+
+
 def test_groups_present() -> None:
     prefixes = {r.code[:3] for r in RULES}
     assert {"CK0", "CK4"} <= prefixes

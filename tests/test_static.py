@@ -37,10 +37,7 @@ CLEAN_PATHS = (
     "crashplan/memmap/iomem.py",
     "crashplan/memmap/machine",
     "crashplan/memmap/model.py",
-    "crashplan/output/__init__.py",
-    "crashplan/output/layout_text.py",
-    "crashplan/output/status_text.py",
-    "crashplan/output/terminal.py",
+    "crashplan/output",
     "crashplan/readiness.py",
     "crashplan/simulate",
     "crashplan/severity.py",
@@ -55,6 +52,7 @@ CLEAN_PATHS = (
     "crashplan/sizing/luks.py",
     "crashplan/sizing/model.py",
     "crashplan/sizing/plans.py",
+    "crashplan/sizing/report.py",
     "crashplan/textlines.py",
     "crashplan/units.py",
 )
@@ -69,11 +67,8 @@ PENDING = (
     "crashplan/cli/options",
     "crashplan/cli/probe",
     "crashplan/cli/suggest_cmd",
-    "crashplan/output/check_text",
-    "crashplan/output/suggest_text",
     "crashplan/placement",
     "crashplan/sizing/distro_defaults",
-    "crashplan/sizing/report",
     "crashplan/sizing/segments",
 )
 

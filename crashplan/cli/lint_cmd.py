@@ -106,9 +106,9 @@ class _Progress:
 
 
 def shutil_columns() -> int:
-    import shutil
+    from crashplan.output.terminal import Terminal
 
-    return max(20, shutil.get_terminal_size((80, 24)).columns)
+    return Terminal().columns(lo=20)
 
 
 def _walk(root: str, progress: _Progress | None = None) -> list[str]:
@@ -379,8 +379,11 @@ def lint(paths: tuple[str, ...], kernels: tuple[str, ...], arches: tuple[str, ..
 
     from crashplan.lint.formats import render
 
-    use_color = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
-                                      and not os.environ.get("NO_COLOR"))
+    use_color = False  # json, sarif and github carry no colour: they never import the terminal module
+    if fmt == "text":
+        from crashplan.output.terminal import Terminal
+
+        use_color = Terminal.from_options(color, to_file=output is not None).color
     _emit(render(fmt, report, color=use_color, verbose=verbose, fixed=fixed), output, color=use_color)
     if unreadable:
         _unreadable(unreadable)
@@ -448,9 +451,9 @@ def rules(codes: tuple[str, ...], fmt: str, output: str | None, color: str = "au
         text = "\n".join(rule_text(r) for r in chosen)
     else:
         from crashplan.lint.formats.text import render_rules
+        from crashplan.output.terminal import Terminal
 
-        use = color == "always" or (color == "auto" and output is None and sys.stdout.isatty()
-                                    and not os.environ.get("NO_COLOR"))
+        use = Terminal.from_options(color, to_file=output is not None).color
         text = render_rules(chosen, color=use)
         _emit(text, output, color=use)
         return 0

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from crashplan.lint.config import Decider, LintConfig, per_file_ignored, resolve_selector
 from crashplan.lint.located import SYNTH, LineIndex, Located, unpack
 from crashplan.lint.sources import COMMENT_KINDS, CmdlineDef, Problem, SourceFile, detect, group_root, parsers
+from crashplan.severity import RANK, Severity
 
 TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "SEVERITY_RANK",
     "FileSummary",
     "Finding",
+    "LintRun",
     "Location",
     "Report",
     "Target",
@@ -40,7 +42,7 @@ __all__ = [
     "lint",
 ]
 
-SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}  # rules.SEVERITIES, most to least severe
+SEVERITY_RANK = RANK  # crashplan.severity: most severe first; kept under this name for callers of the engine
 
 
 def all_rules() -> dict[str, Rule]:
@@ -68,7 +70,7 @@ class Finding(namedtuple("Finding", "code name severity message location context
     # built with keywords everywhere (the order of the fields is not an API)
     code: str
     name: str
-    severity: str
+    severity: Severity
     message: str
     location: Location
     context: str  # which command line(s): "menuentry 'Fedora Linux (6.8.5)'"
@@ -206,14 +208,45 @@ class _File:
         return self.index
 
 
-class _Run:
+class LintRun:
+    """One lint run over a set of files, for a set of kernel targets, under one configuration.
+
+    Not ``simulate``'s run of one boot (that one holds memblock and the regions reserved): this holds the
+    files being linted and what was found in them.  :func:`lint` builds one and calls :meth:`run`;
+    ``crashplan.lint.fix`` builds one per candidate edit and compares their ``defs`` and findings.
+
+    Attributes, filled by :meth:`run`:
+
+    ``files``
+        every input file, numbered in input order (the number is the ``file_id`` of ``Located`` origins);
+    ``targets``
+        the kernel/arch/RAM targets each command line is diagnosed for;
+    ``config``
+        selection, per-file ignores and the fail level;
+    ``raw``
+        every finding before selection, suppression comments and merging (:meth:`filter`);
+    ``cmdlines``
+        file number -> how many kernel command lines were read from it (the report's file summary);
+    ``defs``
+        ``(file number, *CmdlineDef.key)`` -> the command line read there (for ``--fix``).
+    """
+
+    __slots__ = ("cmdlines", "config", "defs", "files", "raw", "targets")
+
+    files: list[_File]
+    targets: tuple[KernelTarget, ...]
+    config: LintConfig
+    raw: list[Finding]
+    cmdlines: dict[int, int]
+    defs: dict[tuple[object, ...], CmdlineDef]
+
     def __init__(self, files: Sequence[SourceFile], targets: Sequence[KernelTarget], config: LintConfig) -> None:
         self.files = [_File(i, f, None) for i, f in enumerate(files)]
         self.targets = tuple(targets)
         self.config = config
-        self.raw: list[Finding] = []
-        self.cmdlines: dict[int, int] = {}
-        self.defs: dict[tuple[object, ...], CmdlineDef] = {}
+        self.raw = []
+        self.cmdlines = {}
+        self.defs = {}
 
     # -- locations ----------------------------------------------------------------------------
     def location(self, origin: int, end_origin: int = SYNTH, fid: int = 0) -> Location:
@@ -352,7 +385,7 @@ class _Run:
         for d in _diagnose(cl.text.text, self.targets):
             loc = self.span_location(cl, d.span)
             self.raw.append(Finding(
-                code=d.code, name=d.name, severity=d.severity, message=d.message, location=loc,
+                code=d.code, name=d.name, severity=Severity(d.severity), message=d.message, location=loc,
                 context=cl.label, targets=tuple(t.label() for t in d.targets), detail=d.detail,
                 fix=d.fix, cmdline_key=(cl.file_id, *cl.key), group=gi))
 
@@ -530,4 +563,4 @@ def lint(files: Sequence[SourceFile], *, targets: Sequence[KernelTarget] | None 
     config = config or LintConfig()
     if targets is None:
         targets = default_targets(config)
-    return _Run(files, targets, config).run()
+    return LintRun(files, targets, config).run()

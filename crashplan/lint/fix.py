@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from crashplan.lint.config import LintConfig
-from crashplan.lint.engine import Finding, Report, _diagnose, _Run, crash_values, default_targets
+from crashplan.lint.engine import Finding, LintRun, Report, _diagnose, crash_values, default_targets
 from crashplan.lint.located import SYNTH, unpack
 from crashplan.lint.sources import CmdlineDef, SourceFile, group_root
+from crashplan.severity import RANK, Severity
 
 TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
 if TYPE_CHECKING:
@@ -182,10 +183,10 @@ def _apply(edits: list[Edit], texts: list[str | None]) -> list[str | None] | Non
 
 
 def _serious(cl: CmdlineDef, targets: Sequence[Target]) -> set[str]:
-    return {d.code for d in _diagnose(cl.text.text, tuple(targets)) if d.severity in ("error", "warning")}
+    return {d.code for d in _diagnose(cl.text.text, tuple(targets)) if RANK[d.severity] <= RANK[Severity.WARNING]}
 
 
-def _worsens(before: _Run, after: _Run, fixed_key: tuple[object, ...], targets: Sequence[Target]) -> bool:
+def _worsens(before: LintRun, after: LintRun, fixed_key: tuple[object, ...], targets: Sequence[Target]) -> bool:
     """Whether the edit brings a new error or warning to any *other* command line sharing the edited text."""
     for key, cl in before.defs.items():
         if key == fixed_key:
@@ -231,7 +232,7 @@ def _groups(files: Sequence[SourceFile]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _try(run: _Run, f: Finding, sub: list[SourceFile], cur: list[str | None], targets: Sequence[Target],
+def _try(run: LintRun, f: Finding, sub: list[SourceFile], cur: list[str | None], targets: Sequence[Target],
          config: LintConfig) -> list[str | None] | None:
     """The texts after applying finding ``f``'s fix, or None when it cannot be made safely."""
     key, fix = f.cmdline_key, f.fix
@@ -248,7 +249,7 @@ def _try(run: _Run, f: Finding, sub: list[SourceFile], cur: list[str | None], ta
         new = _keep_grubenv_size(new, cur, [x.kind for x in run.files])
     if new is None:
         return None
-    check = _Run([s._replace(text=t) for s, t in zip(sub, new, strict=True)], targets, config)
+    check = LintRun([s._replace(text=t) for s, t in zip(sub, new, strict=True)], targets, config)
     check.run()
     cl2 = check.defs.get(key)
     if cl2 is None or _tokens(cl2.text.text) != _tokens(fix):
@@ -295,7 +296,7 @@ def fixable_only(files: Sequence[SourceFile], report: Report, *, targets: Sequen
         ok = cache.get(key)
         if ok is None:
             cur = [f.text for f in sub]
-            run = _Run(list(sub), targets, config)
+            run = LintRun(list(sub), targets, config)
             raw = run.run()
             ok = {(f.code, rel(f.location.path), f.location[1:], f.fix) for f in raw.findings
                   if f.fix is not None and f.cmdline_key is not None
@@ -321,12 +322,10 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[Target] | None =
         cur = [f.text for f in sub]
         tried: set[tuple[object, ...]] = set()
         for _ in range(max_rounds):
-            run = _Run([f._replace(text=t) for f, t in zip(sub, cur, strict=True)], targets, config)
+            run = LintRun([f._replace(text=t) for f, t in zip(sub, cur, strict=True)], targets, config)
             report = run.run()
             progress = False
-            from crashplan.lint.engine import SEVERITY_RANK
-
-            for f in sorted(report.findings, key=lambda f: (SEVERITY_RANK[f.severity], f.sort_key())):
+            for f in sorted(report.findings, key=lambda f: (RANK[f.severity], f.sort_key())):
                 if f.fix is None or f.cmdline_key is None:
                     continue
                 key = (f.code, f.cmdline_key, f.fix)
@@ -345,5 +344,5 @@ def fix_files(files: Sequence[SourceFile], *, targets: Sequence[Target] | None =
         for i, t in zip(members, cur, strict=True):
             texts[i] = t
     changed = {f.path: t for f, t in zip(files, texts, strict=True) if t is not None and t != f.text}
-    final = _Run([f._replace(text=t) for f, t in zip(files, texts, strict=True)], targets, config).run()
+    final = LintRun([f._replace(text=t) for f, t in zip(files, texts, strict=True)], targets, config).run()
     return FixResult(changed, applied, final)

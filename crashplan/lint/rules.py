@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from crashplan.severity import Severity
+
 __all__ = [
     "LINT_RULES",
     "SEVERITIES",
@@ -21,7 +23,7 @@ __all__ = [
     "valid_code_prefix",
 ]
 
-SEVERITIES = ("error", "warning", "info")  # most to least severe
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)  # most to least severe
 
 if TYPE_CHECKING:
     import re
@@ -60,7 +62,7 @@ class Example(NamedTuple):
 class Rule(NamedTuple):
     code: str
     name: str
-    severity: str
+    severity: Severity
     summary: str
     description: str
     examples: tuple[Example, ...] = ()
@@ -76,23 +78,24 @@ _D = "etc/default/grub"
 _CFG = "boot/grub2/grub.cfg"
 
 LINT_RULES: tuple[Rule, ...] = (
-    Rule("CK001", "unreadable-source", "error", "a boot-loader file cannot be read",
+    Rule("CK001", "unreadable-source", Severity.ERROR, "a boot-loader file cannot be read",
          "The file exists but cannot be read (permissions, a directory loop, binary content or an encoding that is "
          "not text). It is reported like any finding, so one bad file never hides the others.",
          (_ex(("boot/grub2/grub.cfg", "menuentry 'x' {\n\tlinux /vmlinuz\0\n}\n"), expect=("CK001",)),
           _ex(("boot/grub2/grub.cfg", "menuentry 'x' {\n\tlinux /vmlinuz crashkernel=256M\n}\n")))),
-    Rule("CK002", "parse-error", "error", "a boot-loader file has a syntax error",
+    Rule("CK002", "parse-error", Severity.ERROR, "a boot-loader file has a syntax error",
          "An unterminated quote or `${` in a shell or GRUB script file: the boot loader (or grub-mkconfig) fails or "
          "reads something else than the text suggests. The command lines crashplan could still read are checked.",
          (_ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=256M\n'), expect=("CK002",)),
           _ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=256M"\n')))),
-    Rule("CK003", "unknown-source", "warning", "a file named on the command line is not a known boot-loader format",
+    Rule("CK003", "unknown-source", Severity.WARNING,
+         "a file named on the command line is not a known boot-loader format",
          "Files found by walking a directory are skipped silently when they are not boot-loader configuration; a "
          "file named explicitly is reported, so a typo in a CI path does not pass unnoticed.",
          (_ex(("notes.txt", "hello\nworld\n"), expect=("CK003",),
               note="named explicitly: `crashplan lint notes.txt`"),
           _ex(("cmdline", "quiet crashkernel=256M\n")))),
-    Rule("CK004", "unresolved-variable", "info", "a command line uses a variable whose value is not known",
+    Rule("CK004", "unresolved-variable", Severity.INFO, "a command line uses a variable whose value is not known",
          "`$kernelopts` in a BLS entry or grub.cfg comes from grubenv; `$VAR` or `$(command)` in /etc/default/grub "
          "from grub-mkconfig's environment. Lint the grubenv too (it is picked up next to the entries when it "
          "exists) to check the whole command line.",
@@ -101,16 +104,16 @@ LINT_RULES: tuple[Rule, ...] = (
               expect=("CK004",)),
           _ex(("boot/loader/entries/f.conf", "title Fedora\nlinux /vmlinuz\noptions $kernelopts\n"),
               ("boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/sda1 ro crashkernel=256M\n")))),
-    Rule("CK005", "invalid-config", "error", "the crashplan configuration is invalid",
+    Rule("CK005", "invalid-config", Severity.ERROR, "the crashplan configuration is invalid",
          "`.crashplan.yaml` or `[tool.crashplan]` has an unknown key, a wrong type, an unknown rule or an invalid "
          "size, release or architecture. Every problem is listed; the exit status is 2 and nothing is linted.",
          ()),
-    Rule("CK006", "unknown-suppression", "warning", "a `crashplan: disable=` comment names no rule",
+    Rule("CK006", "unknown-suppression", Severity.WARNING, "a `crashplan: disable=` comment names no rule",
          "The comment suppresses nothing; the rule code or name is probably misspelt.",
          (_ex((_D, "# crashplan: disable=CK9999\nGRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n"), expect=("CK006",)),
           _ex((_D, ("# crashplan: disable=duplicate-crashkernel\n"
                    "GRUB_CMDLINE_LINUX=\"crashkernel=128M crashkernel=256M\"\n"))))),
-    Rule("CK401", "stale-grub-cfg", "warning", "grub.cfg was not regenerated after /etc/default/grub changed",
+    Rule("CK401", "stale-grub-cfg", Severity.WARNING, "grub.cfg was not regenerated after /etc/default/grub changed",
          "An entry written by 10_linux has other crashkernel= tokens than /etc/default/grub gives. The machine "
          "boots grub.cfg's value until `grub2-mkconfig -o …` / `update-grub` runs, and then silently changes.",
          (_ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=512M"\nGRUB_DISABLE_RECOVERY=true\n'),
@@ -119,7 +122,8 @@ LINT_RULES: tuple[Rule, ...] = (
           _ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=512M"\nGRUB_DISABLE_RECOVERY=true\n'),
               (_CFG, ("### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Linux' {\n\tlinux /vmlinuz root=/dev/sda1 ro "
                      "crashkernel=512M\n}\n"))))),
-    Rule("CK402", "bls-differs-from-default", "warning", "BLS entries and /etc/default/grub disagree on crashkernel=",
+    Rule("CK402", "bls-differs-from-default", Severity.WARNING,
+         "BLS entries and /etc/default/grub disagree on crashkernel=",
          "On BLS systems (Fedora, RHEL 8+) each entry carries its own options (or `$kernelopts` from grubenv); "
          "/etc/default/grub is what `grub2-mkconfig --update-bls-cmdline`, and new installs, write back. The next "
          "such run changes the reservation.",
@@ -128,7 +132,7 @@ LINT_RULES: tuple[Rule, ...] = (
               expect=("CK402",)),
           _ex((_D, 'GRUB_CMDLINE_LINUX="crashkernel=256M"\n'),
               ("boot/loader/entries/a.conf", "title A\nlinux /vmlinuz\noptions root=/dev/sda1 crashkernel=256M\n")))),
-    Rule("CK403", "kernel-cmdline-differs", "warning",
+    Rule("CK403", "kernel-cmdline-differs", Severity.WARNING,
          "/etc/kernel/cmdline and the boot entries disagree on crashkernel=",
          "kernel-install writes /etc/kernel/cmdline into the entry of every newly installed kernel: after the next "
          "kernel update the reservation changes.",
@@ -137,7 +141,7 @@ LINT_RULES: tuple[Rule, ...] = (
               expect=("CK403",)),
           _ex(("etc/kernel/cmdline", "root=/dev/sda1 crashkernel=256M\n"),
               ("boot/loader/entries/a.conf", "title A\nlinux /vmlinuz\noptions root=/dev/sda1 crashkernel=256M\n")))),
-    Rule("CK404", "entries-disagree", "warning",
+    Rule("CK404", "entries-disagree", Severity.WARNING,
          "boot entries of one boot loader reserve different crashkernel= values",
          "The first (default) entry is the reference; an entry that differs boots with another reservation, usually "
          "an older kernel that missed an update of the value.",
@@ -150,19 +154,21 @@ LINT_RULES: tuple[Rule, ...] = (
                "title B\nversion 6.8\nlinux /vmlinuz-6.8\noptions crashkernel=512M\n"),
               ("boot/loader/entries/b-6.5.conf",
                "title B\nversion 6.5\nlinux /vmlinuz-6.5\noptions crashkernel=512M\n")))),
-    Rule("CK405", "recovery-without-crashkernel", "info", "a recovery or rescue entry reserves no crash kernel memory",
+    Rule("CK405", "recovery-without-crashkernel", Severity.INFO,
+         "a recovery or rescue entry reserves no crash kernel memory",
          "Normal entries have crashkernel= but this recovery/rescue entry has not: a crash while booted in recovery "
          "mode cannot be captured.",
          (_ex((_CFG, ("menuentry 'Linux' {\n\tlinux /vmlinuz crashkernel=256M\n}\n"
                      "menuentry 'Linux (recovery mode)' {\n\tlinux /vmlinuz single\n}\n")), expect=("CK405",)),
           _ex((_CFG, ("menuentry 'Linux' {\n\tlinux /vmlinuz crashkernel=256M\n}\n"
                      "menuentry 'Linux (recovery mode)' {\n\tlinux /vmlinuz single crashkernel=256M\n}\n"))))),
-    Rule("CK406", "default-only-crashkernel", "info", "crashkernel= is only in GRUB_CMDLINE_LINUX_DEFAULT",
+    Rule("CK406", "default-only-crashkernel", Severity.INFO, "crashkernel= is only in GRUB_CMDLINE_LINUX_DEFAULT",
          "grub-mkconfig gives GRUB_CMDLINE_LINUX_DEFAULT to normal entries only: recovery entries boot without a "
          "crash kernel reservation. Put crashkernel= in GRUB_CMDLINE_LINUX (or set GRUB_DISABLE_RECOVERY=true).",
          (_ex((_D, 'GRUB_CMDLINE_LINUX_DEFAULT="quiet crashkernel=256M"\nGRUB_CMDLINE_LINUX=""\n'), expect=("CK406",)),
           _ex((_D, 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="crashkernel=256M"\n')))),
-    Rule("CK407", "grub-value-ends-command", "error", "a newline or `;` in a GRUB_CMDLINE_* value cuts the linux line",
+    Rule("CK407", "grub-value-ends-command", Severity.ERROR,
+         "a newline or `;` in a GRUB_CMDLINE_* value cuts the linux line",
          "grub-mkconfig pastes the value unquoted into grub.cfg, where an unquoted newline or `;` ends the `linux` "
          "command: everything after it is a separate (failing) GRUB command and never reaches the kernel.",
          (_ex((_D, 'GRUB_CMDLINE_LINUX="quiet\ncrashkernel=256M"\n'), expect=("CK407",)),
@@ -182,7 +188,8 @@ def _diagnose_rules() -> tuple[Rule, ...]:
                     target=tuple(sorted(target.items())))
             for cmdline, target, codes in info.examples
         )
-        out.append(Rule(info.code, info.name, info.severity, info.summary, info.description, examples, "diagnose"))
+        out.append(Rule(info.code, info.name, Severity(info.severity), info.summary, info.description, examples,
+                        "diagnose"))
     return tuple(out)
 
 

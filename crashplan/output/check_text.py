@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from crashplan.units import format_size
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from crashplan.check import CheckReport
 
-__all__ = ["render_check", "make_console"]
+__all__ = ["render_check"]
 
+# keyed by crashplan.severity.Severity's values: that module is not imported here, so that check's text path
+# imports nothing diagnose does not already
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-
-
-def make_console(width: int | None = None, file=None, color: str = "auto") -> Console:  # type: ignore[no-untyped-def]
-    from crashplan.output.terminal import make_console as terminal_console
-
-    return terminal_console(width=width, file=file, color=color)
 
 
 def _heading(text: str) -> Text:
@@ -30,9 +27,13 @@ def _heading(text: str) -> Text:
 
 def render_check(report: CheckReport, *, width: int | None = None, console: Console | None = None,
                  color: str = "auto") -> None:
+    """The answer first (what is reserved, whether anything is wrong), then what the kernel reads, what it
+    reserves, its log, the diagnosis and the command line; printed on ``console``, else on the terminal
+    ``width`` and ``color`` (``--width``, ``--color``) describe."""
     from crashplan.check import headline, problem_line
+    from crashplan.output.terminal import Terminal
 
-    con = console or make_console(width, color=color)
+    con = console or Terminal.from_options(color, width).console()
     o = report.outcome
     t = report.target
     # the answer first: what is reserved, how much and where; then whether anything is wrong
@@ -42,7 +43,20 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
                    style="dim"))
     con.print()
 
-    # what the kernel picks
+    _reads(con, report)
+    con.print()
+    _reserves(con, report)
+    con.print()
+    _log(con, report)
+    con.print()
+    _diagnosis(con, report)
+    con.print()
+    _command_line(con, report)
+
+
+def _reads(con: Console, report: CheckReport) -> None:
+    """The crashkernel= tokens the kernel picks, and what its parser returns."""
+    o = report.outcome
     con.print(_heading("What the kernel reads"))
     if o.tokens:
         for kind in ("plain", "high", "low", "cma"):
@@ -54,8 +68,11 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print("  no crashkernel= token")
     con.print(Text(f"  result        {o.errno_name} ({'accepted' if o.accepted else 'not accepted'}), "
                    f"code path: {o.flow}"))
-    con.print()
 
+
+def _reserves(con: Console, report: CheckReport) -> None:
+    """What is reserved, where, and what production loses; the replayed map when there is one."""
+    o = report.outcome
     con.print(_heading("What it reserves"))
     if report.ignored:  # CK130: the kernel has no crashkernel= parser
         con.print(Text("  NOTHING is reserved: this kernel does not read crashkernel=", style="bold red"))
@@ -90,8 +107,10 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print(Text("  NOTHING is reserved: kdump is disabled", style="bold red"))
     if report.map_note and not report.ignored:
         con.print(Text(f"  ({report.map_note})", style="dim"))
-    con.print()
 
+
+def _log(con: Console, report: CheckReport) -> None:
+    """The kernel's own messages."""
     con.print(_heading("Kernel log"))
     if report.messages:
         for m in report.messages:
@@ -99,8 +118,10 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
             con.print(Text(f"  {prefix} {m.text}", style="yellow" if m.level in ("warn", "err") else ""))
     else:
         con.print("  (nothing printed)")
-    con.print()
 
+
+def _diagnosis(con: Console, report: CheckReport) -> None:
+    """One row per finding, with its fix."""
     con.print(_heading("Diagnosis"))
     if report.diagnoses:
         grid = Table.grid(padding=(0, 1))
@@ -115,8 +136,10 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print(grid)
     else:
         con.print(Text("  no problems found", style="green"))
-    con.print()
 
+
+def _command_line(con: Console, report: CheckReport) -> None:
+    """The command line, the corrected one, the distribution's default and the notes."""
     con.print(_heading("Command line"))
     con.print(Text(f"  {report.cmdline}"))
     fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
@@ -129,7 +152,6 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
         con.print(Text(f"    {dd.tool}: {dd.verdict}; {dd.detail}", style="dim"))
     for n in report.notes:
         con.print(Text(f"  note: {n}", style="dim"))
-
 
 
 def _print_placement(con: Console, report: CheckReport) -> None:

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from crashplan.units import format_size
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from crashplan.sizing.plans import Plan
     from crashplan.sizing.report import SuggestReport
 
 __all__ = ["render_suggest"]
 
 _PHASE = {"both": "boot+run", "boot": "boot", "run": "run", "low": "low memory", "load": "load", "cap": "rootfs cap"}
-
-
-def _console(width: int | None, color: str = "auto") -> Console:
-    from crashplan.output.terminal import make_console
-
-    return make_console(width=width, color=color)
 
 
 def _para(con: Console, text: Text | str, indent: int = 2) -> None:
@@ -124,7 +119,7 @@ def _budget(con: Console, report: SuggestReport, verbosity: int) -> None:
     t.add_column("when", no_wrap=True)
     t.add_column("source", no_wrap=True)
     for term in b.terms:
-        if term.size == 0 and term.key not in ("initrd_packed",):
+        if term.size == 0 and term.key != "initrd_packed":
             continue
         t.add_row(term.label, format_size(term.size), _PHASE.get(term.phase, term.phase),
                   "estimate" if term.source == "assumption" else term.source)
@@ -133,7 +128,7 @@ def _budget(con: Console, report: SuggestReport, verbosity: int) -> None:
         con.print()
         con.print(_h("Why each term"))
         for term in b.terms:
-            if term.size == 0 and term.key not in ("initrd_packed",):
+            if term.size == 0 and term.key != "initrd_packed":
                 continue
             _para(con, Text.assemble((f"{term.label} ({format_size(term.size)}): ", "bold"), term.why), 2)
     rows = [("boot (kernel, initrd packed + unpacked, allocations)", b.boot + b.elfcorehdr),
@@ -202,7 +197,7 @@ def _portable(con: Console, report: SuggestReport) -> None:
     t.add_column("")
     for ram, sel, need, ok, why in port.checks:
         t.add_row(_ram(ram), format_size(sel) if sel else "nothing", format_size(need),
-                  Text(("ok " if ok else "NO ") + why, style=None if ok else "bold red"))
+                  Text(("ok " if ok else "NO ") + why, style="" if ok else "bold red"))
     con.print(t)
     for n in port.notes:
         con.print(Text(f"  {n}"))
@@ -248,7 +243,9 @@ def render_suggest(report: SuggestReport, *, width: int | None = None, verbosity
     """The answer first (the parameters, the current ones beside them, how to apply), then the detail:
     refusals, CMA caveats when a CMA plan is offered, the commands and assumptions; ``verbosity`` 1 adds
     the budget, the replayed layouts and the portable table, 2 the reason behind every budget term."""
-    con = console or _console(width, color)
+    from crashplan.output.terminal import Terminal
+
+    con = console or Terminal.from_options(color, width).console()
     s = report.suggestion
     i = s.inputs
     m = report.machine

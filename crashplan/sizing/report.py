@@ -10,7 +10,7 @@ from crashplan.sizing.apply import ApplyPlan, LiveShrink
 from crashplan.sizing.inputs import Sources
 from crashplan.sizing.plans import Suggestion
 
-__all__ = ["SuggestReport", "report_json", "SCHEMA"]
+__all__ = ["SCHEMA", "SuggestReport", "report_json"]
 
 SCHEMA = "crashplan/suggest@1"
 

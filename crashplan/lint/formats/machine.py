@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from crashplan import __version__
 from crashplan.lint.engine import Finding, Report
+from crashplan.severity import Severity
 
 if TYPE_CHECKING:
     from crashplan.lint.rules import Rule
@@ -15,8 +16,8 @@ __all__ = ["JSON_SCHEMA_ID", "render_github", "render_json", "render_sarif", "ru
 
 JSON_SCHEMA_ID = "crashplan/lint@1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def _dump(doc: object) -> str:
@@ -50,9 +51,9 @@ def render_json(report: Report, *, fixed: int = 0, **_: Any) -> str:
         "files": [{"path": s.path, "kind": s.kind, "cmdlines": s.cmdlines} for s in report.files],
         "summary": {
             "files": sum(1 for s in report.files if s.kind is not None),
-            "error": report.count("error"),
-            "warning": report.count("warning"),
-            "info": report.count("info"),
+            "error": report.count(Severity.ERROR),
+            "warning": report.count(Severity.WARNING),
+            "info": report.count(Severity.INFO),
             "fixed": fixed,
         },
         "findings": [_finding(f) for f in report.findings],

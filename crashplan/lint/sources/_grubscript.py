@@ -83,16 +83,12 @@ def tokenize(src: Located, *, keep_ctx: bool = False) -> Lexed:
     ``keep_ctx``: keep the context letters of ``src`` (text that was itself unquoted from another
     language, like a ``/etc/default/grub`` value) instead of recording GRUB's quoting.
     """
-    s, org, cx = src.text, src.origins, src.ctx
+    s, org = src.text, src.origins
     n = len(s)
     i = 0
     commands: list[Command] = []
     problems: list[tuple[str, int]] = []
     words: list[Word] = []
-
-    def ctx_of(j: int, mine: str) -> str:
-        return cx[j] if keep_ctx else mine
-
     while i <= n:
         # skip blanks
         while i < n and s[i] in _BLANK:
@@ -113,52 +109,31 @@ def tokenize(src: Located, *, keep_ctx: bool = False) -> Lexed:
             while i < n and s[i] != "\n":
                 i += 1
             continue
-        # a word
-        word = Word()
-        lit = Builder()
-        lit_quoted = False
+        word, i = _WordReader(src, keep_ctx, problems).read(i)
+        words.append(word)
+    return Lexed(commands, problems)
+
+
+class _WordReader:
+    """Reads one word of GRUB script: its literal runs (quoted or not, each character with its origin and
+    quoting context) and its ``$name`` / ``${name}`` references."""
+
+    __slots__ = ("cx", "keep_ctx", "lit", "lit_quoted", "n", "org", "problems", "s", "src", "word")
+
+    def __init__(self, src: Located, keep_ctx: bool, problems: list[tuple[str, int]]) -> None:
+        self.src = src
+        self.s, self.org, self.cx = src.text, src.origins, src.ctx
+        self.n = len(self.s)
+        self.keep_ctx = keep_ctx
+        self.problems = problems
+        self.word = Word()
+        self.lit = Builder()
+        self.lit_quoted = False
+
+    def read(self, i: int) -> tuple[Word, int]:
+        """The word starting at ``i`` (not a blank), and the index after it."""
+        s, n = self.s, self.n
         start = i
-
-        def flush() -> None:
-            nonlocal lit, lit_quoted
-            if len(lit):
-                word.parts.append(Lit(lit.build(), lit_quoted))
-                lit = Builder()
-            lit_quoted = False
-
-        def add(j: int, ctx: str, quoted: bool) -> None:
-            nonlocal lit_quoted
-            if quoted and not lit_quoted and len(lit):
-                flush()
-            if quoted:
-                lit_quoted = True
-            elif lit_quoted:
-                flush()
-            lit.add(s[j], org[j], ctx_of(j, ctx))
-
-        def var(j: int, quoted: bool) -> int:
-            """``$...`` at j; returns the index after it (or -1 when it is a literal ``$``)."""
-            if j + 1 < n and s[j + 1] == "{":
-                k = s.find("}", j + 2)
-                if k < 0:
-                    problems.append(("unterminated ${", org[j]))
-                    return -1
-                name = s[j + 2:k]
-                flush()
-                word.parts.append(Var(name, quoted, src[j:k + 1]))
-                return k + 1
-            k = j + 1
-            if k < n and s[k] in "?#*@":
-                k += 1
-            else:
-                while k < n and s[k] in _NAME_CHARS:
-                    k += 1
-            if k == j + 1:
-                return -1
-            flush()
-            word.parts.append(Var(s[j + 1:k], quoted, src[j:k]))
-            return k
-
         while i < n:
             c = s[i]
             if c in _BLANK or c == "\n" or c == ";":
@@ -168,60 +143,110 @@ def tokenize(src: Located, *, keep_ctx: bool = False) -> Lexed:
                     if s[i + 1] == "\n":
                         i += 2
                         continue
-                    add(i + 1, "b", False)
+                    self.add(i + 1, "b", False)
                     i += 2
                     continue
                 i += 1
                 continue
             if c == "'":
-                k = s.find("'", i + 1)
-                if k < 0:
-                    problems.append(("unterminated single quote", org[i]))
-                    k = n
-                for j in range(i + 1, k):
-                    add(j, "s", True)
-                if k == i + 1:
-                    flush()
-                    word.parts.append(Lit(Located(), True))
-                i = k + 1
+                i = self.single_quoted(i)
                 continue
             if c == '"':
-                j = i + 1
-                empty = True
-                while j < n and s[j] != '"':
-                    if s[j] == "\\" and j + 1 < n and s[j + 1] in '\\"$\n':
-                        if s[j + 1] != "\n":
-                            add(j + 1, "d", True)
-                            empty = False
-                        j += 2
-                        continue
-                    if s[j] == "$":
-                        k = var(j, True)
-                        if k >= 0:
-                            j = k
-                            empty = False
-                            continue
-                    add(j, "d", True)
-                    empty = False
-                    j += 1
-                if j >= n:
-                    problems.append(("unterminated double quote", org[i]))
-                if empty:
-                    flush()
-                    word.parts.append(Lit(Located(), True))
-                i = j + 1
+                i = self.double_quoted(i)
                 continue
             if c == "$":
-                k = var(i, False)
+                k = self.var(i, False)
                 if k >= 0:
                     i = k
                     continue
-            add(i, "b", False)
+            self.add(i, "b", False)
             i += 1
-        flush()
-        word.raw = src[start:min(i, n)]
-        words.append(word)
-    return Lexed(commands, problems)
+        self.flush()
+        self.word.raw = self.src[start:min(i, n)]
+        return self.word, i
+
+    def flush(self) -> None:
+        if len(self.lit):
+            self.word.parts.append(Lit(self.lit.build(), self.lit_quoted))
+            self.lit = Builder()
+        self.lit_quoted = False
+
+    def add(self, j: int, ctx: str, quoted: bool) -> None:
+        if quoted and not self.lit_quoted and len(self.lit):
+            self.flush()
+        if quoted:
+            self.lit_quoted = True
+        elif self.lit_quoted:
+            self.flush()
+        self.lit.add(self.s[j], self.org[j], self.cx[j] if self.keep_ctx else ctx)
+
+    def empty_quotes(self) -> None:
+        """``''`` or ``""``: an empty argument, still a word."""
+        self.flush()
+        self.word.parts.append(Lit(Located(), True))
+
+    def single_quoted(self, i: int) -> int:
+        """``'...'`` at i; returns the index after the closing quote."""
+        k = self.s.find("'", i + 1)
+        if k < 0:
+            self.problems.append(("unterminated single quote", self.org[i]))
+            k = self.n
+        for j in range(i + 1, k):
+            self.add(j, "s", True)
+        if k == i + 1:
+            self.empty_quotes()
+        return k + 1
+
+    def double_quoted(self, i: int) -> int:
+        """``"..."`` at i; returns the index after the closing quote."""
+        s, n = self.s, self.n
+        j = i + 1
+        empty = True
+        while j < n and s[j] != '"':
+            if s[j] == "\\" and j + 1 < n and s[j + 1] in '\\"$\n':
+                if s[j + 1] != "\n":
+                    self.add(j + 1, "d", True)
+                    empty = False
+                j += 2
+                continue
+            if s[j] == "$":
+                k = self.var(j, True)
+                if k >= 0:
+                    j = k
+                    empty = False
+                    continue
+            self.add(j, "d", True)
+            empty = False
+            j += 1
+        if j >= n:
+            self.problems.append(("unterminated double quote", self.org[i]))
+        if empty:
+            self.empty_quotes()
+        return j + 1
+
+    def var(self, j: int, quoted: bool) -> int:
+        """``$...`` at j; returns the index after it (or -1 when it is a literal ``$``)."""
+        s, n, src = self.s, self.n, self.src
+        if j + 1 < n and s[j + 1] == "{":
+            k = s.find("}", j + 2)
+            if k < 0:
+                self.problems.append(("unterminated ${", self.org[j]))
+                return -1
+            name = s[j + 2:k]
+            self.flush()
+            self.word.parts.append(Var(name, quoted, src[j:k + 1]))
+            return k + 1
+        k = j + 1
+        if k < n and s[k] in "?#*@":
+            k += 1
+        else:
+            while k < n and s[k] in _NAME_CHARS:
+                k += 1
+        if k == j + 1:
+            return -1
+        self.flush()
+        self.word.parts.append(Var(s[j + 1:k], quoted, src[j:k]))
+        return k
 
 
 Lookup = Callable[[str], "Located | None"]

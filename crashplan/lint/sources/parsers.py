@@ -159,137 +159,160 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
     lexed = tokenize(_file(fid, text))
     for msg, origin in lexed.problems:
         out.problems.append(Problem("CK002", f"GRUB script syntax: {msg}", origin, fid))
-    sections = [(m.start(), m.group(1)) for m in re.finditer(_SECTION, text, re.MULTILINE)]
-    env: dict[str, Located] = {}
-    # stack entries: (kind, title, active)
-    stack: list[tuple[str, str, bool]] = []
-    if_stack: list[list[bool]] = []  # [parent_active, taken, current]
-    n_entry = 0
-    unresolved_reported: set[str] = set()
+    walk = _GrubCfgWalk(fid, text, grubenv, out)
+    for cmd in lexed.commands:
+        words = walk.branch_keywords(list(cmd.words))
+        if not words:
+            continue
+        head = words[0].literal() if not words[0].quoted else None
+        if walk.structure(head, words) or not walk.active():
+            continue
+        walk.command(head, words)
+    return out
 
-    def active() -> bool:
-        return all(a for _, _, a in stack) and all(f[2] for f in if_stack)
 
-    def lookup(name: str) -> Located | None:
-        if name in env:
-            return env[name]
-        return None
+class _GrubCfgWalk:
+    """The state of one walk through grub.cfg: the variables set so far, the blocks and ``if`` branches
+    open, the menu entries seen; the command lines and problems found go to ``out``."""
 
-    def section_at(offset: int) -> str:
+    __slots__ = ("env", "fid", "grubenv", "if_stack", "n_entry", "out", "sections", "stack", "unresolved_reported")
+
+    def __init__(self, fid: int, text: str, grubenv: Mapping[str, Located] | None, out: Parsed) -> None:
+        self.fid = fid
+        self.grubenv = grubenv
+        self.out = out
+        self.sections = [(m.start(), m.group(1)) for m in re.finditer(_SECTION, text, re.MULTILINE)]
+        self.env: dict[str, Located] = {}
+        self.stack: list[tuple[str, str, bool]] = []  # (kind, title, active)
+        self.if_stack: list[list[bool]] = []  # [parent_active, taken, current]
+        self.n_entry = 0
+        self.unresolved_reported: set[str] = set()
+
+    def active(self) -> bool:
+        return all(a for _, _, a in self.stack) and all(f[2] for f in self.if_stack)
+
+    def lookup(self, name: str) -> Located | None:
+        return self.env.get(name)
+
+    def section_at(self, offset: int) -> str:
         sec = ""
-        for start, name in sections:
+        for start, name in self.sections:
             if start <= offset:
                 sec = name
         return sec
 
-    def cond(words: list[Word]) -> bool:
-        vals = [expand_word(w, lookup, split=False) for w in words]
+    def cond(self, words: list[Word]) -> bool:
+        vals = [expand_word(w, self.lookup, split=False) for w in words]
         flat = [v[0].text if v else "" for v in vals]
         if len(flat) == 4 and flat[0] == "[" and flat[3] == "]" and flat[1] in ("-z", "-n"):
             empty = flat[2] == ""
             return empty if flat[1] == "-z" else not empty
         return True
 
-    for cmd in lexed.commands:
-        words = list(cmd.words)
+    def branch_keywords(self, words: list[Word]) -> list[Word]:
+        """``words`` without the leading ``then``/``else``/``do``; an ``else`` switches the open ``if``."""
         while words:
             lit = words[0].literal()
             if lit in ("then", "else", "do") and not words[0].quoted:
-                if lit == "else" and if_stack:
-                    f = if_stack[-1]
+                if lit == "else" and self.if_stack:
+                    f = self.if_stack[-1]
                     f[2] = not f[1]
                 words = words[1:]
                 continue
             break
-        if not words:
-            continue
-        head = words[0].literal() if not words[0].quoted else None
+        return words
+
+    def structure(self, head: str | None, words: list[Word]) -> bool:
+        """``if``/``elif``/``fi``, ``}`` and the commands opening a block (menuentry, submenu, function, any
+        ``… {``), read whether or not the branch runs; True when the command was one of those."""
         if head == "if" or head == "elif":
-            c = cond(words[1:])
+            c = self.cond(words[1:])
             if head == "if":
-                if_stack.append([True, c, c])
-            elif if_stack:
-                f = if_stack[-1]
+                self.if_stack.append([True, c, c])
+            elif self.if_stack:
+                f = self.if_stack[-1]
                 f[2] = c and not f[1]
                 f[1] = f[1] or c
-            continue
+            return True
         if head == "fi":
-            if if_stack:
-                if_stack.pop()
-            continue
+            if self.if_stack:
+                self.if_stack.pop()
+            return True
         if head == "}":
-            if stack:
-                stack.pop()
-            continue
+            if self.stack:
+                self.stack.pop()
+            return True
         last = words[-1].literal() if words else None
         opens = last == "{" and not words[-1].quoted
         if head in ("menuentry", "submenu"):
-            title_words = expand_word(words[1], lookup, split=False) if len(words) > 1 else []
+            title_words = expand_word(words[1], self.lookup, split=False) if len(words) > 1 else []
             title = title_words[0].text if title_words else ""
             if opens:
-                stack.append((head, title, True))
+                self.stack.append((head, title, True))
                 if head == "menuentry":
-                    n_entry += 1
-            continue
+                    self.n_entry += 1
+            return True
         if head == "function":
             if opens:
-                stack.append(("function", "", False))
-            continue
+                self.stack.append(("function", "", False))
+            return True
         if opens:
-            stack.append(("block", "", True))
-            continue
-        if not active():
-            continue
+            self.stack.append(("block", "", True))
+            return True
+        return False
+
+    def command(self, head: str | None, words: list[Word]) -> None:
+        """A command in a branch that runs: ``set``, ``name=value``, ``load_env``, ``blscfg``, ``linux``."""
+        env, out = self.env, self.out
         if head == "set" and len(words) > 1:
             for w in words[1:]:
-                v = expand_word(w, lookup, split=False)
+                v = expand_word(w, self.lookup, split=False)
                 if v and "=" in v[0].text:
                     k = v[0].text.index("=")
                     env[v[0].text[:k]] = v[0][k + 1:]
-            continue
-        if head is not None and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", head):
-            v = expand_word(words[0], lookup, split=False)
+        elif head is not None and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", head):
+            v = expand_word(words[0], self.lookup, split=False)
             if v:
                 k = v[0].text.index("=")
                 env[v[0].text[:k]] = v[0][k + 1:]
-            continue
-        if head == "load_env":
+        elif head == "load_env":
             out.load_env = True
-            if grubenv:
+            if self.grubenv:
                 args = [w.literal() for w in words[1:]]
                 names = [a for a in args if a and not a.startswith("-")]
-                env.update({name: value for name, value in grubenv.items() if not names or name in names})
-            continue
-        if head == "blscfg":
+                env.update({name: value for name, value in self.grubenv.items() if not names or name in names})
+        elif head == "blscfg":
             out.blscfg = True
             out.env = dict(env)
-            continue
-        if head in ("linux", "linuxefi", "linux16", "linuxefi16"):
-            for w in words[1:]:
-                for p in w.parts:
-                    if (isinstance(p, Var) and lookup(p.name) is None and p.name == "kernelopts"
-                            and p.name not in unresolved_reported):
-                        unresolved_reported.add(p.name)
-                        o = p.ref.first_origin()
-                        where = ("grubenv (not among the files linted)" if out.load_env and grubenv is None
-                                 else "grubenv or a set command")
-                        out.problems.append(Problem("CK004", f"${p.name} comes from {where}: this linux line is "
-                                                    "checked without it", o, fid))
-            argv = expand_args(words[1:], lookup)
-            if not argv:
-                continue
-            titles = [t for k, t, _ in stack if k in ("menuentry", "submenu")]
-            title = titles[-1] if titles else ""
-            line_start = words[0].raw.first_origin()
-            sec = section_at(line_start & 0xFFFFFFFF)
-            role = "recovery" if is_recovery(title) else "normal"
-            out.cmdlines.append(CmdlineDef(
-                key=("grub-cfg", n_entry, line_start & 0xFFFFFFFF), kind="grub-cfg",
-                label=f"menuentry '{title}'" if title else f"{head} line", role=role,
-                text=loader_cmdline(argv[1:], boot_image=argv[0]), anchor=line_start, file_id=fid,
-                extra={"section": sec, "title": title}))
-            continue
-    return out
+        elif head is not None and head in ("linux", "linuxefi", "linux16", "linuxefi16"):
+            self.linux(head, words)
+
+    def linux(self, head: str, words: list[Word]) -> None:
+        """A ``linux`` line: its kernel command line, for the entry it is in."""
+        out, fid = self.out, self.fid
+        for w in words[1:]:
+            for p in w.parts:
+                if (isinstance(p, Var) and self.lookup(p.name) is None and p.name == "kernelopts"
+                        and p.name not in self.unresolved_reported):
+                    self.unresolved_reported.add(p.name)
+                    o = p.ref.first_origin()
+                    where = ("grubenv (not among the files linted)" if out.load_env and self.grubenv is None
+                             else "grubenv or a set command")
+                    out.problems.append(Problem("CK004", f"${p.name} comes from {where}: this linux line is "
+                                                "checked without it", o, fid))
+        argv = expand_args(words[1:], self.lookup)
+        if not argv:
+            return
+        titles = [t for k, t, _ in self.stack if k in ("menuentry", "submenu")]
+        title = titles[-1] if titles else ""
+        line_start = words[0].raw.first_origin()
+        sec = self.section_at(line_start & 0xFFFFFFFF)
+        role = "recovery" if is_recovery(title) else "normal"
+        out.cmdlines.append(CmdlineDef(
+            key=("grub-cfg", self.n_entry, line_start & 0xFFFFFFFF), kind="grub-cfg",
+            label=f"menuentry '{title}'" if title else f"{head} line", role=role,
+            text=loader_cmdline(argv[1:], boot_image=argv[0]), anchor=line_start, file_id=fid,
+            extra={"section": sec, "title": title}))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -174,11 +174,12 @@ class _Progress:
         self.bar: Any = None
         on = sys.stderr.isatty() if enabled is None else enabled
         if on and total > 0:
-            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+            from crashplan.output.terminal import Terminal
+
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+                                TimeRemainingColumn(), console=Terminal.stderr_console(), transient=True)
             self.task = self.bar.add_task(label, total=total)
             self.bar.start()
 
@@ -422,12 +423,11 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _finish(report: Any, *, fmt: str, output: str | None, color: str, width: int | None,
             exclude: tuple[str, ...], snapshots: Sequence[str]) -> int:
-    use_color = color == "always" or (color == "auto" and output is None and fmt == "text"
-                                      and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    if width is None:
-        import shutil
+    from crashplan.output.terminal import Terminal
 
-        width = min(max(shutil.get_terminal_size((80, 24)).columns, 40), 100) if sys.stdout.isatty() else 80
+    term = Terminal.from_options(color, width, to_file=output is not None or fmt != "text")
+    use_color = term.color
+    width = term.columns(lo=40, hi=100, tty_only=True)
     if fmt != "text":
         for e in report.errors:
             click.echo(f"crashplan: error: {e}", err=True)

@@ -45,9 +45,9 @@ def _sz(n: int | None) -> str:
 def _style(text: str, color: bool, **kw: Any) -> str:
     if not color:
         return text
-    import click
+    from crashplan.output.terminal import Terminal
 
-    return click.style(text, **kw)
+    return Terminal(color=True).style(text, **kw)
 
 
 def _wrap(text: str, width: int, indent: str, *, long_words: bool = True) -> list[str]:

@@ -5,7 +5,6 @@ Pure: a :class:`~crashplan.readiness.Status` in, a string out (no rich: plain wr
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -35,7 +34,9 @@ class _Paragraphs:
 def render_status(s: Status, *, width: int | None = None) -> str:
     """The text report: the verdict and its reasons first, then one paragraph per fact."""
     if width is None:
-        width = min(shutil.get_terminal_size((80, 24)).columns, 100)
+        from crashplan.output.terminal import Terminal
+
+        width = Terminal().columns(hi=100)
     out = _Paragraphs(width)
     first = s.reasons[0].text if s.reasons else _ready_line(s)
     out.lines.extend(textwrap.wrap(f"{_HEADS[s.verdict]}: {first}", width=width, subsequent_indent="  ",

@@ -29,6 +29,7 @@ CLEAN_PATHS = (
     "crashplan/cli/probe.py",
     "crashplan/cli/snapshot_cmd.py",
     "crashplan/cli/status_cmd.py",
+    "crashplan/cli/suggest_cmd.py",
     "crashplan/cmdline.py",
     "crashplan/errors.py",
     "crashplan/layout.py",
@@ -62,7 +63,6 @@ CLEAN_PATHS = (
 PENDING = (
     "crashplan/check",
     "crashplan/cli/fleet_cmd",
-    "crashplan/cli/suggest_cmd",
     "crashplan/diagnose",
     "crashplan/fleet",
     "crashplan/kernel",

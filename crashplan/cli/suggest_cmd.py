@@ -110,7 +110,6 @@ def suggest(**opts: Any) -> int:
 
     Exit status: 0 a plan is recommended; 1 both plans are refused; 2 usage or input error.
     """
-    from crashplan.errors import InputError
     from crashplan.sizing.inputs import Overrides, build_inputs
     from crashplan.sizing.plans import suggest as run_suggest
     from crashplan.sizing.report import SuggestReport, report_json
@@ -121,30 +120,11 @@ def suggest(**opts: Any) -> int:
         raise click.UsageError("give at most one of --iomem, --boot-log and --machine")
     on_host = not sources_given and not o["no_probe"]
     probe_host = on_host  # this system is probed (its boot-loader tools, /proc/cmdline), even with a fallback
-    fallback_used: str | None = None
     if o["quiet"] and o["verbose"]:
         raise click.UsageError("give at most one of -q/--quiet and -v/--verbose")
-    from crashplan.cli.probe import resolve_machine
-
-    machine = None
-    map_note = None
-    if sources_given or on_host:
-        try:
-            machine = resolve_machine(iomem=o["iomem"], boot_log=o["boot_log"], machine=o["machine"],
-                                      arch=o["arch"])
-        except InputError as e:
-            if sources_given:
-                raise
-            map_note = f"this machine's memory map could not be read ({e}): nothing is replayed"
-        fallback = o["fallback_machine"]
-        if on_host and fallback and (machine is None or not machine.memmap.layout_known):
-            machine = resolve_machine(machine=fallback, arch=o["arch"])
-            why = f"this machine's memory map cannot be read (run as root): planning for {fallback} instead"
-            machine = replace(machine, notes=(*machine.notes, why))
-            on_host, map_note = False, None
-            fallback_used = str(fallback)
-    else:
-        map_note = "--no-probe and no memory map: the plans are parsed, not placed"
+    machine, map_note, fallback_used = _machine(o, bool(sources_given), on_host)
+    if fallback_used is not None:
+        on_host = False
     sources = _gather(o, machine, on_host)
     mem_encrypt = o["mem_encrypt"]
     overrides = Overrides(
@@ -204,6 +184,29 @@ def suggest(**opts: Any) -> int:
 
         render_suggest(report, width=o["width"], verbosity=int(o["verbose"]), color=str(o["color"]))
     return ExitStatus.OK if report.exit_status == 0 else ExitStatus.FINDINGS
+
+
+def _machine(o: dict[str, Any], sources_given: bool, on_host: bool) -> tuple[Any, str | None, str | None]:
+    """The machine to plan for, why nothing is replayed (or None), and the fallback machine file used."""
+    from crashplan.cli.probe import resolve_machine
+    from crashplan.errors import InputError
+
+    if not (sources_given or on_host):
+        return None, "--no-probe and no memory map: the plans are parsed, not placed", None
+    machine = None
+    map_note = None
+    try:
+        machine = resolve_machine(iomem=o["iomem"], boot_log=o["boot_log"], machine=o["machine"], arch=o["arch"])
+    except InputError as e:
+        if sources_given:
+            raise
+        map_note = f"this machine's memory map could not be read ({e}): nothing is replayed"
+    fallback = o["fallback_machine"]
+    if on_host and fallback and (machine is None or not machine.memmap.layout_known):
+        machine = resolve_machine(machine=fallback, arch=o["arch"])
+        why = f"this machine's memory map cannot be read (run as root): planning for {fallback} instead"
+        return replace(machine, notes=(*machine.notes, why)), None, str(fallback)
+    return machine, map_note, None
 
 
 def _refuse_without_kdump(result: Any, sources: Sources, machine: Any) -> Any:

@@ -52,7 +52,7 @@ def _objects(node: object, path: str = "$"):
             yield from _objects(v, f"{path}/{i}")
 
 
-@pytest.mark.parametrize("name", ["check", "suggest", "lint", "rules"])
+@pytest.mark.parametrize("name", NAMES)
 def test_strict_schemas_close_every_fixed_object_and_describe_every_key(name: str) -> None:
     s = schema(name)
     assert s["additionalProperties"] is False

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 import pytest
-
 from conftest import DATA
+
 from crashplan.cli.probe import _swiotlb, _Tree, probe_host, read_text, resolve_machine
 from crashplan.errors import InputError
 from crashplan.memmap.iomem import parse_iomem
@@ -213,3 +213,109 @@ def test_resolve_machine_usage_errors() -> None:
         resolve_machine(iomem="a", arch="vax")
     with pytest.raises(InputError, match="no such file"):
         resolve_machine(machine="/nonexistent/machine.yaml")
+
+
+# ---------------------------------------------------------------------------------------------
+# the cheap readers of the check path agree with the general ones they stand in for
+
+_KMSG_CASES = [
+    "",
+    "6,1,0,-;Linux version 6.19.3\n",
+    "6,77,0,-;RAMDISK: [mem 0xe0000000-0xe5ffffff]\n",
+    "6,77,0,-;RAMDISK: [mem 0x3ff00000-0x3fffffff]\n6,78,1,-;Allocated new RAMDISK: [mem 0x2f000000-0x2f0fb0ff]\n",
+    "6,77,0,-;RAMDISK: [mem e0000000-e5ffffff]\n",  # no 0x
+    "6,77,0,-;RAMDISK: [mem 0xe5ffffff-0xe0000000]\n",  # upside down
+    "6,77,0,-;RAMDISK: [mem 0x" + "f" * 17 + "-0x1]\n",  # more than 64 bits
+    "6,77,0,-;RAMDISK: [mem 0xfffffffffffff000-0xffffffffffffffff]\n",
+    "6,77,0,-;RAMDISK: [mem 0xzz-0x1]\n",
+    "6,77,0,-;RAMDISK: incomplete write (-28 != 4096)\n",
+    "6,77,0,-,caller=T0;RAMDISK: [mem 0x1000-0x1fff] \n",
+    "6,77,0,-;RAMDISK: [mem 0x1000-0x1fff]\x1b[0m\n",
+    "6,77,0,-;RAMDISK: [mem 0x1000\x1b[0m-0x1fff]\n",
+    "6,77,0,-;<6>RAMDISK: [mem 0x1000-0x1fff]\n",
+    "1234,77,0,-;RAMDISK: [mem 0x1000-0x1fff]\n",
+    "6,x,0,-;RAMDISK: [mem 0x1000-0x1fff]\n",
+    "[    0.000000] RAMDISK: [mem 0x3ff00000-0x3fffffff]\n",  # another log format under a --root tree
+    "6,77,0,-;RAMDISK: [mem 0x1000-0x1fff]\n[    0.1] Allocated new RAMDISK: [mem 0x5000-0x5fff]\n",
+    "6,77,0,-;RAMDISK: [mem 0x1000-0x1fff]\n SUBSYSTEM=RAMDISK\n",
+]
+
+
+@pytest.mark.parametrize("text", _KMSG_CASES)
+def test_kmsg_initrd_matches_the_boot_log_reader(text: str) -> None:
+    from crashplan.cli.hostfacts import _initrd_from_kmsg
+    from crashplan.memmap.bootlog import initrd_from_log
+
+    assert _initrd_from_kmsg(text) == initrd_from_log(text)
+
+
+def test_kmsg_initrd_does_not_import_the_boot_log_reader() -> None:
+    import subprocess
+
+    code = ("import sys; from crashplan.cli.hostfacts import _initrd_from_kmsg as f; "
+            "s = f('6,1,0,-;x\\n6,77,0,-;RAMDISK: [mem 0xe0000000-0xe5ffffff]\\n'); "
+            "print(hex(s.start), hex(s.end), 'crashplan.memmap.bootlog' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert r.stdout.split() == ["0xe0000000", "0xe6000000", "False"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("CONFIG_KEXEC=y", True), ("CONFIG_KEXEC=y  ", True), ("CONFIG_KEXEC=y\r", True), ("CONFIG_KEXEC=yes", False),
+    ("#CONFIG_KEXEC=y", False), (" CONFIG_KEXEC=y", False), ("CONFIG_KEXEC=m", False),
+])
+def test_config_line_reads_as_the_pattern_did(line: str, expected: bool) -> None:
+    import re
+
+    from crashplan.cli.hostfacts import _config_line
+
+    for text in (line, f"A=1\n{line}", f"{line}\nB=2", f"A=1\n{line}\nCONFIG_KEXEC=y2\n"):
+        by_pattern = re.search(r"^CONFIG_KEXEC=y\s*$", text, re.MULTILINE) is not None
+        assert _config_line(text, "CONFIG_KEXEC=y") is by_pattern
+    assert _config_line(line, "CONFIG_KEXEC=y") is expected
+
+
+def test_gunzipped_config_whole_limited_and_truncated(tmp_path: Path) -> None:
+    import gzip
+
+    from crashplan.cli.hostfacts import _gunzip_text
+
+    text = "".join(f"CONFIG_OPTION_{n}=y\n" for n in range(5000))
+    p = tmp_path / "config.gz"
+    p.write_bytes(gzip.compress(text.encode()))
+    assert _gunzip_text(str(p), 1 << 22) == text
+    assert _gunzip_text(str(p), 100) == text[:100]
+    p.write_bytes(gzip.compress(text.encode())[:200])
+    assert _gunzip_text(str(p), 1 << 22) is None
+    p.write_bytes(b"not gzip")
+    assert _gunzip_text(str(p), 1 << 22) is None
+    assert _gunzip_text(str(tmp_path / "missing.gz"), 1 << 22) is None
+
+
+def _zoneinfo_by_pattern(text: str) -> dict[str, dict[str, int]]:
+    """The reading of /proc/zoneinfo the probe's str.split loop replaced, for comparison."""
+    import re
+
+    zones: dict[str, dict[str, int]] = {}
+    current: dict[str, int] | None = None
+    for line in text.splitlines():
+        m = re.match(r"Node\s+(\d+),\s+zone\s+(\S+)", line)
+        if m:
+            current = zones.setdefault(f"{m.group(1)}/{m.group(2)}", {})
+            continue
+        m = re.match(r"\s+(present|spanned|start_pfn):?\s+(\d+)\s*$", line) if current is not None else None
+        if m and current is not None:
+            current[m.group(1)] = int(m.group(2))
+    return zones
+
+
+def test_zoneinfo_reads_as_the_pattern_did() -> None:
+    from crashplan.cli.hostfacts import _zoneinfo
+
+    texts = [p.read_text() for p in HOSTS.glob("*/proc/zoneinfo")]
+    texts.append("Node 0, zone   Normal\n  present: 5\n  present :5\n  spanned  7 \n  start_pfn:\t9\n"
+                 "  present 1 2\nNode 1, zone DMA\nNode 1\n  present 3\npresent 4\n")
+    if Path("/proc/zoneinfo").exists():
+        texts.append(Path("/proc/zoneinfo").read_text())
+    assert len(texts) > 2
+    for text in texts:
+        assert _zoneinfo(text) == _zoneinfo_by_pattern(text)

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 D = ROOT / "tests" / "data" / "sizing"
-SCHEMA = json.loads((D / "suggest@1.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "crashplan" / "data" / "schemas" / "suggest.json").read_text())  # the packaged one
 MiB = 1 << 20
 
 LAB = ("--no-probe", "--kernel", "7.3.4", "--arch", "x86_64", "--kernel-size", "65331200", "--nr-cpus", "1")

@@ -18,6 +18,7 @@ Exit codes (docs/cli.md):
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -29,7 +30,7 @@ import click
 from crashplan import __version__
 from crashplan.cli.examples import epilog as _epilog
 
-__all__ = ["main", "ExitStatus", "cli"]
+__all__ = ["ExitStatus", "cli", "main"]
 
 
 class ExitStatus(IntEnum):
@@ -43,8 +44,10 @@ class ExitStatus(IntEnum):
 
 # command name -> "module:attribute"; loaded only when the command runs (or --help lists it)
 COMMANDS = {
-    "check": ("crashplan.cli.check_cmd:check", "Replay the kernel's parsing and reservation of crashkernel= parameters."),
-    "suggest": ("crashplan.cli.suggest_cmd:suggest", "Recommend crashkernel= sizes: classic and CMA plans side by side."),
+    "check": ("crashplan.cli.check_cmd:check",
+              "Replay the kernel's parsing and reservation of crashkernel= parameters."),
+    "suggest": ("crashplan.cli.suggest_cmd:suggest",
+                "Recommend crashkernel= sizes: classic and CMA plans side by side."),
     "lint": ("crashplan.cli.lint_cmd:lint", "Check boot-loader configurations for crashkernel= problems (CI)."),
     "rules": ("crashplan.cli.lint_cmd:rules", "List and explain the lint rules."),
     "snapshot": ("crashplan.cli.snapshot_cmd:snapshot", "Write this machine's description as a machine file."),
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as e:
         return int(e.exit_code)
     except click.ClickException as e:
-        e.message = _printable(e.message)
+        e.message = _printable(e.message)  # type: ignore[misc]  # Final in click's stubs, a plain attribute at run time
         e.show()
         return ExitStatus.USAGE if e.exit_code == 2 else int(e.exit_code)
     except click.Abort:
@@ -128,12 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.USAGE
     except BrokenPipeError:
         # the reader went away (| head): not an error of ours
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
-        except OSError:
-            pass
         return ExitStatus.OK
-    except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+    except Exception as e:
         if show_tb:
             raise
         click.echo(_printable(

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from crashplan.cli import ExitStatus
 from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
+
+if TYPE_CHECKING:
+    from crashplan.memmap.model import Machine
+    from crashplan.sizing.distro_defaults import MachineFacts
 
 
 @click.command()
@@ -124,7 +129,7 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
     return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
 
 
-def _machine_facts(mach):  # type: ignore[no-untyped-def]
+def _machine_facts(mach: Machine | None) -> MachineFacts:
     """What the distribution tools look at, from the machine description (probe or machine file)."""
     from crashplan.sizing.distro_defaults import MachineFacts
 

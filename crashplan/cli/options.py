@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
 import click
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-class SizeType(click.ParamType):
+
+class SizeType(click.ParamType):  # type: ignore[type-arg]  # generic in click's types, not at run time in every click
     """A size as people write it: 16G, 1536M, 0x40000000, 4294967296."""
 
     name = "size"
@@ -21,7 +26,7 @@ class SizeType(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
-class KernelType(click.ParamType):
+class KernelType(click.ParamType):  # type: ignore[type-arg]  # as SizeType
     """A kernel release: 6.12, 6.12.107, 6.12.0-55.el10.x86_64."""
 
     name = "release"
@@ -36,7 +41,7 @@ class KernelType(click.ParamType):
         return str(value)
 
 
-class ArchType(click.ParamType):
+class ArchType(click.ParamType):  # type: ignore[type-arg]  # as SizeType
     """An architecture: uname -m, Debian or kernel names."""
 
     name = "arch"
@@ -50,7 +55,7 @@ class ArchType(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
-def _one_machine(hint: str):  # type: ignore[no-untyped-def]
+def _one_machine(hint: str) -> Callable[[click.Context, click.Parameter, tuple[str, ...]], str | None]:
     """A --machine given more than once is a usage error (click would silently keep the last one)."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
@@ -62,7 +67,11 @@ def _one_machine(hint: str):  # type: ignore[no-untyped-def]
     return callback
 
 
-def machine_source_options(f=None, *, repeated_machine_hint: str | None = None):  # type: ignore[no-untyped-def]
+@overload
+def machine_source_options(f: F, *, repeated_machine_hint: str | None = None) -> F: ...
+@overload
+def machine_source_options(f: None = None, *, repeated_machine_hint: str | None = None) -> Callable[[F], F]: ...
+def machine_source_options(f: F | None = None, *, repeated_machine_hint: str | None = None) -> Any:
     """--iomem/--boot-log/--machine/--fallback-machine: where the memory map comes from (check, suggest).
 
     With ``repeated_machine_hint``, a repeated ``--machine`` is refused with that hint."""
@@ -74,7 +83,7 @@ def machine_source_options(f=None, *, repeated_machine_hint: str | None = None):
         machine_opt = click.option("--machine", type=path, metavar="FILE", help=machine_help, multiple=True,
                                    callback=_one_machine(repeated_machine_hint))
 
-    def deco(f):  # type: ignore[no-untyped-def]
+    def deco(f: F) -> F:
         for opt in reversed((
             click.option("--iomem", type=path, metavar="FILE",
                          help="Memory map from a saved /proc/iomem (read as root)."),
@@ -92,6 +101,7 @@ def machine_source_options(f=None, *, repeated_machine_hint: str | None = None):
 
 def write_atomically(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
+    import contextlib
     import os
     import tempfile
 
@@ -105,21 +115,19 @@ def write_atomically(path: str, text: str) -> None:
                 fh.write(text)
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
     except OSError as e:
         raise InputError(f"cannot write the report: {e.strerror or e}", path=path) from None
 
 
-def output_option(f):  # type: ignore[no-untyped-def]
+def output_option(f: F) -> F:
     """``-o/--output FILE``: what the command prints goes to FILE (written atomically, only on success)."""
     import functools
 
     @functools.wraps(f)
-    def wrapper(*args, output: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: Any, output: str | None = None, **kwargs: Any) -> Any:
         if output is None or output == "-":
             return f(*args, **kwargs)
         import contextlib
@@ -131,5 +139,6 @@ def output_option(f):  # type: ignore[no-untyped-def]
         write_atomically(output, buf.getvalue())
         return rv
 
-    return click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-                        default=None, help="Write the report to FILE instead of stdout (atomically).")(wrapper)
+    opt = click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+                       default=None, help="Write the report to FILE instead of stdout (atomically).")
+    return opt(wrapper)  # type: ignore[return-value]  # the wrapper takes f's parameters and -o

@@ -33,24 +33,33 @@ by ``calculate_node_totalpages``; readable by anyone) and returns a map with
 
 from __future__ import annotations
 
-import errno
-import gzip
 import os
-import re
 import sys
 from dataclasses import replace
-from pathlib import Path
 
+from crashplan.cli.hostfacts import (
+    MAX_INPUT_BYTES,
+    _cma_ranges,
+    _cpu_count,
+    _has_param,
+    _initrd_from_kmsg,
+    _int,
+    _kdump_facts,
+    _kernel_log,
+    _mem_encrypt,
+    _read_limited,
+    _swiotlb,
+    _Tree,
+    _zone_end,
+    _zoneinfo,
+)
 from crashplan.errors import InputError
 from crashplan.memmap.iomem import addresses_hidden, parse_iomem
-from crashplan.memmap.model import Machine, MemoryMap, Span
-from crashplan.textlines import split_lines
+from crashplan.memmap.model import Machine, MemoryMap
 
-__all__ = ["read_text", "probe_host", "resolve_machine", "MAX_INPUT_BYTES"]
+# _cma_ranges and _read_limited: crashplan status (cli/status_cmd.py) reads those files too
+__all__ = ["MAX_INPUT_BYTES", "_cma_ranges", "_read_limited", "probe_host", "read_text", "resolve_machine"]
 
-MAX_INPUT_BYTES = 64 << 20
-_SWIOTLB_SLAB = 1 << 11  # IO_TLB_SHIFT
-_SWIOTLB_SEGSIZE = 128  # IO_TLB_SEGSIZE: nslabs are rounded up to this
 
 
 def read_text(path: str, *, limit: int = MAX_INPUT_BYTES) -> str:
@@ -84,49 +93,8 @@ def read_text(path: str, *, limit: int = MAX_INPUT_BYTES) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def _read_limited(f, limit: int) -> bytes:  # type: ignore[no-untyped-def]
-    """Read up to ``limit`` bytes in 64 KiB steps: sysctl files refuse one huge read (ENOMEM)."""
-    chunks = []
-    total = 0
-    while total < limit:
-        chunk = f.read(min(1 << 16, limit - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
-
-
 # ---------------------------------------------------------------------------------------------
 # the host
-
-
-class _Tree:
-    """Files under ``root``; reading never raises, a missing or unreadable file is ``None``."""
-
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
-        self.is_host = self.root.resolve() == Path("/")
-
-    def path(self, rel: str) -> Path:
-        return self.root / rel.lstrip("/")
-
-    def read(self, rel: str, *, limit: int = MAX_INPUT_BYTES) -> str | None:
-        try:
-            with open(self.path(rel), "rb", buffering=0) as f:
-                data = _read_limited(f, limit)
-        except OSError:
-            return None
-        return data.decode("utf-8", "surrogateescape")
-
-    def exists(self, rel: str) -> bool:
-        return self.path(rel).exists()
-
-    def size(self, rel: str) -> int | None:
-        try:
-            return self.path(rel).stat().st_size
-        except OSError:
-            return None
 
 
 def read_os_release(root: str | os.PathLike[str] = "/") -> dict[str, str]:
@@ -173,7 +141,7 @@ def probe_host(
         page_size = os.sysconf("SC_PAGE_SIZE") if tree.is_host else 4096
     cmdline = tree.read("/proc/cmdline")
     if cmdline is not None:
-        cmdline = cmdline[:-1] if cmdline.endswith("\n") else cmdline
+        cmdline = cmdline.removesuffix("\n")
     zones = _zoneinfo(tree.read("/proc/zoneinfo"))
     present = sum(z.get("present", 0) for z in zones.values()) * page_size if zones else None
 
@@ -210,11 +178,9 @@ def probe_host(
         # boot log; EFI firmware keeps boot-services memory reserved too (crashplan.placement)
         if tree.exists("/sys/firmware"):
             boot_facts["efi"] = tree.exists("/sys/firmware/efi")
-        from crashplan.memmap.bootlog import initrd_from_log
-
-        initrd = initrd_from_log(_kernel_log(tree) or "")
+        initrd = _initrd_from_kmsg(_kernel_log(tree) or "")
         if initrd is not None:  # else (log not readable, or rotated out) check shows the band
-            memmap = replace(memmap, reserved=tuple(sorted(memmap.reserved + (initrd,))))
+            memmap = replace(memmap, reserved=tuple(sorted((*memmap.reserved, initrd))))
     swiotlb = _swiotlb(tree, cmdline)
     mem_encrypt = _mem_encrypt(tree, cmdline, arch, notes)
     kaslr = False if cmdline is not None and _has_param(cmdline, "nokaslr") else None
@@ -255,39 +221,6 @@ def probe_host(
     )
 
 
-KMSG_LIMIT = 4 << 20  # the kernel's log buffer is at most CONFIG_LOG_BUF_SHIFT=25 (32 MiB); its start suffices
-
-
-def _kernel_log(tree: _Tree) -> str | None:
-    """The kernel's log records from ``/dev/kmsg`` (root, or ``dmesg_restrict=0``), read without blocking;
-    under a ``--root`` tree, the file ``dev/kmsg`` as text."""
-    if not tree.is_host:
-        return tree.read("/dev/kmsg")
-    try:
-        fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        while total < KMSG_LIMIT:
-            try:
-                rec = os.read(fd, 8192)  # one record per read
-            except BlockingIOError:
-                break  # the end of the buffer
-            except OSError as e:
-                if e.errno == errno.EPIPE:  # records overwritten while reading: go on from the next one
-                    continue
-                break
-            if not rec:
-                break
-            chunks.append(rec)
-            total += len(rec)
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("utf-8", "surrogateescape")
-
-
 def _uname(tree: _Tree, uname: tuple[str, str] | None) -> tuple[str | None, str | None]:
     if uname is not None:
         return uname
@@ -310,231 +243,6 @@ def arch_or_none(name: str | None) -> str | None:
         return normalize_arch(name)
     except ValueError:
         return None
-
-
-def _int(text: str | None) -> int | None:
-    if text is None:
-        return None
-    text = text.strip()
-    return int(text) if text.isdigit() else None
-
-
-def _zoneinfo(text: str | None) -> dict[str, dict[str, int]]:
-    """``{"0/DMA": {"present": …, "spanned": …, "start_pfn": …}, …}`` from ``/proc/zoneinfo``."""
-    zones: dict[str, dict[str, int]] = {}
-    if not text:
-        return zones
-    current: dict[str, int] | None = None
-    for line in text.splitlines():
-        m = re.match(r"Node\s+(\d+),\s+zone\s+(\S+)", line)
-        if m:
-            current = zones.setdefault(f"{m.group(1)}/{m.group(2)}", {})
-            continue
-        if current is None:
-            continue
-        m = re.match(r"\s+(present|spanned|start_pfn):?\s+(\d+)\s*$", line)
-        if m:
-            current[m.group(1)] = int(m.group(2))
-    return zones
-
-
-def _zone_end(zones: dict[str, dict[str, int]], page_size: int) -> int | None:
-    """The end of ZONE_DMA, else ZONE_DMA32 (arm64's ``arm64_dma_phys_limit``, clamped to RAM)."""
-    for zone in ("DMA", "DMA32"):
-        ends = [z["start_pfn"] + z["spanned"] for key, z in zones.items()
-                if key.split("/")[1] == zone and z.get("spanned") and "start_pfn" in z]
-        if ends:
-            return max(ends) * page_size
-    return None
-
-
-def _cma_ranges(text: str | None, path: str) -> tuple[Span, ...]:
-    """``/sys/kernel/kexec/crash_cma_ranges``: ``"%08llx-%08llx\\n"`` per range, inclusive end."""
-    if not text:
-        return ()
-    out = []
-    for n, line in enumerate(split_lines(text), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        m = re.fullmatch(r"([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16})", line)
-        if m is None or int(m.group(1), 16) > int(m.group(2), 16):
-            raise InputError(f"expected a range like 100000000-10c7fffff, found {ascii(line[:40])}",
-                             path=path, line=n, column=1)
-        out.append(Span(int(m.group(1), 16), int(m.group(2), 16) + 1, "crashkernel CMA"))
-    return tuple(sorted(out))
-
-
-def _has_param(cmdline: str, name: str) -> bool:
-    from crashplan.cmdline import param_values
-
-    return bool(param_values(cmdline, name))
-
-
-def _swiotlb(tree: _Tree, cmdline: str | None) -> int | None:
-    """The swiotlb size: debugfs when readable, else ``swiotlb=<nslabs>`` (kernel/dma/swiotlb.c
-    ``setup_io_tlb_npages``: nslabs rounded up to IO_TLB_SEGSIZE, 2 KiB each), else None (default)."""
-    nslabs = _int(tree.read("/sys/kernel/debug/swiotlb/io_tlb_nslabs"))
-    if nslabs:
-        return nslabs * _SWIOTLB_SLAB
-    if cmdline is None:
-        return None
-    from crashplan.cmdline import param_value
-
-    value = param_value(cmdline, "swiotlb")
-    if not value:
-        return None
-    m = re.match(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*", value)  # simple_strtoul(str, &str, 0)
-    if m is None:  # "noforce", "force": the size stays the default
-        return None
-    token = m.group()
-    n = int(token, 16) if token[:2].lower() == "0x" else int(token, 8) if token.startswith("0") else int(token)
-    n = -(-n // _SWIOTLB_SEGSIZE) * _SWIOTLB_SEGSIZE
-    return n * _SWIOTLB_SLAB if n else None
-
-
-def _mem_encrypt(tree: _Tree, cmdline: str | None, arch: str | None, notes: list[str]) -> str | None:
-    """A hint from the x86 CPU flags of /proc/cpuinfo (guest-side flags only)."""
-    if arch != "x86_64":
-        return None
-    cpuinfo = tree.read("/proc/cpuinfo", limit=1 << 20)
-    if not cpuinfo:
-        return None
-    m = re.search(r"^flags\s*:(.*)$", cpuinfo, re.M)
-    flags = set(m.group(1).split()) if m else set()
-    guess = None
-    if "tdx_guest" in flags:
-        guess = "tdx"
-    elif "hypervisor" in flags and flags & {"sev", "sev_es", "sev_snp"}:
-        guess = "sev"
-    elif "sme" in flags and cmdline is not None and "mem_encrypt=on" in cmdline.split():
-        guess = "sme"
-    if guess:
-        notes.append(f"mem_encrypt={guess} guessed from the CPU flags in /proc/cpuinfo")
-    return guess
-
-
-def _cpu_count(text: str | None) -> int | None:
-    """``0-3,8-11`` → 8."""
-    if not text or not text.strip():
-        return None
-    count = 0
-    for part in text.strip().split(","):
-        lo, _, hi = part.partition("-")
-        if not lo.isdigit() or (hi and not hi.isdigit()):
-            return None
-        count += (int(hi) - int(lo) + 1) if hi else 1
-    return count or None
-
-
-def _kdump_facts(tree: _Tree, release: str | None, arch: str | None, page_size: int) -> dict[str, object]:
-    """What the sizing code wants to know, as far as it is cheap to find (see docs/machine-format.md)."""
-    facts: dict[str, object] = {}
-    if release:
-        image = f"/boot/vmlinuz-{release}"
-        if arch == "arm64" and not tree.exists(image) and tree.exists(f"/boot/Image-{release}"):
-            image = f"/boot/Image-{release}"
-        if tree.exists(image):
-            kimage: dict[str, object] = {"path": image}
-            size = tree.size(image)
-            if size:
-                kimage["image_size"] = size
-            init = _image_init_size(tree, image, arch)
-            if init:
-                kimage["init_size"] = init
-            facts["kernel_image"] = kimage
-        for initrd in (f"/boot/initramfs-{release}kdump.img", f"/boot/initrd-{release}-kdump",
-                       f"/var/lib/kdump/initrd.img-{release}", f"/var/lib/kdump/initrd.img"):
-            if tree.exists(initrd):
-                entry: dict[str, object] = {"path": initrd}
-                size = tree.size(initrd)
-                if size:
-                    entry["size"] = size
-                facts["initrd"] = entry
-                break
-    level, collector = _dump_settings(tree)
-    if level is not None:
-        facts["dump_level"] = level
-    if collector:
-        facts["collector"] = collector
-    config = _kernel_config(tree, release)
-    if config:
-        facts["kernel_config"] = config
-    platform: dict[str, object] = {"page_size": page_size}
-    if tree.exists("/sys/module/mlx5_core"):
-        platform["mlx5"] = True
-    if arch == "arm64":
-        try:
-            names = os.listdir(tree.path("/sys/class/iommu"))
-        except OSError:
-            names = []
-        platform["smmu"] = any("smmu" in n for n in names)
-    facts["platform"] = platform
-    return facts
-
-
-def _image_init_size(tree: _Tree, image: str, arch: str | None) -> int | None:
-    """x86 bzImage ``init_size`` (boot protocol ≥ 2.10, offset 0x260) or arm64 Image ``image_size``
-    (offset 16): the memory the kernel needs while it decompresses and starts."""
-    try:
-        with open(tree.path(image), "rb") as f:
-            head = f.read(0x270)
-    except OSError:
-        return None
-    if arch == "x86_64" and len(head) >= 0x264 and head[0x202:0x206] == b"HdrS":
-        version = int.from_bytes(head[0x206:0x208], "little")
-        if version >= 0x020A:
-            return int.from_bytes(head[0x260:0x264], "little") or None
-    if arch == "arm64" and len(head) >= 64 and head[56:60] == b"ARM\x64":
-        return int.from_bytes(head[16:24], "little") or None
-    return None
-
-
-def _dump_settings(tree: _Tree) -> tuple[int | None, str | None]:
-    """makedumpfile's ``-d`` level and the collector line from the distribution's kdump config."""
-    collector = None
-    text = tree.read("/etc/kdump.conf", limit=1 << 20)  # Fedora/RHEL kdump-utils
-    if text:
-        for line in text.splitlines():
-            line = line.strip()
-            if line.startswith("core_collector"):
-                collector = line[len("core_collector"):].strip() or None
-    if collector is None:
-        text = tree.read("/etc/default/kdump-tools", limit=1 << 20)  # Debian kdump-tools
-        m = re.search(r'^\s*MAKEDUMP_ARGS="([^"]*)"', text or "", re.M)
-        if m:
-            collector = "makedumpfile " + m.group(1)
-    level = None
-    if collector:
-        m = re.search(r"(?:^|\s)-d\s*(\d+)", collector)
-        if m and int(m.group(1)) <= 31:
-            level = int(m.group(1))
-    if level is None:
-        text = tree.read("/etc/sysconfig/kdump", limit=1 << 20)  # SUSE kdump
-        m = re.search(r'^\s*KDUMP_DUMPLEVEL="?(\d+)"?', text or "", re.M)
-        if m and int(m.group(1)) <= 31:
-            level = int(m.group(1))
-    return level, collector
-
-
-def _kernel_config(tree: _Tree, release: str | None) -> dict[str, object]:
-    text = tree.read(f"/boot/config-{release}") if release else None
-    if text is None and tree.exists("/proc/config.gz"):
-        try:
-            with gzip.open(tree.path("/proc/config.gz"), "rt", encoding="utf-8", errors="replace") as f:
-                text = f.read(1 << 22)
-        except (OSError, EOFError):
-            text = None
-    if not text:
-        return {}
-    config: dict[str, object] = {}
-    # CONFIG_KEXEC too: with CONFIG_KEXEC_FILE it tells whether a capture kernel can be loaded at all
-    for key in ("CONFIG_CMA", "CONFIG_KEXEC", "CONFIG_KEXEC_FILE", "CONFIG_CRASH_DUMP"):
-        if re.search(rf"^{key}=y\s*$", text, re.M):
-            config[key] = True
-        elif re.search(rf"^# {key} is not set\s*$", text, re.M):
-            config[key] = False
-    return config
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,7 +289,7 @@ def resolve_machine(
 
             fb = load_machine(read_text(fallback_machine), source=fallback_machine)
             why = (f"this machine's memory map cannot be read (run as root); using {fallback_machine} instead")
-            return replace(fb, notes=tuple(fb.notes) + (why,))
+            return replace(fb, notes=(*fb.notes, why))
         return found if canonical is None or found.arch is not None else replace(found, arch=canonical)
     flag, path = given[0]
     name = "<stdin>" if path == "-" else path

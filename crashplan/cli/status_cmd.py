@@ -62,7 +62,7 @@ KDUMP_UNITS = ("kdump.service", "kdump-tools.service")  # kdump-utils and SUSE k
 @click.option("--boot-log", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
               help="Read the kernel's crashkernel lines from this boot log instead of journalctl/dmesg.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@output_option  # type: ignore[untyped-decorator]  # crashplan.cli.options is not annotated yet
+@output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str, width: int | None) -> int:
     """Say whether kdump is ready on this machine: one verdict first, then the detail.

@@ -11,14 +11,19 @@ import json
 import os
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from crashplan.cli import ExitStatus
 from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
 
+if TYPE_CHECKING:
+    from crashplan.sizing.apply import SystemFacts
+    from crashplan.sizing.inputs import Sources
 
-class _Ranges(click.ParamType):
+
+class _Ranges(click.ParamType):  # type: ignore[type-arg]  # generic in click's types, not at run time in every click
     name = "sizes"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
@@ -37,7 +42,8 @@ class _Ranges(click.ParamType):
 
 @click.command()
 @machine_source_options
-@click.option("--kernel", type=KernelType(), metavar="RELEASE", help="Kernel release of the production and capture kernel.")
+@click.option("--kernel", type=KernelType(), metavar="RELEASE",
+              help="Kernel release of the production and capture kernel.")
 @click.option("--arch", type=ArchType(), metavar="ARCH", help="Architecture (x86_64, arm64, ppc64le, s390x …).")
 @click.option("--ram", type=SizeType(), metavar="SIZE", help="System RAM as the kernel counts it (e.g. 16G).")
 @click.option("--kernel-image", type=click.Path(dir_okay=False), metavar="FILE",
@@ -82,7 +88,7 @@ class _Ranges(click.ParamType):
               help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
 @output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
-def suggest(**opts: object) -> int:
+def suggest(**opts: Any) -> int:
     """Recommend crashkernel= sizes for a machine: a classic plan and a CMA plan side by side.
 
     The capture kernel's needs are modelled term by term (its image, the initrd and its unpacking, the
@@ -104,8 +110,7 @@ def suggest(**opts: object) -> int:
 
     Exit status: 0 a plan is recommended; 1 both plans are refused; 2 usage or input error.
     """
-    from crashplan.errors import InputError
-    from crashplan.sizing.inputs import Overrides, Sources, build_inputs
+    from crashplan.sizing.inputs import Overrides, build_inputs
     from crashplan.sizing.plans import suggest as run_suggest
     from crashplan.sizing.report import SuggestReport, report_json
 
@@ -115,39 +120,20 @@ def suggest(**opts: object) -> int:
         raise click.UsageError("give at most one of --iomem, --boot-log and --machine")
     on_host = not sources_given and not o["no_probe"]
     probe_host = on_host  # this system is probed (its boot-loader tools, /proc/cmdline), even with a fallback
-    fallback_used: str | None = None
     if o["quiet"] and o["verbose"]:
         raise click.UsageError("give at most one of -q/--quiet and -v/--verbose")
-    from crashplan.cli.probe import resolve_machine
-
-    machine = None
-    map_note = None
-    if sources_given or on_host:
-        try:
-            machine = resolve_machine(iomem=o["iomem"], boot_log=o["boot_log"], machine=o["machine"],  # type: ignore[arg-type]
-                                      arch=o["arch"])  # type: ignore[arg-type]
-        except InputError as e:
-            if sources_given:
-                raise
-            map_note = f"this machine's memory map could not be read ({e}): nothing is replayed"
-        fallback = o["fallback_machine"]
-        if on_host and fallback and (machine is None or not machine.memmap.layout_known):
-            machine = resolve_machine(machine=fallback, arch=o["arch"])  # type: ignore[arg-type]
-            why = f"this machine's memory map cannot be read (run as root): planning for {fallback} instead"
-            machine = replace(machine, notes=tuple(machine.notes) + (why,))
-            on_host, map_note = False, None
-            fallback_used = str(fallback)
-    else:
-        map_note = "--no-probe and no memory map: the plans are parsed, not placed"
+    machine, map_note, fallback_used = _machine(o, bool(sources_given), on_host)
+    if fallback_used is not None:
+        on_host = False
     sources = _gather(o, machine, on_host)
     mem_encrypt = o["mem_encrypt"]
     overrides = Overrides(
-        arch=o["arch"], kernel=o["kernel"], ram=o["ram"], kernel_size=o["kernel_size"],  # type: ignore[arg-type]
-        initrd_size=o["initrd_size"], initrd_unpacked=o["initrd_unpacked"], nr_cpus=o["nr_cpus"],  # type: ignore[arg-type]
-        dump_level=o["dump_level"], collector=o["collector"], kexec=o["kexec"],  # type: ignore[arg-type]
-        luks_memory=o["luks_memory"], network=o["network"], fadump=o["fadump"],  # type: ignore[arg-type]
+        arch=o["arch"], kernel=o["kernel"], ram=o["ram"], kernel_size=o["kernel_size"],
+        initrd_size=o["initrd_size"], initrd_unpacked=o["initrd_unpacked"], nr_cpus=o["nr_cpus"],
+        dump_level=o["dump_level"], collector=o["collector"], kexec=o["kexec"],
+        luks_memory=o["luks_memory"], network=o["network"], fadump=o["fadump"],
         mem_encrypt=None if mem_encrypt in (None, "none") else str(mem_encrypt),
-        mlx5=o["mlx5"], smmu=o["smmu"], capture_append=o["capture_append"],  # type: ignore[arg-type]
+        mlx5=o["mlx5"], smmu=o["smmu"], capture_append=o["capture_append"],
     )
     if mem_encrypt == "none" and machine is not None:
         machine = replace(machine, mem_encrypt=None)
@@ -161,12 +147,12 @@ def suggest(**opts: object) -> int:
     if o["ram"] is not None:
         from crashplan.kernel.arch import ram_limit_error
 
-        why = ram_limit_error(int(o["ram"]), inputs.arch)  # type: ignore[call-overload]
-        if why:
-            raise click.BadParameter(why, param_hint="--ram")
+        too_big = ram_limit_error(int(o["ram"]), inputs.arch)
+        if too_big:
+            raise click.BadParameter(too_big, param_hint="--ram")
     try:
         result = run_suggest(inputs, release=release, facts=facts, machine=machine, portable=bool(o["portable"]),
-                             boundaries=o["ranges"])  # type: ignore[arg-type]
+                             boundaries=o["ranges"])
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     result = _refuse_without_kdump(result, sources, machine)
@@ -196,11 +182,34 @@ def suggest(**opts: object) -> int:
     else:
         from crashplan.output.suggest_text import render_suggest
 
-        render_suggest(report, width=o["width"], verbosity=int(o["verbose"]), color=str(o["color"]))  # type: ignore[arg-type]
+        render_suggest(report, width=o["width"], verbosity=int(o["verbose"]), color=str(o["color"]))
     return ExitStatus.OK if report.exit_status == 0 else ExitStatus.FINDINGS
 
 
-def _refuse_without_kdump(result, sources, machine):  # type: ignore[no-untyped-def]
+def _machine(o: dict[str, Any], sources_given: bool, on_host: bool) -> tuple[Any, str | None, str | None]:
+    """The machine to plan for, why nothing is replayed (or None), and the fallback machine file used."""
+    from crashplan.cli.probe import resolve_machine
+    from crashplan.errors import InputError
+
+    if not (sources_given or on_host):
+        return None, "--no-probe and no memory map: the plans are parsed, not placed", None
+    machine = None
+    map_note = None
+    try:
+        machine = resolve_machine(iomem=o["iomem"], boot_log=o["boot_log"], machine=o["machine"], arch=o["arch"])
+    except InputError as e:
+        if sources_given:
+            raise
+        map_note = f"this machine's memory map could not be read ({e}): nothing is replayed"
+    fallback = o["fallback_machine"]
+    if on_host and fallback and (machine is None or not machine.memmap.layout_known):
+        machine = resolve_machine(machine=fallback, arch=o["arch"])
+        why = f"this machine's memory map cannot be read (run as root): planning for {fallback} instead"
+        return replace(machine, notes=(*machine.notes, why)), None, str(fallback)
+    return machine, map_note, None
+
+
+def _refuse_without_kdump(result: Any, sources: Sources, machine: Any) -> Any:
     """Every plan refused when the kernel's build options rule kdump out (crashplan.readiness)."""
     from crashplan.readiness import kdump_capability
 
@@ -248,7 +257,7 @@ def _exists(path: str) -> bool:
         return False
 
 
-def _gather(o: dict[str, object], machine: object | None, on_host: bool):  # type: ignore[no-untyped-def]
+def _gather(o: dict[str, Any], machine: Any, on_host: bool) -> Sources:
     """Read the files the options name; on this host, also the usual places."""
     from crashplan.sizing.inputs import Sources
     from crashplan.sizing.kconfig import parse_kernel_config
@@ -306,20 +315,17 @@ def _gather(o: dict[str, object], machine: object | None, on_host: bool):  # typ
     if kc_path:
         kconfig = parse_kernel_config(_text(str(kc_path)), path=str(kc_path))
     elif on_host and _exists("/proc/config.gz"):
-        import gzip
+        from crashplan.cli.hostfacts import _gunzip_text
 
-        try:
-            with gzip.open("/proc/config.gz", "rt", encoding="utf-8", errors="replace") as f:
-                kconfig = parse_kernel_config(f.read(1 << 22), path="/proc/config.gz")
-        except (OSError, EOFError):
-            kconfig = None
+        text = _gunzip_text("/proc/config.gz", 1 << 22)
+        kconfig = parse_kernel_config(text, path="/proc/config.gz") if text is not None else None
     luks = None
     if o["luks_dump"]:
         luks = parse_luks_dump(_text(str(o["luks_dump"])), path=str(o["luks_dump"]))
     return Sources(kernel_image=kernel_image, initrd=initrd, kdump=kdump, kconfig=kconfig, luks=luks)
 
 
-def _read_initrd(path: str, page_size: int):  # type: ignore[no-untyped-def]
+def _read_initrd(path: str, page_size: int) -> Any:
     from crashplan.errors import InputError
     from crashplan.sizing.initrd import read_initrd
 
@@ -386,17 +392,17 @@ def _probe_host() -> dict[str, object]:
     }
 
 
-def _host_facts(arch: str | None, machine: object | None, host: dict[str, object]):  # type: ignore[no-untyped-def]
+def _host_facts(arch: str | None, machine: object | None, host: dict[str, Any]) -> SystemFacts:
     from crashplan.sizing.answer import crashkernel_tokens
     from crashplan.sizing.apply import SystemFacts
 
     files = host["files"]
     return SystemFacts(
-        os_id=host["os_id"], os_like=host["os_like"], arch=arch,  # type: ignore[arg-type]
-        ostree="/run/ostree-booted" in files,  # type: ignore[operator]
-        auto_reset_crashkernel=host["auto_reset"],  # type: ignore[arg-type]
+        os_id=host["os_id"], os_like=host["os_like"], arch=arch,
+        ostree="/run/ostree-booted" in files,
+        auto_reset_crashkernel=host["auto_reset"],
         release=getattr(machine, "kernel", None), current=crashkernel_tokens(_proc_cmdline()),
-        source="this system", tools=host["tools"], files=files,  # type: ignore[arg-type]
+        source="this system", tools=host["tools"], files=files,
     )
 
 
@@ -414,7 +420,7 @@ def _current(machine: object | None) -> tuple[str, ...]:
     return crashkernel_tokens(getattr(machine, "cmdline", None))
 
 
-def _distribution_default(result, facts, on_host: bool, cpus: int | None = None):  # type: ignore[no-untyped-def]
+def _distribution_default(result: Any, facts: Any, on_host: bool, cpus: int | None = None) -> Any:
     """What the distribution's kdump tool would set for this machine (None for mainline releases)."""
     from crashplan.sizing.distro_defaults import MachineFacts, distribution_default
 
@@ -438,7 +444,7 @@ def _distribution_default(result, facts, on_host: bool, cpus: int | None = None)
                                 calibrate=calibrate, cpus=cpus, network=bool(i.network))
 
 
-def _shrink(result, current, host, facts):  # type: ignore[no-untyped-def]
+def _shrink(result: Any, current: Any, host: dict[str, Any] | None, facts: Any) -> Any:
     """Giving back the part of the current reservation the classic plan does not need, without a reboot."""
     from crashplan.sizing.apply import live_shrink
 
@@ -451,13 +457,14 @@ def _shrink(result, current, host, facts):  # type: ignore[no-untyped-def]
     if host is not None:
         reserved = host["crash_size"] if isinstance(host["crash_size"], int) else current.reserves
         return live_shrink(reserved=reserved, target=target, low=current.low, live=True,
-                           sysfs=bool(host["crash_size_file"]), loaded=host["crash_loaded"],  # type: ignore[arg-type]
+                           sysfs=bool(host["crash_size_file"]), loaded=host["crash_loaded"],
                            kdump_flavour=facts.kdump_flavour, page_size=result.inputs.page_size)
     return live_shrink(reserved=current.reserves, target=target, low=current.low, live=False,
                        kdump_flavour=facts.kdump_flavour, page_size=result.inputs.page_size)
 
 
-def _applies(result, machine, host, facts, auto_reset: bool | None = None):  # type: ignore[no-untyped-def]
+def _applies(result: Any, machine: Any, host: dict[str, Any] | None, facts: Any,
+             auto_reset: bool | None = None) -> dict[str, Any]:
     from dataclasses import replace as dc_replace
 
     from crashplan.sizing.apply import apply_plan, facts_from_release, kdump_utils_default

@@ -21,8 +21,8 @@ line, swiotlb size, memory encryption, …).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from dataclasses import FrozenInstanceError, dataclass, field, replace
+from typing import Any, ClassVar, NamedTuple
 
 __all__ = ["Machine", "MemoryMap", "Span", "merge_spans", "subtract_spans"]
 
@@ -111,8 +111,55 @@ def subtract_spans(base: Iterable[Span], remove: Iterable[Span]) -> tuple[Span, 
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MemoryMap:
+class _Frozen:
+    """What ``@dataclass(frozen=True)`` writes into a class, written once by hand.
+
+    ``dataclass`` generates ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__`` and
+    ``__delattr__`` for each class by compiling source text at import: about 1.5 ms for the two classes
+    below, on every start of every command.  They stay dataclasses (``dataclasses.replace`` and
+    ``fields`` work on them) with ``init``, ``repr`` and ``eq`` off; these methods behave as the generated
+    ones do: immutable instances, equality and repr over all fields in order, a hash over ``_HASHED``.
+    """
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[str, ...]] = ()
+    _HASHED: ClassVar[tuple[str, ...]] = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _values(self, names: tuple[str, ...]) -> tuple[Any, ...]:
+        return tuple(getattr(self, n) for n in names)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values(self._FIELDS) == other._values(self._FIELDS)
+
+    def __hash__(self) -> int:
+        return hash(self._values(self._HASHED))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._FIELDS)})"
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._values(self._FIELDS)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(self._FIELDS, state, strict=True):
+            object.__setattr__(self, name, value)
+
+
+def _init(obj: _Frozen, values: dict[str, Any]) -> None:
+    for name in obj._FIELDS:
+        object.__setattr__(obj, name, values[name])
+
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class MemoryMap(_Frozen):
     ram: tuple[Span, ...]
     reserved: tuple[Span, ...] = ()
     nomap: tuple[Span, ...] = ()
@@ -122,6 +169,13 @@ class MemoryMap:
     # False when only the RAM total is known (e.g. /proc/iomem read without root): ``ram`` is then
     # empty, the total is ``Machine.system_ram``, and nothing can be placed on this map
     layout_known: bool = True
+
+    _FIELDS = _HASHED = ("ram", "reserved", "nomap", "other", "crash", "source", "layout_known")
+
+    def __init__(self, *, ram: tuple[Span, ...], reserved: tuple[Span, ...] = (), nomap: tuple[Span, ...] = (),
+                 other: tuple[Span, ...] = (), crash: tuple[Span, ...] = (), source: str = "",
+                 layout_known: bool = True) -> None:
+        _init(self, locals())
 
     def system_ram(self) -> int:
         """The best estimate of ``memblock_phys_mem_size()``: RAM plus NOMAP memory."""
@@ -143,8 +197,8 @@ class MemoryMap:
         return replace(self, reserved=tuple(sorted(self.reserved + tuple(extra))))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Machine:
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class Machine(_Frozen):
     """A machine to plan for: its memory map and the facts that change the reservation."""
 
     memmap: MemoryMap
@@ -170,6 +224,23 @@ class Machine:
     # what a boot log tells about early allocations the simulator models (crashplan.memmap.bootlog:
     # "kernel_image" size estimate, "machine_model", "va_bits", "initrd_size" …); bytes for sizes
     boot_facts: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    _FIELDS = ("memmap", "name", "provenance", "arch", "kernel", "cmdline", "system_ram", "swiotlb_size",
+               "mem_encrypt", "kaslr", "cpus", "page_size", "dma_limit", "fadump", "kexec_crash_size",
+               "crash_cma_ranges", "notes", "kdump", "boot_facts")
+    _HASHED = _FIELDS[:-2]
+
+    def __init__(self, *, memmap: MemoryMap, name: str = "", provenance: str = "", arch: str | None = None,
+                 kernel: str | None = None, cmdline: str | None = None, system_ram: int | None = None,
+                 swiotlb_size: int | None = None, mem_encrypt: str | None = None, kaslr: bool | None = None,
+                 cpus: int | None = None, page_size: int = 4096, dma_limit: int | None = None,
+                 fadump: bool | None = None, kexec_crash_size: int | None = None,
+                 crash_cma_ranges: tuple[Span, ...] = (), notes: tuple[str, ...] = (),
+                 kdump: Mapping[str, object] | None = None, boot_facts: Mapping[str, object] | None = None) -> None:
+        values = locals()
+        values["kdump"] = {} if kdump is None else kdump
+        values["boot_facts"] = {} if boot_facts is None else boot_facts
+        _init(self, values)
 
     def ram_size(self) -> int:
         return self.system_ram if self.system_ram is not None else self.memmap.system_ram()

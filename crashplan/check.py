@@ -170,7 +170,7 @@ def build_report(
     target = Target(kernel, arch, system_ram, build)
     diags = list(diagnose(cmdline, [target]))
     if build:
-        from crashplan.readiness import OPTIONS, kdump_capability
+        from crashplan.capability import OPTIONS, kdump_capability
 
         known = dict(build)
         if kdump_capability({k: known.get(k) for k in OPTIONS}).reserves is False:

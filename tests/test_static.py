@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLEAN_PATHS = (
     "crashplan/__init__.py",
     "crashplan/__main__.py",
+    "crashplan/capability.py",
     "crashplan/cli/__init__.py",
     "crashplan/cli/check_cmd.py",
     "crashplan/cli/examples.py",

@@ -101,7 +101,7 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         from crashplan.memmap.model import MemoryMap
 
         mach = replace(mach, memmap=MemoryMap(ram=()))
-    from crashplan.readiness import build_options
+    from crashplan.capability import build_options
 
     # the running kernel's build options apply only to that kernel (CK130)
     build = build_options(mach) if mach is not None and kernel in (None, mach.kernel) else ()

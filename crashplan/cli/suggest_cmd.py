@@ -211,7 +211,7 @@ def _machine(o: dict[str, Any], sources_given: bool, on_host: bool) -> tuple[Any
 
 def _refuse_without_kdump(result: Any, sources: Sources, machine: Any) -> Any:
     """Every plan refused when the kernel's build options rule kdump out (crashplan.readiness)."""
-    from crashplan.readiness import kdump_capability
+    from crashplan.capability import kdump_capability
 
     kd = getattr(machine, "kdump", None) or {}
     if sources.kconfig is not None:

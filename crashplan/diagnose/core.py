@@ -47,8 +47,8 @@ def diagnose(cmdline: str, targets: Sequence[Target]) -> list[Diagnosis]:
 
 
 def _build(t: Target, col: Collector) -> None:
-    """CK130: the kernel's build options rule kdump out (crashplan.readiness.kdump_capability)."""
-    from crashplan.readiness import OPTIONS, kdump_capability
+    """CK130: the kernel's build options rule kdump out (crashplan.capability.kdump_capability)."""
+    from crashplan.capability import OPTIONS, kdump_capability
 
     known = dict(t.build)
     cap = kdump_capability({k: known.get(k) for k in OPTIONS})

@@ -10,8 +10,7 @@ simulator reads).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crashplan.kernel import Message, Outcome
 from crashplan.kernel.versions import SWITCHES, KernelRelease, Switch
@@ -94,8 +93,7 @@ def ram_span_of(memory: tuple[Span, ...], addr: int) -> Span | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Region:
+class Region(NamedTuple):
     """One reserved region: ``kind`` is ``crashkernel``, ``crashkernel-low`` or ``cma``; ``end`` exclusive."""
 
     kind: str
@@ -108,8 +106,7 @@ class Region:
         return self.end <= SZ_4G
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """A placement diagnosis: ``severity`` is ``error``, ``warning`` or ``info``; ``fix`` may be None."""
 
     code: str
@@ -118,8 +115,7 @@ class Problem:
     fix: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MemblockState:
+class MemblockState(NamedTuple):
     """memblock as the reservation saw it (for the picture and for explaining a placement)."""
 
     memory: tuple[Span, ...]
@@ -129,8 +125,7 @@ class MemblockState:
     after: tuple[Span, ...]  # after the crash reservation (crash regions included)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reservation:
+class Reservation(NamedTuple):
     regions: tuple[Region, ...]
     messages: tuple[Message, ...]
     problems: tuple[Problem, ...]

@@ -339,3 +339,13 @@ def test_an_unsized_machine_still_fails_the_line():
     m = _machine("x86_64-vm-2g")
     rep = check("crashkernel=256M", [Entry("noarch", "noarch.yaml", replace(m, arch=None))])
     assert rep.verdicts[0].status == "unsized" and rep.exit_status == 1 and rep.not_judged == ()
+
+
+def test_a_snapshot_without_root_is_still_judged_on_its_size():
+    """Only the placement of a machine without a layout is not judged: a line too small for it fails."""
+    e = _entry("x86_64-nonroot-snapshot")
+    rep = check("crashkernel=256M", [e])
+    assert rep.verdicts[0].status == "unplaced" and rep.exit_status == 0
+    rep = check("crashkernel=64M", [e])
+    assert rep.verdicts[0].status == "too-small" and rep.exit_status == 1 and rep.not_judged == ()
+    assert rep.causes() == {"too-small": ["x86_64-nonroot-snapshot"]}

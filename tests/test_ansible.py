@@ -22,14 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 INVENTORY = "examples/ansible/inventory.ini"
 PLAYBOOK = "examples/ansible/site.yml"
-# the local hosts of the example inventory and the machine file each one stands for
-HOSTS = {
+# the local hosts of the example inventory and the machine file each one stands for: those the line
+# serves, and those it cannot be judged on (listed, failing nothing)
+SERVED = {
     "vm-2g": "x86_64-vm-2g.yaml",
     "qemu-4g": "x86_64-qemu-4g.yaml",
     "server-16g": "x86_64-server-16g.yaml",
     "laptop-16g": "x86_64-laptop-16g.yaml",
     "host-1t": "x86_64-host-1t.yaml",
 }
+NOT_JUDGED = {"microvm-24g": ("x86_64-microvm-24g.yaml", "no-kdump"),
+              "nonroot-snapshot": ("x86_64-nonroot-snapshot.yaml", "unplaced")}
+HOSTS = {**SERVED, **{h: f for h, (f, _) in NOT_JUDGED.items()}}
 MODULES = ["crashplan_snapshot", "crashplan_check", "crashplan_plan", "crashplan_apply"]
 
 
@@ -102,13 +106,17 @@ def test_the_example_plans_one_line_checks_it_on_every_host_and_applies_nothing(
     assert doc["schema"] == "crashplan/fleet@1" and doc["command"] == "plan"
     assert doc["cmdline"] == line and doc["exit_status"] == 0
     assert sorted(m["name"] for m in doc["machines"]) == sorted(HOSTS)
+    assert doc["not_judged"] == sorted(NOT_JUDGED)
     for m in doc["machines"]:
-        assert m["ok"] and m["reserves"] and m["needed"] and m["size"] >= m["needed"], m
+        if m["name"] in NOT_JUDGED:
+            assert not m["ok"] and m["status"] == NOT_JUDGED[m["name"]][1], m
+        else:
+            assert m["ok"] and m["reserves"] and m["needed"] and m["size"] >= m["needed"], m
         assert m["file"] == str(out_dir / "machines" / f"{m['name']}.yaml")
     assert sorted(p.name for p in (out_dir / "machines").iterdir()) == sorted(f"{h}.yaml" for h in HOSTS)
 
     # the machine file each host returned is its example machine, renamed after the host
-    for host, example in HOSTS.items():
+    for host, example in SERVED.items():
         gathered = _run_check("check", line, "--machine", str(out_dir / "machines" / f"{host}.yaml"), "--format", "json")
         original = _run_check("check", line, "--machine", f"examples/{example}", "--format", "json")
         assert gathered["reservations"] == original["reservations"] != []
@@ -117,6 +125,12 @@ def test_the_example_plans_one_line_checks_it_on_every_host_and_applies_nothing(
     plan_section = _task(r.stdout, "Show the plan")
     assert f"wrote the plan to {line_file}" in plan_section
     assert f"crashplan: {line}" in plan_section
+    assert f"{len(HOSTS)} machines, {len(SERVED)} served, {len(NOT_JUDGED)} not judged (below)" in plan_section
+    # the machines the line cannot be judged on are printed, with crashplan's reason
+    apart = _task(r.stdout, "Show the machines the line cannot be judged on")
+    by = {m["name"]: m for m in doc["machines"]}
+    for host, (_, status) in NOT_JUDGED.items():
+        assert f'"{host}: {status}: {by[host]["reason"]}"' in apart, apart
 
     # every host's check passed, and the apply step was skipped on every host
     check = _task(r.stdout, "Check the line on the host")
@@ -128,6 +142,9 @@ def test_the_example_plans_one_line_checks_it_on_every_host_and_applies_nothing(
     for m in doc["machines"]:
         said = re.search(r'^ok: \[' + re.escape(m["name"]) + r'\] => \{\n\s+"msg": "(.*)"\n\}', shown, re.M)
         assert said, shown
+        if m["name"] in NOT_JUDGED:
+            assert said.group(1) == f"not judged ({m['status']}): {m['reason']}"
+            continue
         assert said.group(1) == f"reserves {m['size'] >> 20}M (needs {m['needed'] >> 20}M), production loses {m['lost'] >> 20}M"
     recap = _recap(r.stdout)
     assert sorted(recap) == sorted(HOSTS)
@@ -249,23 +266,47 @@ def _adhoc(env: dict[str, str], module: str, args: dict, *options: str) -> tuple
     return m.group(1), json.loads(m.group(2))
 
 
-def test_plan_names_a_machine_no_line_serves_and_writes_nothing(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+def test_plan_lists_a_machine_it_cannot_judge_and_fails_on_it_only_when_strict(
+        tmp_path: Path, ansible_env: dict[str, str]) -> None:
     files = [str(ROOT / "examples" / "x86_64-microvm-24g.yaml"), str(ROOT / "examples" / "x86_64-vm-2g.yaml")]
-    fleet = _run_check("fleet", "plan", *files, "--format", "json")
+    fleet = _run_check("fleet", "plan", *files, "--strict", "--format", "json")
     (unserved,) = fleet["plan"]["unserved"]
-    state, result = _adhoc(ansible_env, "crashplan_plan", {"snapshots": files, "dest": str(tmp_path / "plan")})
+    assert unserved["status"] == "no-kdump"
+    # strict: the machine is not served; the task names it with crashplan's reason and writes nothing
+    state, result = _adhoc(ansible_env, "crashplan_plan", {"snapshots": files, "dest": str(tmp_path / "plan"),
+                                                            "strict": True})
     assert state == "FAILED!"
     assert f"{unserved['name']}: {unserved['reason']}" in result["msg"]
     assert result["cmdline"] == fleet["cmdline"]
     assert not (tmp_path / "plan").exists()
 
-    # left out, it no longer stands in the way; the plan records it as excluded
+    # by default it is listed as not judged and the plan is written
+    state, result = _adhoc(ansible_env, "crashplan_plan", {"snapshots": files, "dest": str(tmp_path / "plan")})
+    assert state == "CHANGED", result
+    assert result["unserved"] == [] and result["not_judged"] == [
+        {"name": unserved["name"], "file": unserved["file"], "status": "no-kdump", "reason": unserved["reason"]}]
+    written = json.loads((tmp_path / "plan" / "fleet-plan.json").read_text(encoding="utf-8"))
+    assert written["exit_status"] == 0 and written["not_judged"] == [unserved["name"]]
+
+    # left out, it no longer stands in the way even when strict; the plan records it as excluded
     state, result = _adhoc(ansible_env, "crashplan_plan", {"snapshots": files, "dest": str(tmp_path / "plan"),
-                                                            "exclude": [unserved["name"]]})
+                                                            "exclude": [unserved["name"]], "strict": True})
     assert state == "CHANGED", result
     written = json.loads((tmp_path / "plan" / "fleet-plan.json").read_text(encoding="utf-8"))
     assert {m["name"]: m["status"] for m in written["machines"]}[unserved["name"]] == "excluded"
     assert (tmp_path / "plan" / "crashkernel.txt").read_text(encoding="utf-8") == written["cmdline"] + "\n"
+
+
+def test_check_passes_a_host_it_cannot_judge_unless_strict(ansible_env: dict[str, str]) -> None:
+    machine = str(ROOT / "examples" / "x86_64-microvm-24g.yaml")
+    line = "crashkernel=256M"
+    verdict = _run_check("fleet", "check", line, machine, "--format", "json")["machines"][0]
+    state, result = _adhoc(ansible_env, "crashplan_check", {"line": line, "machine": machine}, "--check")
+    assert state == "SUCCESS", result
+    assert result["judged"] is False and result["ok"] is False and result["status"] == "no-kdump"
+    assert result["msg"] == f"not judged (no-kdump): {verdict['reason']}"
+    state, result = _adhoc(ansible_env, "crashplan_check", {"line": line, "machine": machine, "strict": True})
+    assert state == "FAILED!" and result["msg"] == f"no-kdump: {verdict['reason']}"
 
 
 def test_snapshot_keeps_its_file_only_outside_check_mode_and_only_when_it_changes(
@@ -290,9 +331,12 @@ def test_check_without_a_machine_file_probes_the_host_it_runs_on(tmp_path: Path,
     line = "crashkernel=256M"
     subprocess.run([sys.executable, "-m", "crashplan", "snapshot", "-o", str(tmp_path / "here.yaml")], check=True,
                    capture_output=True)
-    expected = _run_check("fleet", "check", line, str(tmp_path / "here.yaml"), "--format", "json")["machines"][0]
+    doc = _run_check("fleet", "check", line, str(tmp_path / "here.yaml"), "--format", "json")
+    expected = doc["machines"][0]
     state, result = _adhoc(ansible_env, "crashplan_check", {"line": line}, "--check")
-    assert state == ("SUCCESS" if expected["ok"] else "FAILED!"), result
+    # fails exactly when crashplan's exit status does (a host that cannot run kdump is not judged)
+    assert state == ("SUCCESS" if doc["exit_status"] == 0 else "FAILED!"), result
+    assert result["judged"] is (expected["name"] not in doc["not_judged"])
     for key in ("ok", "status", "reason", "reserves", "size", "needed", "lost"):
         assert result[key] == expected[key], key
 

@@ -57,6 +57,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
          "which machines a distribution's table fails, grouped by cause"),
         ("crashplan fleet check LINE snapshots/ --format json -o fleet.json", "as crashplan/fleet@1"),
         ("crashplan fleet check LINE snapshots/ --jobs 2", "replay on two processes"),
+        ("crashplan fleet check LINE snapshots/ --strict",
+         "machines that cannot kdump or were snapshot without root fail too"),
     ),
     "status": (
         ("crashplan status", "is kdump ready here, and is the reservation enough"),

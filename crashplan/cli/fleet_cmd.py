@@ -408,6 +408,8 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed((
         click.option("--exclude", multiple=True, metavar="PATTERN",
                      help="Leave out machines whose name or file matches this shell pattern (repeatable)."),
+        click.option("--strict", is_flag=True,
+                     help="Count machines that cannot be judged (no kdump support, layout unknown) as failures."),
         click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
                      show_default=True),
         click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -446,8 +448,10 @@ def _files(snapshots: Sequence[str]) -> list[str]:
 def fleet() -> None:
     """Plan and check one crashkernel= line over many machines (machine files from `crashplan snapshot`).
 
-    Exit status: 0 every machine is served; 1 a machine is not (or no line); 2 usage error, or a
-    machine file could not be read (the rest are still planned or checked and reported).
+    Exit status: 0 every machine judged is served; 1 a machine is not (or no line); 2 usage error, or
+    a machine file could not be read (the rest are still planned or checked and reported). Machines
+    the line cannot be judged on (the kernel cannot run kdump; a snapshot without root, layout
+    unknown) are listed apart and are not failures, unless --strict.
     """
 
 
@@ -457,16 +461,17 @@ def fleet() -> None:
               help="At most this many ranges in the planned line.")
 @click.option("--no-cma", is_flag=True, help="Do not look for the CMA variant.")
 @_common
-def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude: tuple[str, ...], fmt: str,
-             output: str | None, color: str, progress: bool | None, width: int | None) -> int:
+def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude: tuple[str, ...], strict: bool,
+             fmt: str, output: str | None, color: str, progress: bool | None, width: int | None) -> int:
     """Find the crashkernel= line that serves every machine and loses the least memory.
 
     SNAPSHOT is a machine file or a directory of them (*.yaml, *.yml, searched recursively). Each
     machine's need is `crashplan suggest --machine FILE`'s; the line is replayed on every machine with
-    its own kernel release, architecture and memory map. Machines that cannot be served are named.
+    its own kernel release, architecture and memory map. Machines that cannot be served are named;
+    so are those it cannot be judged on (no kdump support, layout unknown), apart.
 
-    Exit status: 0 the line serves every machine; 1 some cannot be served; 2 usage error or an
-    unreadable machine file (docs/fleet.md).
+    Exit status: 0 the line serves every machine judged; 1 some cannot be served (with --strict, or
+    cannot be judged); 2 usage error or an unreadable machine file (docs/fleet.md).
     """
     from crashplan.fleet.core import Cache, Entry, FleetError
     from crashplan.fleet.core import plan as run_plan
@@ -485,7 +490,7 @@ def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude:
                 bar.advance()
             assert all(isinstance(e, Entry) for e in entries)
             report = run_plan(entries, max_ranges=max_ranges, exclude=exclude, cma=not no_cma, errors=errors,
-                              cache=Cache(), progress=bar.advance)
+                              cache=Cache(), progress=bar.advance, strict=strict)
     finally:
         bar.close()
     return _finish(report, fmt=fmt, output=output, color=color, width=width, exclude=exclude, snapshots=snapshots)
@@ -497,14 +502,19 @@ def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude:
 @_common
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
               help="Processes reading and replaying machine files (default: one per CPU from 400 files).")
-def check_cmd(params: str, snapshots: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: str | None,
-              color: str, progress: bool | None, jobs: int | None, width: int | None) -> int:
+def check_cmd(params: str, snapshots: tuple[str, ...], exclude: tuple[str, ...], strict: bool, fmt: str,
+              output: str | None, color: str, progress: bool | None, jobs: int | None, width: int | None) -> int:
     """Replay one crashkernel= line on every machine and say which fail, grouped by cause.
 
     The line replaces the crashkernel= parameters of each machine's command line and is parsed and
     placed with the machine's own kernel release, architecture and memory map. A machine fails when
-    the kernel reserves nothing, reserves less than its kdump needs (suggest's model), the region
-    cannot be placed, the kernel cannot run kdump, or its memory layout is unknown.
+    the kernel reserves nothing, reserves less than its kdump needs (suggest's model) or the region
+    cannot be placed. A machine whose kernel cannot run kdump, or whose memory layout is unknown (a
+    snapshot taken without root), cannot be judged: it is listed apart and is not a failure, unless
+    --strict.
+
+    Exit status: 0 every machine judged is served; 1 some are not; 2 usage error or an unreadable
+    machine file (docs/fleet.md).
     """
     from crashplan.cmdline import split_params
     from crashplan.fleet.core import FleetReport
@@ -517,5 +527,6 @@ def check_cmd(params: str, snapshots: tuple[str, ...], exclude: tuple[str, ...],
         verdicts, errors = _run_check(params, files, exclude, jobs, bar)
     finally:
         bar.close()
-    report = FleetReport(command="check", cmdline=params, verdicts=tuple(verdicts), errors=tuple(errors))
+    report = FleetReport(command="check", cmdline=params, verdicts=tuple(verdicts), errors=tuple(errors),
+                         strict=strict)
     return _finish(report, fmt=fmt, output=output, color=color, width=width, exclude=exclude, snapshots=snapshots)

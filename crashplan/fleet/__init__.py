@@ -6,6 +6,7 @@ Pure core (no click, rich or yaml): see :mod:`crashplan.fleet.core` and docs/fle
 from __future__ import annotations
 
 from crashplan.fleet.core import (
+    NOT_JUDGED,
     SCHEMA,
     STATUSES,
     Cache,
@@ -21,5 +22,5 @@ from crashplan.fleet.core import (
     plan,
 )
 
-__all__ = ["SCHEMA", "STATUSES", "Cache", "Entry", "FleetError", "FleetReport", "Need", "Verdict", "check",
-           "judge", "kdump_refusal", "machine_need", "plan"]
+__all__ = ["NOT_JUDGED", "SCHEMA", "STATUSES", "Cache", "Entry", "FleetError", "FleetReport", "Need", "Verdict",
+           "check", "judge", "kdump_refusal", "machine_need", "plan"]

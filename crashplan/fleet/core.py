@@ -23,6 +23,7 @@ from __future__ import annotations
 from crashplan.fleet.planning import effective_ram, plan, range_line, segment
 from crashplan.fleet.replay import check, judge, kdump_refusal, machine_need
 from crashplan.fleet.report import (
+    NOT_JUDGED,
     SCHEMA,
     STATUSES,
     Cache,
@@ -42,6 +43,7 @@ from crashplan.fleet.report import (
 )
 
 __all__ = [
+    "NOT_JUDGED",
     "SCHEMA",
     "STATUSES",
     "Cache",

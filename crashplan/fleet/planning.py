@@ -139,7 +139,7 @@ def _fails(vs: Sequence[Verdict]) -> int:
 
 def plan(entries: Sequence[Entry], *, max_ranges: int = 6, exclude: Sequence[str] = (), cma: bool = True,
          errors: Sequence[FleetError] = (), cache: Cache | None = None,
-         progress: Callable[[int], None] | None = None) -> FleetReport:
+         progress: Callable[[int], None] | None = None, strict: bool = False) -> FleetReport:
     """``crashplan fleet plan``: the line that serves every machine and loses the least memory.
 
     1. Each machine's needs come from suggest's model (classic and CMA plans, :func:`machine_need`).
@@ -155,6 +155,8 @@ def plan(entries: Sequence[Entry], *, max_ranges: int = 6, exclude: Sequence[str
        one ``crashkernel=X,cma`` (``,cma`` takes no ranges: its value is parsed with RAM 0) of the
        largest CMA part; offered only when every served machine's kernel reserves ``,cma`` and suggest
        offers a CMA plan for it.
+
+    ``strict``: machines that cannot be judged (NOT_JUDGED) count as failures in the report.
     """
     from crashplan.units import format_kernel_size as k
 
@@ -212,7 +214,7 @@ def plan(entries: Sequence[Entry], *, max_ranges: int = 6, exclude: Sequence[str
                                            for e in entries))
     cma_v = _plan_cma(entries, served, needs, exclude, max_ranges, cache) if cma else None
     return FleetReport(command="plan", cmdline=classic_v.cmdline, verdicts=classic_v.verdicts, errors=tuple(errors),
-                       classic=classic_v, cma=cma_v, notes=tuple(notes))
+                       classic=classic_v, cma=cma_v, notes=tuple(notes), strict=strict)
 
 
 def _no_line(e: Entry, need: Need | None, excluded: bool, cache: Cache) -> Verdict:

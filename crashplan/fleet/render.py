@@ -1,8 +1,9 @@
 """Text and CSV renderings of a :class:`~crashplan.fleet.core.FleetReport` (pure: strings out).
 
 Text reads at 80 columns: the answer first (the line and whether it serves the fleet), then the
-machines that fail grouped by cause, then one short table per group of similar machines compared
-with the distribution default.
+machines that fail grouped by cause, then the machines the line cannot be judged on (no kdump, layout
+unknown) by cause, then one short table per group of similar machines compared with the distribution
+default.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from crashplan.fleet.core import STATUSES, FleetReport, Verdict
+from crashplan.fleet.core import NOT_JUDGED, STATUSES, FleetReport, Verdict
 from crashplan.units import format_size
 
 __all__ = ["CSV_COLUMNS", "render_csv", "render_text"]
@@ -82,6 +83,7 @@ def render_text(r: FleetReport, *, width: int = 80, color: bool = False, snapsho
     if r.command == "plan":
         out += _plan_detail(r, width, snapshots, exclude)
     out += _failures(r, width, color)
+    out += _not_judged(r, width, color)
     out += _groups(r, width, color)
     return "\n".join(out) + "\n"
 
@@ -98,27 +100,37 @@ def _answer(r: FleetReport, width: int, color: bool) -> list[str]:
     t = r.totals()
     n, ok = _int(t["machines"]), _int(t["ok"])
     failed = r.failed
+    # machines that cannot be judged are set apart (listed after the failures) unless --strict
+    apart = () if r.strict else r.not_judged
+    judged = n - len(apart)
+    what = "judged machine" if apart else "machine"
+    nj = f"{len(apart)} not judged (below)" if apart else ""
     if r.command == "plan":
         if r.cmdline is None:
             out.append(_style("No crashkernel= line can serve this fleet.", color, fg="red", bold=True))
         else:
             out.append(_style(r.cmdline, color, bold=True))
-            verdict = ("Serves the machine" if n == 1 and not failed else f"Serves all {_n(n, 'machine')}"
-                       if not failed else
-                       f"Serves {ok} of {_n(n, 'machine')}; {len(failed)} cannot be served (below)")
+            if not failed:
+                verdict = ("Serves the machine" if judged == 1 and not apart else
+                           f"Serves all {_n(judged, what)}" + (f"; {nj}" if nj else ""))
+            else:
+                verdict = (f"Serves {ok} of {_n(judged, what)}; {len(failed)} cannot be served"
+                           + (f", {nj}" if nj else " (below)"))
             out.extend(_wrap(f"{verdict}; production loses {_sz(_int(t['planned']))} in all (classic regions).",
                              width, ""))
     else:
         out.append(_style(r.cmdline or "", color, bold=True))
+        tail = f"; {nj}" if nj else ""
         if not failed and r.errors:
-            out.extend(_wrap(f"INCOMPLETE: the {_n(n, 'machine')} read reserve what their kdump needs, but "
-                             f"{_n(len(r.errors), 'machine file')} could not be read.", width, ""))
+            out.extend(_wrap(f"INCOMPLETE: the {_n(judged, what)} read reserve what their kdump needs{tail}, "
+                             f"but {_n(len(r.errors), 'machine file')} could not be read.", width, ""))
         elif not failed:
-            ok_text = ("OK: the machine reserves what its kdump needs." if n == 1 else
-                       f"OK: all {_n(n, 'machine')} reserve what their kdump needs.")
-            out.append(_style(ok_text, color, fg="green"))
+            ok_text = ("OK: the machine reserves what its kdump needs." if judged == 1 and not apart else
+                       f"OK: all {_n(judged, what)} reserve what their kdump needs{tail}.")
+            out.extend(_style(x, color, fg="green") for x in _wrap(ok_text, width, ""))
         else:
-            out.append(_style(f"FAIL: {len(failed)} of {_n(n, 'machine')} not served.", color, fg="red", bold=True))
+            out.extend(_style(x, color, fg="red", bold=True)
+                       for x in _wrap(f"FAIL: {len(failed)} of {_n(judged, what)} not served{tail}.", width, ""))
     if t["excluded"]:
         out.append(f"{_n(t['excluded'], 'machine')} left out with --exclude.")
     if r.errors:
@@ -154,10 +166,12 @@ def _plan_detail(r: FleetReport, width: int, snapshots: Sequence[str], exclude: 
     if r.cma is not None:
         out.append("")
         if r.cma.cmdline:
-            cf = sum(1 for v in r.cma.verdicts if not v.ok)
+            cf = sum(1 for v in r.cma.verdicts if not v.ok and (r.strict or v.status not in NOT_JUDGED))
+            nj = 0 if r.strict else sum(1 for v in r.cma.verdicts if not v.ok and v.status in NOT_JUDGED)
+            what = "judged machines" if nj else "machines"
             out.append("CMA variant (production keeps the CMA part for movable memory until a crash):")
             out.extend(_wrap(r.cma.cmdline, width, "  "))
-            out.extend(_wrap(f"serves {n - cf} of {n} machines; loses {_sz(r.cma.lost)} in all "
+            out.extend(_wrap(f"serves {n - nj - cf} of {n - nj} {what}; loses {_sz(r.cma.lost)} in all "
                              "(after a panic the kernel waits 10 s before the capture kernel starts)", width,
                              "  "))
         else:
@@ -167,6 +181,8 @@ def _plan_detail(r: FleetReport, width: int, snapshots: Sequence[str], exclude: 
         ex = [f"--exclude {shlex.quote(v.name)}" for v in failed]
         ex += [f"--exclude {shlex.quote(p)}" for p in exclude]
         words = ["crashplan", "fleet", "check", shlex.quote(r.cmdline), *map(shlex.quote, snapshots), *ex]
+        if r.strict:
+            words.append("--strict")
         out.append("")
         out.append("Check it (leaving out the machines it cannot serve):" if failed else "Check it:")
         out.extend(_shell_lines(words, width))
@@ -175,12 +191,26 @@ def _plan_detail(r: FleetReport, width: int, snapshots: Sequence[str], exclude: 
 
 def _failures(r: FleetReport, width: int, color: bool) -> list[str]:
     """The machines that fail, by cause."""
-    failed = r.failed
-    if not failed:
+    title = "Not served, by cause" if r.command == "plan" else "Failures, by cause"
+    return _by_cause(r.failed, title, width, color)
+
+
+def _not_judged(r: FleetReport, width: int, color: bool) -> list[str]:
+    """The machines the line cannot be judged on (not failures without --strict), by cause."""
+    if r.strict:
+        return []  # they are failures, listed with them
+    return _by_cause(r.not_judged, "Not judged, by cause", width, color,
+                     "the line cannot be judged on these: not failures of it; --strict counts them")
+
+
+def _by_cause(vs_all: Sequence[Verdict], title: str, width: int, color: bool, note: str = "") -> list[str]:
+    if not vs_all:
         return []
-    out = ["", _style("Not served, by cause" if r.command == "plan" else "Failures, by cause", color, bold=True)]
+    out = ["", _style(title, color, bold=True)]
+    if note:
+        out.extend(_wrap(f"({note})", width, "  "))
     by: dict[str, list[Verdict]] = {}
-    for v in failed:
+    for v in vs_all:
         by.setdefault(v.status, []).append(v)
     for s in STATUSES:
         vs = by.get(s)

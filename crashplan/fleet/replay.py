@@ -236,12 +236,14 @@ def _judge(params: str, m: Machine, ram: int, cache: Cache | None) -> dict[str, 
 
 
 def check(params: str, entries: Iterable[Entry], *, exclude: Sequence[str] = (), errors: Sequence[FleetError] = (),
-          cache: Cache | None = None, progress: Callable[[int], None] | None = None) -> FleetReport:
-    """``crashplan fleet check``: replay ``params`` on every machine."""
+          cache: Cache | None = None, progress: Callable[[int], None] | None = None,
+          strict: bool = False) -> FleetReport:
+    """``crashplan fleet check``: replay ``params`` on every machine (``strict``: machines that cannot
+    be judged, NOT_JUDGED, count as failures)."""
     cache = cache if cache is not None else Cache()
     out = []
     for e in entries:
         out.append(judge(params, e, cache=cache, excluded=is_excluded(e, exclude)))
         if progress is not None:
             progress(1)
-    return FleetReport(command="check", cmdline=params, verdicts=tuple(out), errors=tuple(errors))
+    return FleetReport(command="check", cmdline=params, verdicts=tuple(out), errors=tuple(errors), strict=strict)

@@ -13,7 +13,8 @@ from typing import Any
 from crashplan.memmap.model import Machine
 
 __all__ = [
-    "SCHEMA", "STATUSES", "Cache", "Entry", "FleetError", "FleetReport", "Group", "Need", "Variant", "Verdict",
+    "NOT_JUDGED", "SCHEMA", "STATUSES",
+    "Cache", "Entry", "FleetError", "FleetReport", "Group", "Need", "Variant", "Verdict",
     "band", "content_key", "excluded_name", "excluded_verdict", "group_key", "groups", "is_excluded",
 ]
 
@@ -24,6 +25,14 @@ MiB = 1 << 20
 # every status a machine can get, in the order the text report lists failures
 STATUSES = ("ok", "reserves-nothing", "too-small", "placement-failed", "unplaced", "no-kdump", "unsized",
             "excluded")
+
+# statuses of machines the line cannot be judged on: the kernel cannot run kdump at all (no line can
+# change that), or the snapshot has no memory layout, so the placement cannot be replayed (the size
+# was compared and is right).  They are reported but are not failures of the line unless --strict.
+# ``unsized`` is not among them: the need is unknown, so a line too small for the machine would pass
+# unseen; the file lacks what `crashplan snapshot` always writes (architecture, RAM), which the
+# operator can fix.
+NOT_JUDGED = ("no-kdump", "unplaced")
 
 # RAM bands of the groups: the boundaries of kdump-utils' tables (2G, 4G, 16G, 64G, 128G; anchors §1.1)
 # and 1T
@@ -226,10 +235,18 @@ class FleetReport:
     classic: Variant | None = None  # plan only
     cma: Variant | None = None  # plan only
     notes: tuple[str, ...] = ()
+    strict: bool = False  # --strict: machines that cannot be judged count as failures
 
     @property
     def failed(self) -> tuple[Verdict, ...]:
-        return tuple(v for v in self.verdicts if not v.ok)
+        """The machines that make the line fail (exit status 1): not ``ok`` and judged, or any not
+        ``ok`` with ``strict``."""
+        return tuple(v for v in self.verdicts if not v.ok and (self.strict or v.status not in NOT_JUDGED))
+
+    @property
+    def not_judged(self) -> tuple[Verdict, ...]:
+        """The machines the line cannot be judged on (NOT_JUDGED), failures or not."""
+        return tuple(v for v in self.verdicts if not v.ok and v.status in NOT_JUDGED)
 
     @property
     def exit_status(self) -> int:
@@ -244,9 +261,11 @@ class FleetReport:
         return groups(self.verdicts)
 
     def causes(self) -> dict[str, list[str]]:
+        """The failing machines (:attr:`failed`) by status."""
+        failed = self.failed
         out: dict[str, list[str]] = {}
         for s in STATUSES:
-            names = [v.name for v in self.verdicts if v.status == s and not v.ok]
+            names = [v.name for v in failed if v.status == s]
             if names:
                 out[s] = names
         return out
@@ -257,7 +276,8 @@ class FleetReport:
         dflt = None if any(g.default is None for g in gs) else sum(g.default or 0 for g in gs)
         planned = sum(g.planned for g in gs)
         return {"machines": len(vs), "ok": sum(v.ok for v in vs), "failed": len(self.failed),
-                "excluded": len(self.verdicts) - len(vs), "errors": len(self.errors), "planned": planned,
+                "not_judged": len(self.not_judged), "excluded": len(self.verdicts) - len(vs),
+                "errors": len(self.errors), "planned": planned,
                 "default": dflt, "saved": None if dflt is None else dflt - planned,
                 "default_short": sum(g.default_short for g in gs),
                 "default_missing": sum(g.default_missing for g in gs)}
@@ -273,7 +293,8 @@ class FleetReport:
                          "cma": self.cma.as_dict() if self.cma else None, "unserved": unserved}
         return {
             "schema": SCHEMA, "command": self.command, "cmdline": self.cmdline, "ok": self.exit_status == 0,
-            "exit_status": self.exit_status, "machines": [v.as_dict() for v in self.verdicts] if machines else [],
+            "exit_status": self.exit_status, "strict": self.strict, "not_judged": [v.name for v in self.not_judged],
+            "machines": [v.as_dict() for v in self.verdicts] if machines else [],
             "groups": [g.as_dict() for g in self.groups], "totals": self.totals(), "causes": self.causes(),
             "errors": [e.as_dict() for e in self.errors], "plan": plan_part, "notes": list(self.notes),
         }

@@ -16,6 +16,8 @@ description:
     the per-machine verdict of docs/fleet.md).
   - The task fails when the line reserves nothing, reserves less than the host's kdump needs, or cannot be
     placed in the host's memory map. It changes nothing, so it runs the same in check mode.
+  - A host the line cannot be judged on (its kernel cannot run kdump, C(no-kdump); its memory layout is
+    unknown, C(unplaced)) does not fail the task (RV(judged) is false, RV(ok) false), unless O(strict=true).
   - Without O(machine) the host is probed first (C(crashplan snapshot), into a temporary file); run it as
     root, so that the memory map has addresses.
 version_added: 0.1.0
@@ -32,6 +34,11 @@ options:
   machine:
     description: Check against this machine file on the host instead of probing the host.
     type: path
+  strict:
+    description: Fail a host the line cannot be judged on (no kdump support, layout unknown), as
+      C(crashplan fleet check --strict) does.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -56,6 +63,12 @@ status:
     (the status of docs/fleet.md).
   returned: always
   type: str
+judged:
+  description: >-
+    The line can be judged on this host: false when its kernel cannot run kdump (C(no-kdump)) or its
+    memory layout is unknown (C(unplaced)); such a host fails the task only with O(strict).
+  returned: always
+  type: bool
 reason:
   description: One sentence saying why the host is not served; null when RV(ok).
   returned: always
@@ -122,6 +135,7 @@ def main():
         argument_spec=dict(
             line=dict(type="str", required=True),
             machine=dict(type="path"),
+            strict=dict(type="bool", default=False),
             crashplan_bin=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -140,8 +154,10 @@ def main():
             module.fail_json(msg="machine file %s does not exist on this host" % machine)
         rc, check = run_json(module, cmd, ["check", line, "--machine", machine, "--format", "json"],
                              "crashplan/check@1")
-        rc, fleet = run_json(module, cmd, ["fleet", "check", line, machine, "--format", "json"],
-                             "crashplan/fleet@1", ok=(0, 1, 2))
+        args = ["fleet", "check", line, machine, "--format", "json"]
+        if module.params["strict"]:
+            args.append("--strict")
+        rc, fleet = run_json(module, cmd, args, "crashplan/fleet@1", ok=(0, 1, 2))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if fleet.get("errors"):
@@ -152,6 +168,7 @@ def main():
         changed=False,
         line=line,
         ok=bool(verdict["ok"]),
+        judged=verdict["name"] not in (fleet.get("not_judged") or []),
         status=verdict["status"],
         reason=verdict["reason"],
         reserves=bool(verdict["reserves"]),
@@ -165,8 +182,11 @@ def main():
         diagnoses=[{k: d.get(k) for k in ("code", "severity", "message", "fix")} for d in check.get("diagnoses") or []],
         machine={k: verdict.get(k) for k in ("name", "arch", "kernel", "ram")},
     )
-    if not result["ok"]:
+    if fleet.get("exit_status") != 0:  # crashplan's rule: with --strict, a host not judged fails too
         module.fail_json(msg="%s: %s" % (verdict["status"], verdict["reason"]), **result)
+    if not result["judged"]:
+        result["msg"] = "not judged (%s): %s" % (verdict["status"], verdict["reason"])
+        module.exit_json(**result)
     result["msg"] = "reserves %s (needs %s), production loses %s" % (_mib(result["size"]), _mib(result["needed"]),
                                                                     _mib(result["lost"]))
     module.exit_json(**result)

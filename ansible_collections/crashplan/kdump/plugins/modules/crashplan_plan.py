@@ -21,6 +21,9 @@ description:
     written in check mode, or when the task fails.
   - The task fails when no line serves every machine (excluded ones aside), naming each machine that is
     not served and why, unless O(fail_on_unserved=false).
+  - Machines the line cannot be judged on (their kernel cannot run kdump, C(no-kdump); a snapshot
+    taken without root, C(unplaced)) do not fail the task; they are returned in RV(not_judged). With
+    O(strict=true) they are not served machines like the others.
 version_added: 0.1.0
 extends_documentation_fragment:
   - crashplan.kdump.crashplan
@@ -53,6 +56,11 @@ options:
     description: Fail the task when a machine cannot be served by the line.
     type: bool
     default: true
+  strict:
+    description: Count machines that cannot be judged (no kdump support, layout unknown) as not served
+      (C(crashplan fleet plan --strict)).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -93,6 +101,13 @@ machines:
   elements: dict
 unserved:
   description: The machines the line cannot serve, C({name, file, status, reason}).
+  returned: always
+  type: list
+  elements: dict
+not_judged:
+  description: >-
+    The machines the line cannot be judged on, C({name, file, status, reason}): status C(no-kdump) (the
+    kernel cannot run kdump) or C(unplaced) (memory layout unknown). Also in RV(unserved) with O(strict).
   returned: always
   type: list
   elements: dict
@@ -166,6 +181,7 @@ def main():
             max_ranges=dict(type="int"),
             cma=dict(type="bool", default=True),
             fail_on_unserved=dict(type="bool", default=True),
+            strict=dict(type="bool", default=False),
             crashplan_bin=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -191,6 +207,8 @@ def main():
             args += ["--max-ranges", str(p["max_ranges"])]
         if not p["cma"]:
             args.append("--no-cma")
+        if p["strict"]:
+            args.append("--strict")
         args += list(p["snapshots"]) + [os.path.join(workdir, f) for f in sorted(staged.values())]
         rc, doc = run_json(module, cmd, args, "crashplan/fleet@1", ok=(0, 1, 2))
     finally:
@@ -205,6 +223,9 @@ def main():
 
     plan = doc.get("plan") or {}
     cma = plan.get("cma") or {}
+    apart = set(doc.get("not_judged") or [])
+    not_judged = [{"name": m.get("name"), "file": m.get("file"), "status": m.get("status"), "reason": m.get("reason")}
+                  for m in doc.get("machines") or [] if m.get("name") in apart]
     result = dict(
         changed=False,
         cmdline=doc.get("cmdline"),
@@ -212,6 +233,7 @@ def main():
         cma_refused=cma.get("refused"),
         machines=doc.get("machines") or [],
         unserved=plan.get("unserved") or [],
+        not_judged=not_judged,
         groups=doc.get("groups") or [],
         totals=doc.get("totals") or {},
         errors=doc.get("errors") or [],

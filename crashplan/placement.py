@@ -37,8 +37,8 @@ region can land in.  The rules (x86, the initrd):
     take it higher (``src/boot/linux_x86.c``, systemd/systemd @ ``0be6a6e7213b``:
     ``AllocateMaxAddress``, ``UINT32_MAX``).  The UEFI specification only says "at or below"; EDK II
     hands out the highest free pages, below 4 GiB in practice (measured with OVMF 2022.11 in
-    ``tests/data/efi-boots``; EDK II's code not read): the model puts the initrd at the highest page-aligned fit below 4 GiB,
-    under the boot-services memory.
+    ``tests/data/efi-boots``; EDK II's code not read): the model puts the initrd at the highest
+    page-aligned fit below 4 GiB, under the boot-services memory.
 """
 
 from __future__ import annotations
@@ -54,7 +54,15 @@ if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
     from crashplan.simulate import Reservation
 
-__all__ = ["Placement", "Scenario", "placement", "unknowns", "grub_initrd_end", "INITRD_SIZE_RANGE", "EFI_BOOT_SERVICES_RANGE"]
+__all__ = [
+    "EFI_BOOT_SERVICES_RANGE",
+    "INITRD_SIZE_RANGE",
+    "Placement",
+    "Scenario",
+    "grub_initrd_end",
+    "placement",
+    "unknowns",
+]
 
 SZ_1M = 1 << 20
 SZ_2M = 2 << 20
@@ -129,9 +137,13 @@ def _main(res: Reservation) -> tuple[int, int] | None:
     return (r.start, r.end) if r is not None else None
 
 
-def _with(machine: Machine, spans: list[Span], **kw: object) -> Machine:
+def _with(machine: Machine, spans: list[Span], *, nokaslr: bool = False) -> Machine:
+    """``machine`` with ``spans`` reserved as well (and, with ``nokaslr``, the image at 16 MiB)."""
     mm = machine.memmap
-    return replace(machine, memmap=replace(mm, reserved=tuple(sorted(mm.reserved + tuple(spans)))), **kw)
+    memmap = replace(mm, reserved=tuple(sorted(mm.reserved + tuple(spans))))
+    if nokaslr:
+        return replace(machine, memmap=memmap, kaslr=False)
+    return replace(machine, memmap=memmap)
 
 
 def _firmware(machine: Machine) -> str:
@@ -155,11 +167,12 @@ def _kernel_known(machine: Machine) -> bool:
 
 def _image_size(machine: Machine) -> int:
     """``_text`` … end of the used ``.brk`` as ``early_allocations`` models it at 16 MiB."""
+    from crashplan.simulate.model import fact_int
     from crashplan.simulate.x86_64 import X86_BRK_ESTIMATE
     from crashplan.simulate.x86_64 import image_end as _x86_image_end
 
     facts = machine.boot_facts or {}
-    image = int(facts.get("kernel_image", 0) or 0)  # type: ignore[call-overload]
+    image = fact_int(facts, "kernel_image")
     return _x86_image_end(facts, image) - SZ_16M + X86_BRK_ESTIMATE
 
 
@@ -168,6 +181,7 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
     """The band of the main x86 crash region, or None where it does not apply (other architectures,
     a fixed ``@offset``, nothing reserved, memblock known from ``memblock=debug``)."""
     from crashplan.simulate import Memblock, reserve
+    from crashplan.simulate.model import fact_int
 
     if reservation.arch != "x86_64" or outcome.crash_base or reservation.memblock is None:
         return None
@@ -191,15 +205,15 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
     quiet = outcome._replace(cma_size=0) if outcome.cma_size else outcome
 
     def run(rule: str, fw: str, label: str, spans: list[Span], initrd: tuple[int, int] | None = None,
-            **kw: object) -> None:
-        if not kw and not any(s.overlaps(g.start, g.end) for s in spans for g in classic):
+            nokaslr: bool = False) -> None:
+        if not nokaslr and not any(s.overlaps(g.start, g.end) for s in spans for g in classic):
             # memblock's top-down search keeps a fit that stays free, and a new obstacle makes no higher
             # one: the kernel does the same as without it (no replay needed, which matters on huge maps)
             scenarios.append(Scenario(rule, fw, label, initrd, *point))
             return
-        res = reserve(quiet, _with(machine, spans, **kw), cmdline=cmdline)
+        res = reserve(quiet, _with(machine, spans, nokaslr=nokaslr), cmdline=cmdline)
         got = _main(res)
-        scenarios.append(Scenario(rule, fw, label, initrd, *(got if got else (None, None))))
+        scenarios.append(Scenario(rule, fw, label, initrd, *(got or (None, None))))
 
     before = reservation.memblock.reserved
     memory = reservation.memblock.memory
@@ -227,7 +241,7 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
     bs_lo, bs_hi = EFI_BOOT_SERVICES_RANGE if not bs_known else (0, 0)
     if not initrd_known:
         facts = machine.boot_facts or {}
-        known_size = int(facts.get("initrd_size", 0) or 0)  # type: ignore[call-overload]
+        known_size = fact_int(facts, "initrd_size")
         lo, hi = (known_size, known_size) if known_size else INITRD_SIZE_RANGE
         lo, hi = -(-lo // 4096) * 4096, -(-hi // 4096) * 4096
         if known_size:
@@ -247,7 +261,7 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
                 if ini is not None:
                     run("grub-i386", fw, f"GRUB ({fw.upper()}), initrd {_mib(size)}"
                         + (f", {_mib(bs)} of boot services" if bs else ""),
-                        taken + [Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
+                        [*taken, Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
                 if fw != "efi":
                     continue
                 # the firmware allocates it: top-down below 4 GiB, under the boot-services memory
@@ -260,7 +274,7 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
                 if ini is not None:
                     run("efi", fw, f"EFI stub / systemd-boot, initrd {_mib(size)}"
                         + (f", {_mib(bs)} of boot services" if bs else ""),
-                        taken + [Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
+                        [*taken, Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
     elif not bs_known:
         # the initrd is known; the boot-services memory is not
         b = top_down(bs_hi, SZ_4G, [])
@@ -277,7 +291,7 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
         assumptions.append(f"KASLR: the kernel image ({_mib(image)}) can be anywhere from 16 MiB, "
                            f"{_mib(KASLR_ALIGN)}-aligned")
         if machine.kaslr is None:
-            run("nokaslr", firmware, "nokaslr: the image at 16 MiB", [], kaslr=False)
+            run("nokaslr", firmware, "nokaslr: the image at 16 MiB", [], nokaslr=True)
         # only an image that overlaps a region can move it: the top-down search keeps any free fit
         slots: list[int] = []
         for region in reservation.regions:
@@ -298,15 +312,15 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
         for p in slots:
             run("kaslr", firmware, f"KASLR: the image at {p:#x}", [Span(p, p + image, "kernel image (KASLR slot)")])
 
-    placed = [s for s in scenarios if s.start is not None and s.end is not None]
-    band_start = min(s.start for s in placed)  # type: ignore[type-var]
-    band_end = max(s.end for s in placed)  # type: ignore[type-var]
+    # the as-modelled scenario is always placed: neither is empty
+    band_start = min(s.start for s in scenarios if s.start is not None)
+    band_end = max(s.end for s in scenarios if s.end is not None)
     exact = initrd_known and kernel_known and bs_known
     if exact:
         assumptions.append("the initrd, the kernel image and any EFI boot-services memory are where the source "
                            "shows them")
     return Placement(
-        exact=exact, start=point[0], end=point[1], band_start=band_start, band_end=band_end,  # type: ignore[arg-type]
+        exact=exact, start=point[0], end=point[1], band_start=band_start, band_end=band_end,
         initrd_known=initrd_known, kernel_known=kernel_known, firmware=firmware, boot_services_known=bs_known,
         scenarios=tuple(scenarios),
         assumptions=tuple(assumptions), fails_somewhere=any(s.start is None for s in scenarios))

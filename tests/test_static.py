@@ -39,6 +39,7 @@ CLEAN_PATHS = (
     "crashplan/memmap/machine",
     "crashplan/memmap/model.py",
     "crashplan/output",
+    "crashplan/placement.py",
     "crashplan/readiness.py",
     "crashplan/simulate",
     "crashplan/severity.py",
@@ -67,7 +68,6 @@ PENDING = (
     "crashplan/cli/options",
     "crashplan/cli/probe",
     "crashplan/cli/suggest_cmd",
-    "crashplan/placement",
     "crashplan/sizing/distro_defaults",
     "crashplan/sizing/segments",
 )

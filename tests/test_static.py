@@ -46,6 +46,7 @@ CLEAN_PATHS = (
     "crashplan/sizing/__init__.py",
     "crashplan/sizing/answer.py",
     "crashplan/sizing/apply.py",
+    "crashplan/sizing/distro_defaults.py",
     "crashplan/sizing/initrd.py",
     "crashplan/sizing/inputs.py",
     "crashplan/sizing/kconfig.py",
@@ -68,7 +69,6 @@ PENDING = (
     "crashplan/cli/options",
     "crashplan/cli/probe",
     "crashplan/cli/suggest_cmd",
-    "crashplan/sizing/distro_defaults",
     "crashplan/sizing/segments",
 )
 

@@ -56,6 +56,7 @@ CLEAN_PATHS = (
     "crashplan/sizing/model.py",
     "crashplan/sizing/plans.py",
     "crashplan/sizing/report.py",
+    "crashplan/sizing/segments.py",
     "crashplan/textlines.py",
     "crashplan/units.py",
 )
@@ -69,7 +70,6 @@ PENDING = (
     "crashplan/cli/options",
     "crashplan/cli/probe",
     "crashplan/cli/suggest_cmd",
-    "crashplan/sizing/segments",
 )
 
 _IGNORE = re.compile(r"#\s*type:\s*ignore\b(?P<codes>\[[^\]]*\])?(?P<rest>.*)$")

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crashplan.cmdline import split_params
 from crashplan.diagnose import Diagnosis, Target, diagnose, kernel_view
 from crashplan.kernel import Message, Outcome, distribution_facts, evaluate, normalize_arch
+from crashplan.severity import Severity
 
 if TYPE_CHECKING:
     from crashplan.memmap.model import Machine
     from crashplan.simulate.model import Region
 
-__all__ = ["CheckReport", "Region", "build_report", "merge_cmdline", "report_json", "SCHEMA"]
+__all__ = ["SCHEMA", "CheckReport", "Region", "build_report", "merge_cmdline", "report_json"]
 
 SCHEMA = "crashplan/check@1"
 
@@ -205,8 +206,8 @@ def build_report(
         for p in reservation.problems:
             if same.get(p.code) in have:
                 continue
-            diags.append(Diagnosis(p.code, _PROBLEM_NAMES.get(p.code, "placement"), p.severity, p.text, None, p.fix,
-                                   "", (target,)))
+            diags.append(Diagnosis(p.code, _PROBLEM_NAMES.get(p.code, "placement"), Severity(p.severity), p.text,
+                                   None, p.fix, "", (target,)))
     return CheckReport(
         params=params, cmdline=cmdline, target=target, outcome=outcome, diagnoses=tuple(diags), machine=machine,
         reservation=reservation, regions=regions, messages=messages, map_note=map_note,

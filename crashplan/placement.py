@@ -37,8 +37,8 @@ region can land in.  The rules (x86, the initrd):
     take it higher (``src/boot/linux_x86.c``, systemd/systemd @ ``0be6a6e7213b``:
     ``AllocateMaxAddress``, ``UINT32_MAX``).  The UEFI specification only says "at or below"; EDK II
     hands out the highest free pages, below 4 GiB in practice (measured with OVMF 2022.11 in
-    ``tests/data/efi-boots``; EDK II's code not read): the model puts the initrd at the highest page-aligned fit below 4 GiB,
-    under the boot-services memory.
+    ``tests/data/efi-boots``; EDK II's code not read): the model puts the initrd at the highest
+    page-aligned fit below 4 GiB, under the boot-services memory.
 """
 
 from __future__ import annotations
@@ -53,8 +53,17 @@ if TYPE_CHECKING:
     from crashplan.kernel import Outcome
     from crashplan.memmap.model import Machine
     from crashplan.simulate import Reservation
+    from crashplan.simulate.model import MemblockState, Region
 
-__all__ = ["Placement", "Scenario", "placement", "unknowns", "grub_initrd_end", "INITRD_SIZE_RANGE", "EFI_BOOT_SERVICES_RANGE"]
+__all__ = [
+    "EFI_BOOT_SERVICES_RANGE",
+    "INITRD_SIZE_RANGE",
+    "Placement",
+    "Scenario",
+    "grub_initrd_end",
+    "placement",
+    "unknowns",
+]
 
 SZ_1M = 1 << 20
 SZ_2M = 2 << 20
@@ -129,9 +138,13 @@ def _main(res: Reservation) -> tuple[int, int] | None:
     return (r.start, r.end) if r is not None else None
 
 
-def _with(machine: Machine, spans: list[Span], **kw: object) -> Machine:
+def _with(machine: Machine, spans: list[Span], *, nokaslr: bool = False) -> Machine:
+    """``machine`` with ``spans`` reserved as well (and, with ``nokaslr``, the image at 16 MiB)."""
     mm = machine.memmap
-    return replace(machine, memmap=replace(mm, reserved=tuple(sorted(mm.reserved + tuple(spans)))), **kw)
+    memmap = replace(mm, reserved=tuple(sorted(mm.reserved + tuple(spans))))
+    if nokaslr:
+        return replace(machine, memmap=memmap, kaslr=False)
+    return replace(machine, memmap=memmap)
 
 
 def _firmware(machine: Machine) -> str:
@@ -155,62 +168,30 @@ def _kernel_known(machine: Machine) -> bool:
 
 def _image_size(machine: Machine) -> int:
     """``_text`` … end of the used ``.brk`` as ``early_allocations`` models it at 16 MiB."""
+    from crashplan.simulate.model import fact_int
     from crashplan.simulate.x86_64 import X86_BRK_ESTIMATE
     from crashplan.simulate.x86_64 import image_end as _x86_image_end
 
     facts = machine.boot_facts or {}
-    image = int(facts.get("kernel_image", 0) or 0)  # type: ignore[call-overload]
+    image = fact_int(facts, "kernel_image")
     return _x86_image_end(facts, image) - SZ_16M + X86_BRK_ESTIMATE
 
 
-def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
-              cmdline: str | None = None) -> Placement | None:
-    """The band of the main x86 crash region, or None where it does not apply (other architectures,
-    a fixed ``@offset``, nothing reserved, memblock known from ``memblock=debug``)."""
-    from crashplan.simulate import Memblock, reserve
+class _Free:
+    """memblock's free ranges before the crash reservation, searched as the boot loaders search them."""
 
-    if reservation.arch != "x86_64" or outcome.crash_base or reservation.memblock is None:
-        return None
-    point = _main(reservation)
-    if point is None:
-        return None
-    mm = machine.memmap
-    if any(s.name.startswith("memblock:") for s in mm.reserved):
-        return Placement(exact=True, start=point[0], end=point[1], band_start=point[0], band_end=point[1],
-                         initrd_known=True, kernel_known=True, firmware=_firmware(machine),
-                         boot_services_known=True, scenarios=(),
-                         assumptions=("memblock=debug: the log lists every reservation",))
-    initrd_known = _initrd_known(machine)
-    kernel_known = _kernel_known(machine)
-    firmware = _firmware(machine)
-    assumptions: list[str] = []
-    scenarios: list[Scenario] = [Scenario("as-modelled", firmware, "as the source shows it", None, *point)]
+    def __init__(self, memblock: MemblockState) -> None:
+        from crashplan.simulate import Memblock
 
-    classic = [g for g in reservation.regions if g.kind != "cma"]
-    # ,cma is reserved after the classic regions and cannot move them: leave it out of the replays
-    quiet = outcome._replace(cma_size=0) if outcome.cma_size else outcome
+        # once per check: a huge map has tens of thousands
+        self.free = Memblock(memblock.memory, tuple(memblock.reserved)).free_ranges()
+        self.starts = [r.start for r in self.free]
 
-    def run(rule: str, fw: str, label: str, spans: list[Span], initrd: tuple[int, int] | None = None,
-            **kw: object) -> None:
-        if not kw and not any(s.overlaps(g.start, g.end) for s in spans for g in classic):
-            # memblock's top-down search keeps a fit that stays free, and a new obstacle makes no higher
-            # one: the kernel does the same as without it (no replay needed, which matters on huge maps)
-            scenarios.append(Scenario(rule, fw, label, initrd, *point))
-            return
-        res = reserve(quiet, _with(machine, spans, **kw), cmdline=cmdline)
-        got = _main(res)
-        scenarios.append(Scenario(rule, fw, label, initrd, *(got if got else (None, None))))
-
-    before = reservation.memblock.reserved
-    memory = reservation.memblock.memory
-
-    free = Memblock(memory, tuple(before)).free_ranges()  # once: a huge map has tens of thousands
-    starts = [r.start for r in free]
-
-    def top_down(size: int, limit: int, taken: list[Span]) -> Span | None:
+    def top_down(self, size: int, limit: int, taken: list[Span]) -> Span | None:
         """``memblock_find_in_range`` top-down, 4 KiB-aligned, in [1 MiB, limit), around ``taken``: the
         highest fit, as the EFI firmware and GRUB's relocator (PREFERENCE_HIGH) choose it."""
-        for j in range(bisect_left(starts, limit) - 1, -1, -1):
+        free = self.free
+        for j in range(bisect_left(self.starts, limit) - 1, -1, -1):
             lo, hi = max(free[j].start, SZ_1M), min(free[j].end, limit)
             pieces = [(lo, hi)]
             for t in taken:
@@ -221,92 +202,164 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
                     return Span(cand, cand + size)
         return None
 
+    def boot_services(self, size: int) -> list[Span]:
+        """``size`` bytes of EFI boot-services memory at the top below 4 GiB (none when ``size`` is 0)."""
+        if size:
+            b = self.top_down(size, SZ_4G, [])
+            if b is not None:
+                return [Span(b.start, b.end, "EFI boot services (assumed)")]
+        return []
+
+
+@dataclass
+class _Replays:
+    """The scenarios replayed so far: each puts the unknowns somewhere and asks the simulator again."""
+
+    outcome: Outcome  # without ,cma: it is reserved after the classic regions and cannot move them
+    machine: Machine
+    cmdline: str | None
+    point: tuple[int, int]  # the main region as predicted
+    classic: list[Region]
+    scenarios: list[Scenario]
+
+    def run(self, rule: str, fw: str, label: str, spans: list[Span], initrd: tuple[int, int] | None = None,
+            nokaslr: bool = False) -> None:
+        from crashplan.simulate import reserve
+
+        if not nokaslr and not any(s.overlaps(g.start, g.end) for s in spans for g in self.classic):
+            # memblock's top-down search keeps a fit that stays free, and a new obstacle makes no higher
+            # one: the kernel does the same as without it (no replay needed, which matters on huge maps)
+            self.scenarios.append(Scenario(rule, fw, label, initrd, *self.point))
+            return
+        res = reserve(self.outcome, _with(self.machine, spans, nokaslr=nokaslr), cmdline=self.cmdline)
+        got = _main(res)
+        self.scenarios.append(Scenario(rule, fw, label, initrd, *(got or (None, None))))
+
+
+def _initrd_scenarios(replays: _Replays, free: _Free, firmware: str, bs_range: tuple[int, int],
+                      assumptions: list[str]) -> None:
+    """The initrd placed by each boot loader's rule, at both ends of its size range (and of the EFI
+    boot-services memory's)."""
+    from crashplan.simulate.model import fact_int
+
+    bs_lo, bs_hi = bs_range
+    known_size = fact_int(replays.machine.boot_facts or {}, "initrd_size")
+    lo, hi = (known_size, known_size) if known_size else INITRD_SIZE_RANGE
+    lo, hi = -(-lo // 4096) * 4096, -(-hi // 4096) * 4096
+    if known_size:
+        assumptions.append(f"the initrd ({_mib(lo)}) is placed by each boot loader's rule")
+    else:
+        assumptions.append(f"the initrd's size is unknown: {_mib(lo)} to {_mib(hi)} assumed")
+    for fw in (("bios", "efi") if firmware == "unknown" else (firmware,)):
+        for size, bs in ((lo, bs_lo), (hi, bs_hi)) if fw == "efi" else ((lo, 0), (hi, 0)):
+            services = f", {_mib(bs)} of boot services" if bs else ""
+            # GRUB's i386 loader: below initrd_addr_max − 64 KiB; on EFI the boot-services memory
+            # sits at the top below 4 GiB as well
+            taken = free.boot_services(bs)
+            ini = free.top_down(size, grub_initrd_end(size), taken)
+            if ini is not None:
+                replays.run("grub-i386", fw, f"GRUB ({fw.upper()}), initrd {_mib(size)}{services}",
+                            [*taken, Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
+            if fw != "efi":
+                continue
+            # the firmware allocates it: top-down below 4 GiB, under the boot-services memory
+            taken = free.boot_services(bs)
+            ini = free.top_down(size, SZ_4G, taken)
+            if ini is not None:
+                replays.run("efi", fw, f"EFI stub / systemd-boot, initrd {_mib(size)}{services}",
+                            [*taken, Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
+
+
+def _kaslr_slots(reservation: Reservation, memblock: MemblockState, image: int,
+                 assumptions: list[str]) -> list[int]:
+    """The KASLR image positions worth a replay: those that overlap a classic region (the top-down
+    search keeps any free fit), in memory and clear of what is reserved; sampled above KASLR_SLOTS_MAX."""
+    slots: list[int] = []
+    for region in reservation.regions:
+        if region.kind == "cma":
+            continue
+        p = max(LOAD_PHYSICAL_ADDR, -(-(region.start - image + 1) // KASLR_ALIGN) * KASLR_ALIGN)
+        while p < region.end:
+            if (any(m.contains(p, p + image) for m in memblock.memory)
+                    and not any(s.overlaps(p, p + image) for s in memblock.reserved)):
+                slots.append(p)
+            p += KASLR_ALIGN
+    if len(slots) > KASLR_SLOTS_MAX:
+        # the lowest overlapping slot gives the lowest region (the fit below it only rises with it);
+        # the rest are sampled evenly, both ends kept
+        step = len(slots) // (KASLR_SLOTS_MAX - 16)
+        slots = sorted(set(slots[:8] + slots[-8:] + slots[::step]))
+        assumptions.append(f"KASLR: {len(slots)} image positions sampled")
+    return slots
+
+
+def _kaslr_scenarios(replays: _Replays, reservation: Reservation, memblock: MemblockState, firmware: str,
+                     assumptions: list[str]) -> None:
+    """The kernel image at 16 MiB (``nokaslr``, when KASLR is not known to be on) and at each KASLR slot
+    that can move the region."""
+    machine = replays.machine
+    image = _image_size(machine)
+    assumptions.append(f"KASLR: the kernel image ({_mib(image)}) can be anywhere from 16 MiB, "
+                       f"{_mib(KASLR_ALIGN)}-aligned")
+    if machine.kaslr is None:
+        replays.run("nokaslr", firmware, "nokaslr: the image at 16 MiB", [], nokaslr=True)
+    for p in _kaslr_slots(reservation, memblock, image, assumptions):
+        replays.run("kaslr", firmware, f"KASLR: the image at {p:#x}", [Span(p, p + image, "kernel image (KASLR slot)")])
+
+
+def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
+              cmdline: str | None = None) -> Placement | None:
+    """The band of the main x86 crash region, or None where it does not apply (other architectures,
+    a fixed ``@offset``, nothing reserved, memblock known from ``memblock=debug``)."""
+    memblock = reservation.memblock
+    if reservation.arch != "x86_64" or outcome.crash_base or memblock is None:
+        return None
+    point = _main(reservation)
+    if point is None:
+        return None
+    firmware = _firmware(machine)
+    if any(s.name.startswith("memblock:") for s in machine.memmap.reserved):
+        return Placement(exact=True, start=point[0], end=point[1], band_start=point[0], band_end=point[1],
+                         initrd_known=True, kernel_known=True, firmware=firmware,
+                         boot_services_known=True, scenarios=(),
+                         assumptions=("memblock=debug: the log lists every reservation",))
+    initrd_known = _initrd_known(machine)
+    kernel_known = _kernel_known(machine)
+    assumptions: list[str] = []
+    replays = _Replays(
+        outcome._replace(cma_size=0) if outcome.cma_size else outcome, machine, cmdline, point,
+        [g for g in reservation.regions if g.kind != "cma"],
+        [Scenario("as-modelled", firmware, "as the source shows it", None, *point)])
+    free = _Free(memblock)
+
     efi_possible = firmware in ("efi", "unknown")
     # with efi=debug an x86 log lists the boot-services regions, and they are in the map already
     bs_known = not efi_possible or (machine.boot_facts or {}).get("efi_memmap") is True
     bs_lo, bs_hi = EFI_BOOT_SERVICES_RANGE if not bs_known else (0, 0)
     if not initrd_known:
-        facts = machine.boot_facts or {}
-        known_size = int(facts.get("initrd_size", 0) or 0)  # type: ignore[call-overload]
-        lo, hi = (known_size, known_size) if known_size else INITRD_SIZE_RANGE
-        lo, hi = -(-lo // 4096) * 4096, -(-hi // 4096) * 4096
-        if known_size:
-            assumptions.append(f"the initrd ({_mib(lo)}) is placed by each boot loader's rule")
-        else:
-            assumptions.append(f"the initrd's size is unknown: {_mib(lo)} to {_mib(hi)} assumed")
-        for fw in (("bios", "efi") if firmware == "unknown" else (firmware,)):
-            for size, bs in ((lo, bs_lo), (hi, bs_hi)) if fw == "efi" else ((lo, 0), (hi, 0)):
-                # GRUB's i386 loader: below initrd_addr_max − 64 KiB; on EFI the boot-services memory
-                # sits at the top below 4 GiB as well
-                taken: list[Span] = []
-                if bs:
-                    b = top_down(bs, SZ_4G, [])
-                    if b is not None:
-                        taken.append(Span(b.start, b.end, "EFI boot services (assumed)"))
-                ini = top_down(size, grub_initrd_end(size), taken)
-                if ini is not None:
-                    run("grub-i386", fw, f"GRUB ({fw.upper()}), initrd {_mib(size)}"
-                        + (f", {_mib(bs)} of boot services" if bs else ""),
-                        taken + [Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
-                if fw != "efi":
-                    continue
-                # the firmware allocates it: top-down below 4 GiB, under the boot-services memory
-                taken = []
-                if bs:
-                    b = top_down(bs, SZ_4G, [])
-                    if b is not None:
-                        taken.append(Span(b.start, b.end, "EFI boot services (assumed)"))
-                ini = top_down(size, SZ_4G, taken)
-                if ini is not None:
-                    run("efi", fw, f"EFI stub / systemd-boot, initrd {_mib(size)}"
-                        + (f", {_mib(bs)} of boot services" if bs else ""),
-                        taken + [Span(ini.start, ini.end, "initrd")], (ini.start, ini.end))
+        _initrd_scenarios(replays, free, firmware, (bs_lo, bs_hi), assumptions)
     elif not bs_known:
         # the initrd is known; the boot-services memory is not
-        b = top_down(bs_hi, SZ_4G, [])
-        if b is not None:
+        services = free.boot_services(bs_hi)
+        if services:
             assumptions.append(f"EFI boot-services memory: up to {_mib(bs_hi)} assumed at the top below 4 GiB")
-            run("efi", "efi", f"EFI, {_mib(bs_hi)} of boot services",
-                [Span(b.start, b.end, "EFI boot services (assumed)")])
+            replays.run("efi", "efi", f"EFI, {_mib(bs_hi)} of boot services", services)
     if not bs_known:
         assumptions.append("EFI: the firmware keeps its boot-services memory reserved through the crash "
                            f"reservation ({_mib(bs_lo)} to {_mib(bs_hi)} assumed)")
-
     if not kernel_known:
-        image = _image_size(machine)
-        assumptions.append(f"KASLR: the kernel image ({_mib(image)}) can be anywhere from 16 MiB, "
-                           f"{_mib(KASLR_ALIGN)}-aligned")
-        if machine.kaslr is None:
-            run("nokaslr", firmware, "nokaslr: the image at 16 MiB", [], kaslr=False)
-        # only an image that overlaps a region can move it: the top-down search keeps any free fit
-        slots: list[int] = []
-        for region in reservation.regions:
-            if region.kind == "cma":
-                continue
-            p = max(LOAD_PHYSICAL_ADDR, -(-(region.start - image + 1) // KASLR_ALIGN) * KASLR_ALIGN)
-            while p < region.end:
-                if (any(m.contains(p, p + image) for m in memory)
-                        and not any(s.overlaps(p, p + image) for s in before)):
-                    slots.append(p)
-                p += KASLR_ALIGN
-        if len(slots) > KASLR_SLOTS_MAX:
-            # the lowest overlapping slot gives the lowest region (the fit below it only rises with it);
-            # the rest are sampled evenly, both ends kept
-            step = len(slots) // (KASLR_SLOTS_MAX - 16)
-            slots = sorted(set(slots[:8] + slots[-8:] + slots[::step]))
-            assumptions.append(f"KASLR: {len(slots)} image positions sampled")
-        for p in slots:
-            run("kaslr", firmware, f"KASLR: the image at {p:#x}", [Span(p, p + image, "kernel image (KASLR slot)")])
+        _kaslr_scenarios(replays, reservation, memblock, firmware, assumptions)
 
-    placed = [s for s in scenarios if s.start is not None and s.end is not None]
-    band_start = min(s.start for s in placed)  # type: ignore[type-var]
-    band_end = max(s.end for s in placed)  # type: ignore[type-var]
+    scenarios = replays.scenarios
+    # the as-modelled scenario is always placed: neither is empty
+    band_start = min(s.start for s in scenarios if s.start is not None)
+    band_end = max(s.end for s in scenarios if s.end is not None)
     exact = initrd_known and kernel_known and bs_known
     if exact:
         assumptions.append("the initrd, the kernel image and any EFI boot-services memory are where the source "
                            "shows them")
     return Placement(
-        exact=exact, start=point[0], end=point[1], band_start=band_start, band_end=band_end,  # type: ignore[arg-type]
+        exact=exact, start=point[0], end=point[1], band_start=band_start, band_end=band_end,
         initrd_known=initrd_known, kernel_known=kernel_known, firmware=firmware, boot_services_known=bs_known,
         scenarios=tuple(scenarios),
         assumptions=tuple(assumptions), fails_somewhere=any(s.start is None for s in scenarios))

@@ -189,132 +189,178 @@ def apply_plan(params: str, facts: SystemFacts, *, plan: str = "classic", kdump_
 
 def _choose(params: str, facts: SystemFacts, *, plan: str, kdump_flavour: str | None, kexec_mode: str | None,
             kdump_utils_default: int | None, recommended: int | None) -> ApplyPlan:
-    notes: list[str] = []
+    """The first method that fits, in the order of the module's table."""
     fam = _family(facts)
-    probed = facts.tools is not None
-    q = shlex.quote(params)
-    tokens = params.split()
     files = facts.files
     if (facts.ostree or "/run/ostree-booted" in files) and _present(facts, "rpm-ostree", None, True):
-        cmd = ["rpm-ostree", "kargs"]
-        cmd += [f"--delete-if-present={t}" for t in facts.current]
-        if not facts.current:
-            notes.append("remove any crashkernel= already there: rpm-ostree kargs --delete=crashkernel=<value>")
-        cmd += [f"--append={t}" for t in tokens]
-        return ApplyPlan(method="rpm-ostree", commands=(" ".join(shlex.quote(c) for c in cmd),),
-                         notes=(*notes, "the change takes effect after a reboot into the new deployment"))
+        return _rpm_ostree(params, facts)
     if fam == "suse" and facts.has("transactional-update"):
-        return ApplyPlan(
-            method="transactional-update",
-            commands=(grub_default_edit(params, prefix="transactional-update run "),
-                      "transactional-update --continue grub.cfg"),
-            notes=(("the root file system is read-only: both steps go into one new snapshot "
-                   "(transactional-update(8): run, --continue, grub.cfg)"),
-                   ("SUSE's kdump may manage crashkernel= itself (KDUMP_CRASHKERNEL in /etc/sysconfig/kdump): "
-                   "keep it from overwriting this value"),
-                   "reboot into the new snapshot for the new reservation to take effect"))
+        return _transactional_update(params)
     if _present(facts, "grubby", facts.grubby, fam == "rh"):
-        cmds = [f"grubby --update-kernel=ALL --args={q}"]
-        if facts.arch == "s390x" and facts.zipl_conf is not False and _present(facts, "zipl", None, True):
-            cmds.append("zipl")
-        alternatives: list[str] = []
-        notes.append("grubby replaces each crashkernel= already there; check with: "
-                     "grubby --info=ALL | grep crashkernel")
-        if facts.auto_reset_crashkernel is not False:
-            notes.append("kdump-utils resets crashkernel= to its default on kernel updates while /etc/kdump.conf says "
-                         "auto_reset_crashkernel yes (the default): set it to no to keep this value")
-        if plan == "classic" and kdump_utils_default and recommended and recommended <= kdump_utils_default:
-            text = (f"kdumpctl reset-crashkernel --kernel=ALL would set kdump-utils' default, which gives this "
-                    f"machine more than the {recommended >> 20}M this plan needs")
-            if _present(facts, "kdumpctl", facts.kdumpctl, False):
-                alternatives.append(f"kdumpctl reset-crashkernel --kernel=ALL  (kdump-utils' default, "
-                                    f"{kdump_utils_default >> 20}M here: more than the {recommended >> 20}M needed)")
-            notes.append(text)
-        if plan == "cma" and kexec_mode != "file":
-            notes.append("keep KEXEC_ARGS=\"-s\" in /etc/sysconfig/kdump: the CMA memory needs kexec_file_load")
-        notes.append(_REBOOT)
-        return ApplyPlan(method="grubby", commands=tuple(cmds), notes=tuple(notes), alternatives=tuple(alternatives))
+        return _grubby(params, facts, plan=plan, kexec_mode=kexec_mode, kdump_utils_default=kdump_utils_default,
+                       recommended=recommended)
     if (facts.arch == "s390x" or facts.zipl_conf or "/etc/zipl.conf" in files) and _present(facts, "zipl", None, True):
-        sed = ("sed -i -E '/^[[:space:]]*parameters[[:space:]]*=/{s/[[:space:]]crashkernel=[^[:space:]\"]*//g;"
-               f"s/\"[[:space:]]*$/ {params}\"/}}' /etc/zipl.conf")
-        return ApplyPlan(method="zipl", commands=(sed, "zipl"),
-                         notes=("the parameters= lines of /etc/zipl.conf must be double-quoted on one line",
-                                "reboot (re-IPL) for the new reservation to take effect"))
+        return _zipl(params)
     if _present(facts, "update-grub", facts.update_grub, fam == "deb"):
-        # every line within 76 columns, so that the printed command reads at 80; GNU sed's \s and \S
-        # (Debian and Ubuntu ship GNU sed); a backslash-newline inside double quotes continues the line
-        content = (
-            "# crashkernel= for kdump, from `crashplan suggest` (" + plan + " plan).\n"
-            "# The kernel uses the last one of each kind: older ones are dropped.\n"
-            "crashplan_ck() { printf '%s\\n' \"$1\" | sed -E 's/(^|\\s)crashkernel=\\S*//g'; }\n"
-            'GRUB_CMDLINE_LINUX="$(crashplan_ck "$GRUB_CMDLINE_LINUX")"\n'
-            'GRUB_CMDLINE_LINUX_DEFAULT="$(crashplan_ck "$GRUB_CMDLINE_LINUX_DEFAULT")\\\n'
-            " " + params + '"\n'
-            "unset -f crashplan_ck\n"
-        )
-        cmds = [f"cat > {DROP_IN} <<'EOF'\n{content}EOF"]
-        kt_cfg = facts.kdump_tools_grub_cfg
-        if kt_cfg is None and probed:
-            kt_cfg = _KDUMP_TOOLS_CFG in files
-        if kt_cfg is not False:
-            cmds.append(f"dpkg-divert --local --rename --add \\\n  --divert {_KDUMP_TOOLS_CFG}.disabled \\\n"
-                        f"  {_KDUMP_TOOLS_CFG}")
-            notes.append(f"{_KDUMP_TOOLS_CFG} (kdump-tools) is read after {DROP_IN} and appends its own crashkernel=, "
-                         "which would win: the dpkg-divert moves it aside so that package upgrades keep it there"
-                         + ("" if kt_cfg else " (skip it if the file does not exist)"))
-        cmds.append("update-grub")
-        if plan == "cma" and kexec_mode != "file":
-            notes.append("set KDUMP_KEXEC_ARGS=\"-s\" in /etc/default/kdump-tools: kdump-config uses kexec_file_load "
-                         "only under Secure Boot otherwise, and the CMA memory needs it")
-        notes.append(_REBOOT)
-        return ApplyPlan(method="grub-drop-in", commands=tuple(cmds), files=((DROP_IN, content),), notes=tuple(notes))
+        return _grub_drop_in(params, facts, plan=plan, kexec_mode=kexec_mode)
     if fam == "suse" and _present(facts, "grub2-mkconfig", None, True):
-        notes.append("SUSE's kdump may manage crashkernel= itself (KDUMP_CRASHKERNEL, kdumptool commandline -U): "
-                     "keep it from overwriting this value")
-        return ApplyPlan(method="suse", commands=(_grub_default_line(), grub_default_edit(params),
-                                                  f"grub2-mkconfig -o {_grub_cfg(facts, 'grub2-mkconfig')}"),
-                         notes=(*notes, _REBOOT))
+        return _suse(params, facts)
     mkconfig = next((t for t in ("grub2-mkconfig", "grub-mkconfig") if facts.has(t)), None)
     if mkconfig and "/etc/default/grub" in files:
-        return ApplyPlan(method="grub-mkconfig",
-                         commands=(_grub_default_line(), grub_default_edit(params),
-                                   f"{mkconfig} -o {_grub_cfg(facts, mkconfig)}"),
-                         notes=(("values written in single quotes in /etc/default/grub are not edited: change them "
-                                "by hand"), _REBOOT))
+        return _grub_mkconfig(params, facts, mkconfig)
     entries = any(p in files for p in ("/etc/kernel/cmdline", "/boot/loader/entries", "/efi/loader/entries",
                                        "/boot/efi/loader/entries"))
     if facts.has("kernel-install") and entries:
-        seed = ("[ -e /etc/kernel/cmdline ] || tr -s ' \\n' '\\n' </proc/cmdline | "
-                "grep -ve '^BOOT_IMAGE=' -e '^initrd=' | tr '\\n' ' ' >/etc/kernel/cmdline")
-        sed = (f"sed -i -E 's/(^|[[:space:]])crashkernel=[^[:space:]]*//g; s/[[:space:]]*$/ {params}/' "
-               "/etc/kernel/cmdline")
-        return ApplyPlan(method="kernel-install", commands=(
-            seed, sed, 'kernel-install add "$(uname -r)" "/usr/lib/modules/$(uname -r)/vmlinuz"'),
-            notes=(("kernel-install writes /etc/kernel/cmdline into the boot entry it (re)creates; without that file "
-                   "it takes /proc/cmdline minus BOOT_IMAGE= and initrd=, which the first command copies "
-                   "(systemd 90-loaderentry.install)"),
-                   ("a unified kernel image (UKI) carries its command line inside: kernel-install add rebuilds it "
-                   "only where the UKI is built on this machine"),
-                   "other installed kernels keep their entries until they are installed again", _REBOOT))
+        return _kernel_install(params)
     if fam == "rpi" or "/boot/firmware/cmdline.txt" in files:
-        sed = f"sed -i -E 's/[[:space:]]crashkernel=[^[:space:]]*//g; s/$/ {params}/' /boot/firmware/cmdline.txt"
-        return ApplyPlan(method="cmdline.txt", commands=(sed,),
-                         notes=("cmdline.txt is one line; older images keep it in /boot/cmdline.txt", _REBOOT))
+        return _cmdline_txt(params)
     if fam == "l4t" or "/boot/extlinux/extlinux.conf" in files:
-        sed = ("sed -i -E '/^[[:space:]]*APPEND[[:space:]]/{s/[[:space:]]crashkernel=[^[:space:]]*//g;"
-               f"s/$/ {params}/}}' /boot/extlinux/extlinux.conf")
-        return ApplyPlan(method="extlinux", commands=(sed,),
-                         notes=("every APPEND line of extlinux.conf gets it; edit by hand to change one entry only",
-                                _REBOOT))
+        return _extlinux(params)
+    return _manual(params, facts)
+
+
+def _rpm_ostree(params: str, facts: SystemFacts) -> ApplyPlan:
+    notes: list[str] = []
+    cmd = ["rpm-ostree", "kargs"]
+    cmd += [f"--delete-if-present={t}" for t in facts.current]
+    if not facts.current:
+        notes.append("remove any crashkernel= already there: rpm-ostree kargs --delete=crashkernel=<value>")
+    cmd += [f"--append={t}" for t in params.split()]
+    return ApplyPlan(method="rpm-ostree", commands=(" ".join(shlex.quote(c) for c in cmd),),
+                     notes=(*notes, "the change takes effect after a reboot into the new deployment"))
+
+
+def _transactional_update(params: str) -> ApplyPlan:
+    return ApplyPlan(
+        method="transactional-update",
+        commands=(grub_default_edit(params, prefix="transactional-update run "),
+                  "transactional-update --continue grub.cfg"),
+        notes=(("the root file system is read-only: both steps go into one new snapshot "
+               "(transactional-update(8): run, --continue, grub.cfg)"),
+               ("SUSE's kdump may manage crashkernel= itself (KDUMP_CRASHKERNEL in /etc/sysconfig/kdump): "
+               "keep it from overwriting this value"),
+               "reboot into the new snapshot for the new reservation to take effect"))
+
+
+def _grubby(params: str, facts: SystemFacts, *, plan: str, kexec_mode: str | None, kdump_utils_default: int | None,
+            recommended: int | None) -> ApplyPlan:
+    notes: list[str] = []
+    cmds = [f"grubby --update-kernel=ALL --args={shlex.quote(params)}"]
+    if facts.arch == "s390x" and facts.zipl_conf is not False and _present(facts, "zipl", None, True):
+        cmds.append("zipl")
+    alternatives: list[str] = []
+    notes.append("grubby replaces each crashkernel= already there; check with: "
+                 "grubby --info=ALL | grep crashkernel")
+    if facts.auto_reset_crashkernel is not False:
+        notes.append("kdump-utils resets crashkernel= to its default on kernel updates while /etc/kdump.conf says "
+                     "auto_reset_crashkernel yes (the default): set it to no to keep this value")
+    if plan == "classic" and kdump_utils_default and recommended and recommended <= kdump_utils_default:
+        text = (f"kdumpctl reset-crashkernel --kernel=ALL would set kdump-utils' default, which gives this "
+                f"machine more than the {recommended >> 20}M this plan needs")
+        if _present(facts, "kdumpctl", facts.kdumpctl, False):
+            alternatives.append(f"kdumpctl reset-crashkernel --kernel=ALL  (kdump-utils' default, "
+                                f"{kdump_utils_default >> 20}M here: more than the {recommended >> 20}M needed)")
+        notes.append(text)
+    if plan == "cma" and kexec_mode != "file":
+        notes.append("keep KEXEC_ARGS=\"-s\" in /etc/sysconfig/kdump: the CMA memory needs kexec_file_load")
+    notes.append(_REBOOT)
+    return ApplyPlan(method="grubby", commands=tuple(cmds), notes=tuple(notes), alternatives=tuple(alternatives))
+
+
+def _zipl(params: str) -> ApplyPlan:
+    sed = ("sed -i -E '/^[[:space:]]*parameters[[:space:]]*=/{s/[[:space:]]crashkernel=[^[:space:]\"]*//g;"
+           f"s/\"[[:space:]]*$/ {params}\"/}}' /etc/zipl.conf")
+    return ApplyPlan(method="zipl", commands=(sed, "zipl"),
+                     notes=("the parameters= lines of /etc/zipl.conf must be double-quoted on one line",
+                            "reboot (re-IPL) for the new reservation to take effect"))
+
+
+def _grub_drop_in(params: str, facts: SystemFacts, *, plan: str, kexec_mode: str | None) -> ApplyPlan:
+    notes: list[str] = []
+    # every line within 76 columns, so that the printed command reads at 80; GNU sed's \s and \S
+    # (Debian and Ubuntu ship GNU sed); a backslash-newline inside double quotes continues the line
+    content = (
+        "# crashkernel= for kdump, from `crashplan suggest` (" + plan + " plan).\n"
+        "# The kernel uses the last one of each kind: older ones are dropped.\n"
+        "crashplan_ck() { printf '%s\\n' \"$1\" | sed -E 's/(^|\\s)crashkernel=\\S*//g'; }\n"
+        'GRUB_CMDLINE_LINUX="$(crashplan_ck "$GRUB_CMDLINE_LINUX")"\n'
+        'GRUB_CMDLINE_LINUX_DEFAULT="$(crashplan_ck "$GRUB_CMDLINE_LINUX_DEFAULT")\\\n'
+        " " + params + '"\n'
+        "unset -f crashplan_ck\n"
+    )
+    cmds = [f"cat > {DROP_IN} <<'EOF'\n{content}EOF"]
+    kt_cfg = facts.kdump_tools_grub_cfg
+    if kt_cfg is None and facts.tools is not None:
+        kt_cfg = _KDUMP_TOOLS_CFG in facts.files
+    if kt_cfg is not False:
+        cmds.append(f"dpkg-divert --local --rename --add \\\n  --divert {_KDUMP_TOOLS_CFG}.disabled \\\n"
+                    f"  {_KDUMP_TOOLS_CFG}")
+        notes.append(f"{_KDUMP_TOOLS_CFG} (kdump-tools) is read after {DROP_IN} and appends its own crashkernel=, "
+                     "which would win: the dpkg-divert moves it aside so that package upgrades keep it there"
+                     + ("" if kt_cfg else " (skip it if the file does not exist)"))
+    cmds.append("update-grub")
+    if plan == "cma" and kexec_mode != "file":
+        notes.append("set KDUMP_KEXEC_ARGS=\"-s\" in /etc/default/kdump-tools: kdump-config uses kexec_file_load "
+                     "only under Secure Boot otherwise, and the CMA memory needs it")
+    notes.append(_REBOOT)
+    return ApplyPlan(method="grub-drop-in", commands=tuple(cmds), files=((DROP_IN, content),), notes=tuple(notes))
+
+
+def _suse(params: str, facts: SystemFacts) -> ApplyPlan:
+    note = ("SUSE's kdump may manage crashkernel= itself (KDUMP_CRASHKERNEL, kdumptool commandline -U): "
+            "keep it from overwriting this value")
+    return ApplyPlan(method="suse", commands=(_grub_default_line(), grub_default_edit(params),
+                                              f"grub2-mkconfig -o {_grub_cfg(facts, 'grub2-mkconfig')}"),
+                     notes=(note, _REBOOT))
+
+
+def _grub_mkconfig(params: str, facts: SystemFacts, mkconfig: str) -> ApplyPlan:
+    return ApplyPlan(method="grub-mkconfig",
+                     commands=(_grub_default_line(), grub_default_edit(params),
+                               f"{mkconfig} -o {_grub_cfg(facts, mkconfig)}"),
+                     notes=(("values written in single quotes in /etc/default/grub are not edited: change them "
+                            "by hand"), _REBOOT))
+
+
+def _kernel_install(params: str) -> ApplyPlan:
+    seed = ("[ -e /etc/kernel/cmdline ] || tr -s ' \\n' '\\n' </proc/cmdline | "
+            "grep -ve '^BOOT_IMAGE=' -e '^initrd=' | tr '\\n' ' ' >/etc/kernel/cmdline")
+    sed = (f"sed -i -E 's/(^|[[:space:]])crashkernel=[^[:space:]]*//g; s/[[:space:]]*$/ {params}/' "
+           "/etc/kernel/cmdline")
+    return ApplyPlan(method="kernel-install", commands=(
+        seed, sed, 'kernel-install add "$(uname -r)" "/usr/lib/modules/$(uname -r)/vmlinuz"'),
+        notes=(("kernel-install writes /etc/kernel/cmdline into the boot entry it (re)creates; without that file "
+               "it takes /proc/cmdline minus BOOT_IMAGE= and initrd=, which the first command copies "
+               "(systemd 90-loaderentry.install)"),
+               ("a unified kernel image (UKI) carries its command line inside: kernel-install add rebuilds it "
+               "only where the UKI is built on this machine"),
+               "other installed kernels keep their entries until they are installed again", _REBOOT))
+
+
+def _cmdline_txt(params: str) -> ApplyPlan:
+    sed = f"sed -i -E 's/[[:space:]]crashkernel=[^[:space:]]*//g; s/$/ {params}/' /boot/firmware/cmdline.txt"
+    return ApplyPlan(method="cmdline.txt", commands=(sed,),
+                     notes=("cmdline.txt is one line; older images keep it in /boot/cmdline.txt", _REBOOT))
+
+
+def _extlinux(params: str) -> ApplyPlan:
+    sed = ("sed -i -E '/^[[:space:]]*APPEND[[:space:]]/{s/[[:space:]]crashkernel=[^[:space:]]*//g;"
+           f"s/$/ {params}/}}' /boot/extlinux/extlinux.conf")
+    return ApplyPlan(method="extlinux", commands=(sed,),
+                     notes=("every APPEND line of extlinux.conf gets it; edit by hand to change one entry only",
+                            _REBOOT))
+
+
+def _manual(params: str, facts: SystemFacts) -> ApplyPlan:
     where = ("add the parameters to the kernel command line where your boot loader keeps it (GRUB_CMDLINE_LINUX "
              "in /etc/default/grub and grub-mkconfig, a BLS entry's options line, systemd-boot's "
              "/etc/kernel/cmdline), removing older crashkernel= parameters")
-    if probed:
+    if facts.tools is not None:
         looked = ", ".join(t for t in TOOLS if t not in ("kdumpctl", "kdump-config", "bootctl"))
-        notes.append(f"nothing here fits: none of {looked} is on PATH with its configuration present; {where}")
+        note = f"nothing here fits: none of {looked} is on PATH with its configuration present; {where}"
     else:
-        notes.append(f"could not tell the boot loader from {facts.source}: {where}")
-    return ApplyPlan(method="manual", commands=(f"# add to the kernel command line: {params}",), notes=tuple(notes),
+        note = f"could not tell the boot loader from {facts.source}: {where}"
+    return ApplyPlan(method="manual", commands=(f"# add to the kernel command line: {params}",), notes=(note,),
                      fits=False)
 
 

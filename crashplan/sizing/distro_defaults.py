@@ -27,9 +27,13 @@ Sources (anchors of the tools, each read at the commit named):
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-__all__ = ["MachineFacts", "DistroDefault", "distribution_default", "kdump_utils_table", "suse_calibrate",
+if TYPE_CHECKING:
+    from crashplan.kernel.distros import Profile
+    from crashplan.kernel.versions import KernelRelease
+
+__all__ = ["DistroDefault", "MachineFacts", "distribution_default", "kdump_utils_table", "suse_calibrate",
            "verdict"]
 
 M = 1 << 20
@@ -47,6 +51,9 @@ class MachineFacts(NamedTuple):
     mlx5: bool = False  # /sys/bus/pci/drivers/mlx5_core
     fadump: bool = False  # /sys/kernel/fadump/enabled
     capture_cpus: int = 1  # nr_cpus= of the capture kernel (ppc64le per-CPU addition)
+
+
+_NO_FACTS = MachineFacts()  # the default: none of the additions apply
 
 
 class DistroDefault(NamedTuple):
@@ -94,7 +101,7 @@ _PPC_FADUMP = ("4G-16G:768M,16G-64G:1G,64G-128G:2G,128G-1T:4G,1T-2T:6G,2T-4T:12G
 def _era(family_key: str) -> tuple[str, str]:
     """(era, certainty) for a profile key (rhel9.N, rhel10.N, fedora-NN, uek-…-el9)."""
     if family_key.startswith("rhel9."):
-        minor = int(family_key.split(".")[1].split("-")[0])
+        minor = int(family_key.split(".", 2)[1].split("-", 1)[0])
         if minor == 0:
             return "2021", "read: RHEL 9.0 boot entries carry 1G-4G:192M,4G-64G:256M,64G-:512M"
         if minor < 3:
@@ -102,7 +109,7 @@ def _era(family_key: str) -> tuple[str, str]:
         return "2023", ("inferred: SME/SEV and aarch64 additions (2023) first ship in RHEL 9.3; RHEL 9.6 boot "
                         "entries still carry 1G-4G:192M,4G-64G:256M,64G-:512M")
     if family_key.startswith("rhel10."):
-        minor = int(family_key.split(".")[1].split("-")[0])
+        minor = int(family_key.split(".", 2)[1].split("-", 1)[0])
         if minor == 0:
             return "2025.03", "read: RHEL 10 documentation lists 2G-64G:256M (x86_64) and 1G-4G:256M (64-bit ARM)"
         return "2025.08", "inferred: kdump-utils v1.0.54 and later in RHEL 10.1+"
@@ -111,7 +118,7 @@ def _era(family_key: str) -> tuple[str, str]:
     return "2025.08", "inferred: Fedora ships current kdump-utils"
 
 
-def kdump_utils_table(era: str, arch: str, facts: MachineFacts = MachineFacts()) -> str | None:
+def kdump_utils_table(era: str, arch: str, facts: MachineFacts = _NO_FACTS) -> str | None:
     """kdumpctl get-default-crashkernel for ``arch`` in a table era (see ``_KDUMP_UTILS_ERAS``)."""
     x86, arm, ppc_cpus, sev, arm_extras = _KDUMP_UTILS_ERAS[era]
     if arch in ("x86_64", "s390x"):
@@ -176,10 +183,10 @@ def verdict(size: int | None, need: int | None) -> tuple[str, str]:
     return "fits", f"{format_size(size)} covers the {format_size(need)} crashplan's plan needs"
 
 
-def _reserved(cmdline: str, release: object, arch: str, ram: int) -> int:
+def _reserved(cmdline: str, release: KernelRelease, arch: str, ram: int) -> int:
     from crashplan.kernel import evaluate
 
-    o = evaluate(cmdline, system_ram=ram, kernel=release, arch=arch)  # type: ignore[arg-type]
+    o = evaluate(cmdline, system_ram=ram, kernel=release, arch=arch)
     return o.crash_size + (o.low_size or 0) * bool(o.high) if o.accepted else 0
 
 
@@ -190,7 +197,7 @@ def _debian_table(profile_key: str, arch: str) -> tuple[str | None, str]:
         return _DEB_TABLE, "inferred: the arm64/ppc64el table of current kdump-tools"
     if arch != "x86_64":
         return None, ""
-    number = profile_key[len("debian"):].split("-")[0]  # "debian13-6.12" -> "13"; "" when not known
+    number = profile_key[len("debian"):].split("-", 1)[0]  # "debian13-6.12" -> "13"; "" when not known
     if number.isdigit() and int(number) >= 13:
         return "512M-:192M", "inferred: Debian 13 ships kdump-tools 1:1.10 or later (512M-:192M from 2024-01)"
     if not number:
@@ -211,7 +218,7 @@ def _ubuntu_table(profile_key: str, arch: str) -> tuple[str | None, str]:
                           "server guide; 24.04 assumed the same (24.10+ uses the arm64 table on amd64)")
 
 
-def _host_profile(os_release: dict[str, str], series: tuple[int, int]):  # type: ignore[no-untyped-def]
+def _host_profile(os_release: dict[str, str], series: tuple[int, int]) -> Profile | None:
     """A stand-in profile naming the tool of the distribution ``/etc/os-release`` describes, for a kernel
     whose release string names none (a custom kernel on that distribution)."""
     from crashplan.kernel.distros import Profile, from_os_release
@@ -239,12 +246,12 @@ _CALIBRATE_KEYS = ("KERNEL_BASE", "KERNEL_INIT", "INIT_NET", "INIT_CACHED", "INI
                    "USER_BASE", "USER_NET")
 
 
-def _suse_default(p, a: str, system_ram: int, calibrate: dict[str, int] | None,  # type: ignore[no-untyped-def]
+def _suse_default(p: Profile, a: str, system_ram: int, calibrate: dict[str, int] | None,
                   cpus: int | None, network: bool) -> tuple[str | None, int | None, str, str]:
     """(cmdline, size, detail, certainty) of kdumptool calibrate; the size is None without its constants."""
     if not calibrate or any(k not in calibrate for k in _CALIBRATE_KEYS):
-        return (None, None, "calibrate needs the constants measured for this kernel build "
-                "(/usr/lib/kdump/calibrate.conf); run `kdumptool calibrate` on the machine",
+        return (None, None, ("calibrate needs the constants measured for this kernel build "
+                             "(/usr/lib/kdump/calibrate.conf); run `kdumptool calibrate` on the machine"),
                 "read: the formula needs per-build constants that are not public")
     # KDUMP_CPUS defaults to 32 where the capture kernel's CPUs can be reduced (not on powerpc)
     n = cpus or 1
@@ -254,12 +261,12 @@ def _suse_default(p, a: str, system_ram: int, calibrate: dict[str, int] | None, 
                          makedumpfile=True, page_bytes=65536 if "64kb" in p.key else 4096)
     mib = -(-kib // 1024)
     return (f"crashkernel={mib}M", None, f"calibrate's total for {n} CPUs from this machine's calibrate.conf",
-            "inferred: calibrate's total; its x86_64 low/high split and the framebuffer, ACPI-slab and LUKS "
-            "terms are not modelled")
+            ("inferred: calibrate's total; its x86_64 low/high split and the framebuffer, ACPI-slab and LUKS "
+             "terms are not modelled"))
 
 
 def distribution_default(release: str, arch: str, system_ram: int, *, need: int | None = None,
-                         facts: MachineFacts = MachineFacts(),
+                         facts: MachineFacts = _NO_FACTS,
                          os_release: dict[str, str] | None = None, calibrate: dict[str, int] | None = None,
                          cpus: int | None = None, network: bool = False) -> DistroDefault | None:
     """The distribution tool's default for this machine, or None when the release names no distribution
@@ -274,13 +281,12 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
     from crashplan.kernel.distros import get
 
     rel = parse_release(release)
+    p: Profile | None = None
     if rel.profile is not None:
         p = get(rel.profile)
     elif os_release:
         p = _host_profile(os_release, rel.series)
-        if p is None:
-            return None
-    else:
+    if p is None:
         return None
     a = normalize_arch(arch)
     if "64k" in release.lower() and a == "arm64":  # kdump-lib.sh: a "64k" kernel release adds its delta
@@ -288,6 +294,7 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
     tool = p.default_tool
     if tool is None:
         return None
+    note = ""  # kdumptool: where its figure comes from, after the verdict's why
     if tool == "rhel8-auto":
         cmd = "crashkernel=auto"
         certainty = "read: the installer writes crashkernel=auto; the kernel expands its table"
@@ -312,6 +319,7 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
         if cmd_or_none is None:
             return DistroDefault(name, None, None, "unknown", detail, source, certainty)
         cmd = cmd_or_none
+        note = f" ({detail})"
     elif tool in ("kdump-tools-debian", "kdump-tools-ubuntu"):
         table, certainty = (_debian_table if tool.endswith("debian") else _ubuntu_table)(p.key, a)
         if table is None:
@@ -324,6 +332,4 @@ def distribution_default(release: str, arch: str, system_ram: int, *, need: int 
         return None
     size = _reserved(cmd, rel, a, system_ram)
     v, why = verdict(size, need)
-    if tool == "kdumptool":
-        why = f"{why} ({detail})"
-    return DistroDefault(name, cmd, size, v, why, source, certainty)
+    return DistroDefault(name, cmd, size, v, why + note, source, certainty)

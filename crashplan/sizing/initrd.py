@@ -375,6 +375,91 @@ def _codec_of(head: bytes) -> str | None:
     }.get(m)
 
 
+def _padding_layer(reader: _Reader, start: int) -> InitrdLayer:
+    """A run of NUL bytes between archives (the kernel skips them, 4 at a time)."""
+    n = 0
+    while True:
+        chunk = reader.read(_CHUNK)
+        if not chunk:
+            break
+        stripped = chunk.lstrip(b"\0")
+        n += len(chunk) - len(stripped)
+        if stripped:
+            reader.unread(stripped)
+            break
+    return InitrdLayer("padding", start, n, n)
+
+
+def _cpio_layer(reader: _Reader, stats: _Stats, start: int) -> tuple[InitrdLayer, str | None]:
+    """Uncompressed cpio archives, up to the first byte that is not theirs; and the error that stops the walk."""
+    parser = _Cpio(stats, compressed=False)
+    used_total = 0
+    error = None
+    try:
+        while True:
+            chunk = reader.read(_CHUNK)
+            if not chunk:
+                break
+            used = parser.feed(chunk)
+            used_total += used
+            if used < len(chunk):
+                reader.unread(chunk[used:])
+                break
+    except _CpioError as e:
+        error = str(e)
+    # trailing NULs eaten by the parser belong to padding; keep them in this layer
+    note = None
+    if error is None and not parser.complete:
+        note = "the archive ends without TRAILER!!!"
+    return InitrdLayer("cpio", start, used_total, used_total, None, parser.archives, parser.entries,
+                       parser.file_bytes, note), error
+
+
+_BAD_MAGIC = "invalid magic at start of compressed archive"
+
+
+def _unknown_layer(reader: _Reader, head: bytes, start: int) -> InitrdLayer:
+    """The rest of the file, where no decompressor's magic matches (the kernel stops with ``_BAD_MAGIC``)."""
+    rest = reader.rest_size()
+    note = _BAD_MAGIC
+    if head[:4] == b"\x04\x22\x4d\x18":
+        note += " (an lz4 frame: the kernel reads only the legacy lz4 format, 'lz4 -l')"
+    return InitrdLayer("unknown", start, rest, None, None, note=note)
+
+
+def _unreadable_layer(reader: _Reader, codec: str, start: int) -> tuple[InitrdLayer, str]:
+    """The rest of the file as one stream the standard library cannot decompress, and the codec's name."""
+    name = "gzip (old)" if codec == "gzip-old" else codec
+    rest = reader.rest_size()
+    return InitrdLayer("compressed", start, None, None, name,
+                       note=f"unpacked size unknown ({name}): no {name} decoder in the Python "
+                            f"standard library; the rest of the file ({rest} bytes) is taken "
+                            f"as this stream"), name
+
+
+def _compressed_layer(reader: _Reader, stats: _Stats, codec: str, start: int) -> tuple[InitrdLayer, str | None]:
+    """One compressed stream and the cpio archives inside it; and the error that stops the walk."""
+    parser = _Cpio(stats, compressed=True)
+    out_total = 0
+    error = note = None
+    try:
+        for out in _inflate(reader, codec):
+            out_total += len(out)
+            parser.feed(out)
+    except _CpioError as e:
+        error = str(e)
+    except EOFError:
+        error = "decompressor failed"
+        note = f"the {codec} stream is truncated"
+    except Exception as e:  # noqa: BLE001 - zlib.error, lzma.LZMAError, OSError from bz2: any failure is a note
+        error = "decompressor failed"
+        note = f"{codec}: {e}"
+    if error is None and parser.state not in ("start", "reset"):
+        note = "the compressed archive ends inside an entry"
+    return InitrdLayer("compressed", start, reader.pos - start, out_total, codec, parser.archives,
+                       parser.entries, parser.file_bytes, note), error
+
+
 def read_initrd(source: bytes | bytearray | memoryview | BinaryIO, *, size: int | None = None,
                 page_size: int = 4096) -> InitrdInfo:
     """Read every layer of an initrd; ``source`` is its bytes or an open binary stream.
@@ -395,84 +480,26 @@ def read_initrd(source: bytes | bytearray | memoryview | BinaryIO, *, size: int 
             break
         start = reader.pos
         if head[0] == 0:
-            n = 0
-            while True:
-                chunk = reader.read(_CHUNK)
-                if not chunk:
-                    break
-                stripped = chunk.lstrip(b"\0")
-                n += len(chunk) - len(stripped)
-                if stripped:
-                    reader.unread(stripped)
-                    break
-            layers.append(InitrdLayer("padding", start, n, n))
+            layers.append(_padding_layer(reader, start))
             continue
         if head[0] == 0x30 and start % 4 == 0:
-            parser = _Cpio(stats, compressed=False)
-            used_total = 0
-            try:
-                while True:
-                    chunk = reader.read(_CHUNK)
-                    if not chunk:
-                        break
-                    used = parser.feed(chunk)
-                    used_total += used
-                    if used < len(chunk):
-                        reader.unread(chunk[used:])
-                        break
-            except _CpioError as e:
-                error = str(e)
-            # trailing NULs eaten by the parser belong to padding; keep them in this layer
-            note = None
-            if error is None and not parser.complete:
-                note = "the archive ends without TRAILER!!!"
-            layers.append(InitrdLayer("cpio", start, used_total, used_total, None, parser.archives, parser.entries,
-                                      parser.file_bytes, note))
-            if cpio_total is not None:
-                cpio_total += used_total
-            if error is not None:
+            layer, error = _cpio_layer(reader, stats, start)
+        else:
+            codec = _codec_of(head)
+            if codec is None:
+                error = _BAD_MAGIC
+                layers.append(_unknown_layer(reader, head, start))
                 break
-            continue
-        codec = _codec_of(head)
-        if codec is None:
-            error = "invalid magic at start of compressed archive"
-            rest = reader.rest_size()
-            note = error
-            if head[:4] == b"\x04\x22\x4d\x18":
-                note += " (an lz4 frame: the kernel reads only the legacy lz4 format, 'lz4 -l')"
-            layers.append(InitrdLayer("unknown", start, rest, None, None, note=note))
-            break
-        if codec not in STDLIB_CODECS:
-            name = "gzip (old)" if codec == "gzip-old" else codec
-            rest = reader.rest_size()
-            unreadable.append(name)
-            layers.append(InitrdLayer("compressed", start, None, None, name,
-                                      note=f"unpacked size unknown ({name}): no {name} decoder in the Python "
-                                           f"standard library; the rest of the file ({rest} bytes) is taken "
-                                           f"as this stream"))
-            cpio_total = None
-            break
-        parser = _Cpio(stats, compressed=True)
-        out_total = 0
-        note = None
-        try:
-            for out in _inflate(reader, codec):
-                out_total += len(out)
-                parser.feed(out)
-        except _CpioError as e:
-            error = str(e)
-        except EOFError:
-            error = "decompressor failed"
-            note = f"the {codec} stream is truncated"
-        except Exception as e:  # noqa: BLE001 - zlib.error, lzma.LZMAError, OSError from bz2: any failure is a note
-            error = "decompressor failed"
-            note = f"{codec}: {e}"
-        if error is None and parser.state not in ("start", "reset"):
-            note = "the compressed archive ends inside an entry"
-        layers.append(InitrdLayer("compressed", start, reader.pos - start, out_total, codec, parser.archives,
-                                  parser.entries, parser.file_bytes, note))
-        if cpio_total is not None:
-            cpio_total += out_total
+            if codec not in STDLIB_CODECS:
+                layer, name = _unreadable_layer(reader, codec, start)
+                unreadable.append(name)
+                layers.append(layer)
+                cpio_total = None
+                break
+            layer, error = _compressed_layer(reader, stats, codec, start)
+        layers.append(layer)
+        if cpio_total is not None and layer.unpacked_size is not None:
+            cpio_total += layer.unpacked_size
         if error is not None:
             break
     if size is None:

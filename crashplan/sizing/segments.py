@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from crashplan.units import KiB, MiB
 
-__all__ = ["Segment", "Placement", "place_segments", "min_region", "crash_segments", "PAGE"]
+__all__ = ["PAGE", "Placement", "Segment", "crash_segments", "min_region", "place_segments"]
 
 PAGE = 4096
 

@@ -44,8 +44,8 @@ region can land in.  The rules (x86, the initrd):
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from crashplan.memmap.model import Span
 
@@ -99,8 +99,7 @@ LOAD_PHYSICAL_ADDR = SZ_16M  # CONFIG_PHYSICAL_START: KASLR never goes below it
 KASLR_SLOTS_MAX = 256  # replays of image positions per check (about 0.1 ms each); more are sampled
 
 
-@dataclass(frozen=True, slots=True)
-class Scenario:
+class Scenario(NamedTuple):
     """One replay: where the unknowns were put, and where the main region landed (None: not reserved)."""
 
     rule: str  # "as-modelled", "grub-i386", "efi", "kaslr", "nokaslr"
@@ -111,8 +110,7 @@ class Scenario:
     end: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     """The main crash region as predicted, and the band it can land in over the modelled unknowns."""
 
     exact: bool
@@ -211,16 +209,22 @@ class _Free:
         return []
 
 
-@dataclass
 class _Replays:
-    """The scenarios replayed so far: each puts the unknowns somewhere and asks the simulator again."""
+    """The scenarios replayed so far: each puts the unknowns somewhere and asks the simulator again.
 
-    outcome: Outcome  # without ,cma: it is reserved after the classic regions and cannot move them
-    machine: Machine
-    cmdline: str | None
-    point: tuple[int, int]  # the main region as predicted
-    classic: list[Region]
-    scenarios: list[Scenario]
+    (Plain classes here and NamedTuples above: ``check`` imports this module on every run on a machine's
+    own map, and dataclasses cost their code generation at import.)"""
+
+    __slots__ = ("classic", "cmdline", "machine", "outcome", "point", "scenarios")
+
+    def __init__(self, outcome: Outcome, machine: Machine, cmdline: str | None, point: tuple[int, int],
+                 classic: list[Region], scenarios: list[Scenario]) -> None:
+        self.outcome = outcome  # without ,cma: it is reserved after the classic regions and cannot move them
+        self.machine = machine
+        self.cmdline = cmdline
+        self.point = point  # the main region as predicted
+        self.classic = classic
+        self.scenarios = scenarios
 
     def run(self, rule: str, fw: str, label: str, spans: list[Span], initrd: tuple[int, int] | None = None,
             nokaslr: bool = False) -> None:

@@ -10,7 +10,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 
@@ -231,6 +230,8 @@ def atomic_write_all(changes: dict[str, str]) -> None:
     Each file's mode (and owner, when permitted) is kept; a symlink is followed so the link stays.  An
     interruption leaves every file either old or new, and a failure before the renames writes nothing.
     """
+    import tempfile  # only --fix writes: tempfile (and shutil behind it) stays off the lint path
+
     staged: list[tuple[str, str]] = []
     try:
         for path, text in changes.items():

@@ -1,4 +1,4 @@
-"""``crashplan fleet check`` over a large generated fleet: ``nice python3 benchmarks/fleet.py``.
+"""``crashplan fleet check`` over a large generated fleet: ``nice .venv/bin/python benchmarks/fleet.py``.
 
 Generates ``--files`` machine files (default 100,000) from the bundled examples, varied in RAM size
 (the last RAM range of the example grown or shrunk), holes (a firmware-reserved block punched in low
@@ -8,7 +8,8 @@ rule changes), each with its own host name; then runs ``crashplan fleet check LI
 time and the peak resident memory of the largest process (``resource.getrusage(RUSAGE_CHILDREN)``:
 the command and each worker process it starts are children).
 
-Standard library and crashplan only.  Goal: 100,000 files in at most 60 s on a 2-core machine.
+Standard library and crashplan only: run it with an interpreter crashplan is installed in (the venv the
+README's test command makes); another one is told so in one line.  Goal: 100,000 files in at most 60 s on a 2-core machine.
 ``--distinct N`` bounds how many different machines the fleet holds (default: every combination of
 base × RAM × hole × release, several thousand); ``--all-distinct`` makes every file a different machine
 (the worst case for the content cache).
@@ -159,6 +160,12 @@ def run(directory: Path, line: str, out: Path, jobs: int | None) -> dict[str, fl
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        import crashplan  # noqa: F401
+    except ImportError:
+        print(f"benchmarks/fleet.py: crashplan is not installed for {sys.executable}; run it with the "
+              "project's venv: .venv/bin/python benchmarks/fleet.py", file=sys.stderr)
+        return 2
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=100_000)
     ap.add_argument("--all-distinct", action="store_true", help="every file a different machine")

@@ -327,49 +327,15 @@ def _safe(text: str) -> str:
 
 
 def _write(chunks: Iterable[str], output: str | None, color: bool = False) -> None:
-    """To stdout, or to ``output`` atomically (a temporary file in its directory, fsync, rename; the
-    mode of an existing file kept): a reader never sees half a report.
-
-    Not :func:`crashplan.cli.options.write_atomically`: that one takes the whole text, while a fleet
-    report is written as it is produced (:func:`iter_json` streams a 100,000-machine document item by
-    item), and a fleet report is also fsynced and keeps the mode of the file it replaces."""
+    """To stdout, or to ``output`` atomically as the chunks come (:func:`iter_json` streams a
+    100,000-machine document item by item): a reader never sees half a report."""
     if output is None:
         for c in chunks:
             click.echo(_safe(c), nl=False, color=color)
         return
-    import contextlib
-    import tempfile
+    from crashplan.cli.options import write_atomically
 
-    from crashplan.errors import InputError
-
-    if os.path.isdir(output):
-        raise InputError("is a directory, expected a file name", path=output)
-    directory = os.path.dirname(os.path.abspath(output))
-    try:
-        mode = os.stat(output).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    except OSError as e:
-        raise InputError(f"cannot write: {e.strerror or e}", path=output) from None
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(output)}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for c in chunks:
-                f.write(_safe(c))
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, output)
-        tmp = None
-    except OSError as e:
-        raise InputError(f"cannot write the report: {e.strerror or e}", path=output) from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    write_atomically(output, (_safe(c) for c in chunks))
 
 
 def iter_json(report: Any) -> Iterator[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
 import click
@@ -99,27 +99,56 @@ def machine_source_options(f: F | None = None, *, repeated_machine_hint: str | N
     return deco(f) if f is not None else deco
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
+def write_atomically(path: str, text: str | Iterable[str]) -> None:
+    """Replace ``path`` with ``text`` (a string, or chunks written as they come): a temporary file in the
+    same directory, fsync, rename, then fsync of the directory.  A reader never sees half a file.
+
+    The mode of an existing file is kept (a new one gets 0666 minus the umask); characters UTF-8 cannot
+    encode are written as ``\\udcXX``.  On any failure the temporary file is removed, ``path`` is
+    untouched, and an :class:`~crashplan.errors.InputError` names ``path``.  Every file crashplan writes
+    (``-o``, ``snapshot``, ``fleet``'s streamed reports) goes through here; ``lint --fix`` stages several
+    files and renames them together in ``crashplan.cli.lint_cmd``.
+    """
     import contextlib
     import os
     import tempfile
 
     from crashplan.errors import InputError
 
-    d = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise InputError("is a directory, expected a file name", path=path)
+    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".crashplan", dir=d)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror or e}", path=path) from None
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as f:
+            for chunk in (text,) if isinstance(text, str) else text:
+                f.write(chunk)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        with contextlib.suppress(OSError):
+            dfd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror or e}", path=path) from None
+    finally:
+        if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise
-    except OSError as e:
-        raise InputError(f"cannot write the report: {e.strerror or e}", path=path) from None
 
 
 def output_option(f: F) -> F:

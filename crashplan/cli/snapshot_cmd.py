@@ -10,15 +10,9 @@ Exit status: 0 written, 2 usage or input error (nothing is written then).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-
 import click
 
-from crashplan.errors import InputError
-
-__all__ = ["snapshot", "write_atomic"]
+__all__ = ["snapshot"]
 
 
 @click.command("snapshot")
@@ -50,54 +44,12 @@ def snapshot(output: str, iomem: str | None, boot_log: str | None, machine: str 
     if output == "-":
         click.echo(text, nl=False)
     else:
-        write_atomic(output, text)
+        from crashplan.cli.options import write_atomically
+
+        write_atomically(output, text)
     if not found.memmap.layout_known:
         click.echo("crashplan: warning: the memory layout is unknown (not root?): the file holds the RAM total "
                    "only", err=True)
     return 0
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Replace ``path`` with ``text``: a temporary file in the same directory, fsync, rename.
-
-    The mode of an existing file is kept (a new file gets 0666 minus the umask).  On any failure the
-    temporary file is removed, ``path`` is untouched, and an :class:`InputError` names ``path``.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    except OSError as e:
-        raise InputError(f"cannot write: {e.strerror or e}", path=path) from None
-    if os.path.isdir(path):
-        raise InputError("is a directory, expected a file name", path=path)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        try:
-            dfd = os.open(directory, os.O_RDONLY)
-        except OSError:
-            return
-        else:
-            try:
-                os.fsync(dfd)
-            except OSError:
-                pass
-            finally:
-                os.close(dfd)
-    except OSError as e:
-        raise InputError(f"cannot write: {e.strerror or e}", path=path) from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)

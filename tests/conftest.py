@@ -14,6 +14,19 @@ def load_jsonl_gz(path: Path) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
+def vector_diff(r: dict, o, fields: tuple[str, ...] = ("crash_size", "crash_base", "low_size", "high")) -> dict:
+    """Where an ``evaluate`` outcome differs from a recorded parse vector: ``{field: (expected, got)}``.
+
+    ``ret``, ``accepted`` and the messages always count; ``fields`` only when the kernel accepted."""
+    exp = {"ret": r["ret"], "accepted": r["accepted"], "messages": [(m["level"], m["text"]) for m in r["messages"]]}
+    got = {"ret": o.ret, "accepted": o.accepted, "messages": [tuple(m) for m in o.messages]}
+    if r["accepted"]:
+        for k in fields:
+            exp[k] = r[k]
+            got[k] = getattr(o, k)
+    return {k: (exp[k], got[k]) for k in exp if exp[k] != got[k]}
+
+
 @pytest.fixture
 def run_cli(capsys):
     """Run ``crashplan ARGS`` in-process; returns (exit status, stdout, stderr)."""

@@ -14,20 +14,10 @@ import collections
 
 import pytest
 
-from conftest import DATA, load_jsonl_gz
+from conftest import DATA, load_jsonl_gz, vector_diff
 from crashplan.kernel import evaluate, parse_release
 
 VECTORS = load_jsonl_gz(DATA / "oracle" / "parse-vectors-rhel8.jsonl.gz")
-
-
-def _diff(r: dict, o) -> dict:
-    exp = {"ret": r["ret"], "accepted": r["accepted"], "messages": [(m["level"], m["text"]) for m in r["messages"]]}
-    got = {"ret": o.ret, "accepted": o.accepted, "messages": [tuple(m) for m in o.messages]}
-    if r["accepted"]:
-        for k in ("crash_size", "crash_base", "low_size", "high"):
-            exp[k] = r[k]
-            got[k] = getattr(o, k)
-    return {k: (exp[k], got[k]) for k in exp if exp[k] != got[k]}
 
 
 def test_vector_file_is_complete():
@@ -52,7 +42,7 @@ def test_every_rhel8_vector_agrees(arch):
         if r["arch"] != arch:
             continue
         o = evaluate(r["cmdline"], system_ram=r["system_ram"], kernel=kernel, arch=arch, variant=r["variant"])
-        d = _diff(r, o)
+        d = vector_diff(r, o)
         if d:
             mismatches.append((r["id"], r["cmdline"], r["system_ram"], d))
         n += 1

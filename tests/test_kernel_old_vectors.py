@@ -13,20 +13,10 @@ import collections
 
 import pytest
 
-from conftest import DATA, load_jsonl_gz
+from conftest import DATA, load_jsonl_gz, vector_diff
 from crashplan.kernel import evaluate
 
 VECTORS = load_jsonl_gz(DATA / "oracle" / "parse-vectors-old.jsonl.gz")
-
-
-def _diff(r: dict, o) -> dict:
-    exp = {"ret": r["ret"], "accepted": r["accepted"], "messages": [(m["level"], m["text"]) for m in r["messages"]]}
-    got = {"ret": o.ret, "accepted": o.accepted, "messages": [tuple(m) for m in o.messages]}
-    if r["accepted"]:
-        for k in ("crash_size", "crash_base", "low_size", "high"):
-            exp[k] = r[k]
-            got[k] = getattr(o, k)
-    return {k: (exp[k], got[k]) for k in exp if exp[k] != got[k]}
 
 
 def test_vector_file_is_complete():
@@ -48,7 +38,7 @@ def test_every_old_parse_vector_agrees(kernel):
         if r["kernel"] != kernel:
             continue
         o = evaluate(r["cmdline"], system_ram=r["system_ram"], kernel=kernel, arch=r["arch"], variant=r["variant"])
-        d = _diff(r, o)
+        d = vector_diff(r, o)
         if d:
             mismatches.append((r["id"], r["cmdline"], r["system_ram"], d))
     assert mismatches[:5] == []
@@ -67,6 +57,6 @@ def test_real_arch_sequences_match_the_recorded_calls(kernel, arch):
         if r["kernel"] != base or r["variant"] != variant:
             continue
         o = evaluate(r["cmdline"], system_ram=r["system_ram"], kernel=kernel, arch=arch)
-        assert _diff(r, o) == {}, r["id"]
+        assert vector_diff(r, o) == {}, r["id"]
         n += 1
     assert n > 500

@@ -10,7 +10,7 @@ import collections
 
 import pytest
 
-from conftest import DATA, load_jsonl_gz
+from conftest import DATA, load_jsonl_gz, vector_diff
 from crashplan.kernel import evaluate
 
 VECTORS = load_jsonl_gz(DATA / "oracle" / "parse-vectors.jsonl.gz")
@@ -19,13 +19,7 @@ VECTORS = load_jsonl_gz(DATA / "oracle" / "parse-vectors.jsonl.gz")
 def _check(r: dict) -> dict:
     variant = r["variant"] if r["variant"].startswith(("fn:", "seq:")) else r["variant"]
     o = evaluate(r["cmdline"], system_ram=r["system_ram"], kernel=r["kernel"], arch=r["arch"], variant=variant)
-    exp = {"ret": r["ret"], "accepted": r["accepted"], "messages": [(m["level"], m["text"]) for m in r["messages"]]}
-    got = {"ret": o.ret, "accepted": o.accepted, "messages": [tuple(m) for m in o.messages]}
-    if r["accepted"]:
-        for k in ("crash_size", "crash_base", "low_size", "cma_size", "high"):
-            exp[k] = r[k]
-            got[k] = getattr(o, k)
-    return {k: (exp[k], got[k]) for k in exp if exp[k] != got[k]}
+    return vector_diff(r, o, ("crash_size", "crash_base", "low_size", "cma_size", "high"))
 
 
 def test_vector_file_is_complete():

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 
 from crashplan.kernel.versions import KernelRelease
 from crashplan.memmap.model import Machine, Span
-from crashplan.simulate.generic import reserve_generic, reserve_generic_flow, reserve_low
+from crashplan.simulate.generic import (
+    FixedMessages,
+    reserve_fixed_checked,
+    reserve_generic,
+    reserve_generic_flow,
+    reserve_low,
+)
 from crashplan.simulate.memblock import Memblock
 from crashplan.simulate.model import (
     IO_TLB_DEFAULT_SIZE,
@@ -359,29 +365,12 @@ def reserve(run: Replay, flow: str) -> None:
         _reserve_61(run, low_max, high_max)
 
 
-def _fixed_checked(run: Replay, base: int, size: int) -> None:
-    """Before 5.15 (``arm64_fixed_alloc``): an ``@offset`` checked with ``memblock_is_region_memory``,
-    ``memblock_is_region_reserved`` and ``IS_ALIGNED(crash_base, SZ_2M)``, each with its own message,
-    then reserved with ``memblock_reserve`` (read in 5.10.262)."""
-    mb = run.mb
-    window = f"the fixed window 0x{base:x}-0x{base + size:x}"
-    if not any(m.contains(base, base + size) for m in mb.memory):
-        run.warn("cannot reserve crashkernel: region is not memory")
-        run.problem("CK302", "error", f"{window} is not all RAM", "drop the @offset and let the kernel choose")
-        return
-    if mb.overlapping(base, base + size):
-        run.warn("cannot reserve crashkernel: region overlaps reserved memory")
-        run.problem("CK302", "error", f"{window} {run.describe_conflict(base, base + size)}",
-                    "drop the @offset and let the kernel choose")
-        return
-    if base % SZ_2M:
-        run.warn("cannot reserve crashkernel: base address is not 2MB aligned")
-        run.problem("CK303", "error", f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
-                    f"use @0x{round_up(base, SZ_2M):x} or drop the @offset")
-        return
-    mb.reserved.append(Span(base, base + size, "Crash kernel"))
-    run.info(f"crashkernel reserved: 0x{base:016x} - 0x{base + size:016x} ({size >> 20} MB)")
-    run.regions.insert(0, Region("crashkernel", base, base + size, size))
+# read in 5.10.262 arch/arm64/mm/init.c
+_FIXED_MESSAGES = FixedMessages(
+    "cannot reserve crashkernel: region is not memory",
+    "cannot reserve crashkernel: region overlaps reserved memory",
+    "cannot reserve crashkernel: base address is not 2MB aligned",
+    "crashkernel reserved: 0x{base:016x} - 0x{end:016x} ({mib} MB)")
 
 
 def _reserve_61(run: Replay, low_max: int, high_max: int) -> None:
@@ -394,7 +383,7 @@ def _reserve_61(run: Replay, low_max: int, high_max: int) -> None:
         crash_max = base + size
     if base and not run.on("arm64_fixed_alloc"):
         # User specifies base address explicitly.
-        _fixed_checked(run, base, size)
+        reserve_fixed_checked(run, base, size, _FIXED_MESSAGES)
         return
     got = mb.alloc(size, SZ_2M, base, crash_max, "Crash kernel")
     if not got:

@@ -12,6 +12,9 @@ The per-architecture constants (``CRASH_ALIGN``, ``CRASH_ADDR_LOW_MAX``, ``CRASH
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from crashplan.memmap.model import Span
 from crashplan.simulate.model import SZ_2M, SZ_4G, Region, Replay, round_up, size_text
 
 __all__ = ["CRASHKERNEL_CMA_RANGES_MAX", "reserve_cma", "reserve_generic", "reserve_generic_flow", "reserve_low"]
@@ -182,3 +185,37 @@ def reserve_generic_flow(run: Replay, limits: tuple[int, int, int]) -> None:
     align, low_max, high_max = limits
     reserve_generic(run, o.crash_size, o.crash_base, low, bool(o.high), align=align, low_max=low_max,
                     high_max=high_max, guard=run.on("high_fallback_guard"))
+
+
+class FixedMessages(NamedTuple):
+    """What an architecture's pre-5.15 ``@offset`` checks print (arm64 and riscv word them apart)."""
+
+    not_memory: str
+    reserved: str
+    misaligned: str
+    done: str  # the success line, formatted with base, end and size in MiB
+
+
+def reserve_fixed_checked(run: Replay, base: int, size: int, msgs: FixedMessages) -> None:
+    """arm64 and riscv before 5.15: an ``@offset`` checked with ``memblock_is_region_memory``,
+    ``memblock_is_region_reserved`` and ``IS_ALIGNED(crash_base, SZ_2M)``, each with its own message,
+    then reserved with ``memblock_reserve``."""
+    mb = run.mb
+    window = f"the fixed window 0x{base:x}-0x{base + size:x}"
+    if not any(m.contains(base, base + size) for m in mb.memory):
+        run.warn(msgs.not_memory)
+        run.problem("CK302", "error", f"{window} is not all RAM", "drop the @offset and let the kernel choose")
+        return
+    if mb.overlapping(base, base + size):
+        run.warn(msgs.reserved)
+        run.problem("CK302", "error", f"{window} {run.describe_conflict(base, base + size)}",
+                    "drop the @offset and let the kernel choose")
+        return
+    if base % SZ_2M:
+        run.warn(msgs.misaligned)
+        run.problem("CK303", "error", f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
+                    f"use @0x{round_up(base, SZ_2M):x} or drop the @offset")
+        return
+    mb.reserved.append(Span(base, base + size, "Crash kernel"))
+    run.info(msgs.done.format(base=base, end=base + size, mib=size >> 20))
+    run.add_first("crashkernel", base, size)

@@ -18,8 +18,7 @@ Which flow runs is ``crashplan.kernel.flow_for``: ``none`` before 5.13, ``plain`
 
 from __future__ import annotations
 
-from crashplan.memmap.model import Span
-from crashplan.simulate.generic import reserve_generic, reserve_generic_flow
+from crashplan.simulate.generic import FixedMessages, reserve_fixed_checked, reserve_generic, reserve_generic_flow
 from crashplan.simulate.model import SZ_2M, SZ_4G, Replay, round_up, size_text
 
 __all__ = ["limits", "reserve"]
@@ -45,27 +44,12 @@ def reserve(run: Replay, flow: str) -> None:
         _reserve_old(run)
 
 
-def _fixed_checked(run: Replay, base: int, size: int) -> None:
-    """Before 5.15: the three checks of e53d28180d4d, each with its message, then ``memblock_reserve``."""
-    mb = run.mb
-    window = f"the fixed window 0x{base:x}-0x{base + size:x}"
-    if not any(m.contains(base, base + size) for m in mb.memory):
-        run.warn("crashkernel: requested region is not memory")
-        run.problem("CK302", "error", f"{window} is not all RAM", "drop the @offset and let the kernel choose")
-        return
-    if mb.overlapping(base, base + size):
-        run.warn("crashkernel: requested region is reserved")
-        run.problem("CK302", "error", f"{window} {run.describe_conflict(base, base + size)}",
-                    "drop the @offset and let the kernel choose")
-        return
-    if base % SZ_2M:
-        run.warn("crashkernel: requested region is misaligned")
-        run.problem("CK303", "error", f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
-                    f"use @0x{round_up(base, SZ_2M):x} or drop the @offset")
-        return
-    mb.reserved.append(Span(base, base + size, "Crash kernel"))
-    run.info(f"crashkernel: reserved 0x{base:016x} - 0x{base + size:016x} ({size >> 20} MB)")
-    run.add("crashkernel", base, size)
+# the three checks of e53d28180d4d (arch/riscv/mm/init.c), each with its message
+_FIXED_MESSAGES = FixedMessages(
+    "crashkernel: requested region is not memory",
+    "crashkernel: requested region is reserved",
+    "crashkernel: requested region is misaligned",
+    "crashkernel: reserved 0x{base:016x} - 0x{end:016x} ({mib} MB)")
 
 
 def _reserve_old(run: Replay) -> None:
@@ -83,7 +67,7 @@ def _reserve_old(run: Replay) -> None:
     base = o.crash_base
     if base and not run.on("arm64_fixed_alloc"):
         # User specifies base address explicitly.
-        _fixed_checked(run, base, size)
+        reserve_fixed_checked(run, base, size, _FIXED_MESSAGES)
         return
     if base:
         start, end = base, min(base + size, end)

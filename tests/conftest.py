@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,20 @@ def vector_diff(r: dict, o, fields: tuple[str, ...] = ("crash_size", "crash_base
             exp[k] = r[k]
             got[k] = getattr(o, k)
     return {k: (exp[k], got[k]) for k in exp if exp[k] != got[k]}
+
+
+def drain_pty(master: int) -> bytes:
+    """Everything a pseudo-terminal's child wrote, until it closes its side (EIO or EOF)."""
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
 
 
 @pytest.fixture

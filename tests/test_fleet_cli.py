@@ -14,6 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conftest import drain_pty
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 X86 = sorted(str(p) for p in EXAMPLES.glob("x86_64-*.yaml"))
@@ -363,15 +365,7 @@ def test_text_on_an_80_column_terminal():
     p = subprocess.Popen([sys.executable, "-m", "crashplan", "fleet", "plan", *X86, "--no-progress"],
                          stdout=slave, stderr=subprocess.DEVNULL, env=env)
     os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
+    seen = drain_pty(master)
     os.close(master)
     assert p.wait(timeout=120) == 0  # two machines cannot be judged: not failures
     text = seen.decode()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import drain_pty
+
 from crashplan.fleet.core import (
     Cache,
     Entry,
@@ -245,15 +247,7 @@ def test_progress_bar_on_a_terminal(tmp_path):
                            env=dict(os.environ, TERM="xterm", COLUMNS="80"))
         os.close(slave)
         slave = -1
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
+        seen = drain_pty(master)
     finally:
         if slave >= 0:
             os.close(slave)

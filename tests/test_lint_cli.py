@@ -11,6 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conftest import drain_pty
+
 from crashplan.cli import main
 
 DATA = Path(__file__).parent / "data" / "lint"
@@ -347,15 +349,7 @@ def test_walking_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=60)
     os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
+    seen = drain_pty(master)
     os.close(master)
     assert p.returncode == 0 and json.loads(p.stdout)["summary"]
     assert b"files scanned" in seen and b"boot-loader files" in seen

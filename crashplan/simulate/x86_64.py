@@ -46,6 +46,9 @@ __all__ = ["X86_BRK_ESTIMATE", "default_low_size", "early", "image_end", "limits
 
 X86_ORC_ESTIMATE = 4 * SZ_1M  # ORC unwind tables and the BUG table between _edata and __init_begin
 X86_BRK_ESTIMATE = 8 * 4096  # used .brk: INIT_PGT_BUF_SIZE (6 pages) + DMI
+# NODE_DATA (0x2a000 … 0x2b0c0 in Debian's 5.10 … 7.3) and the two pages of page tables above it, as
+# most recorded x86 boots log it below the top of RAM
+X86_NODE_DATA_ESTIMATE = 0x2D000
 
 
 def limits(run: Replay) -> tuple[int, int, int]:
@@ -86,24 +89,37 @@ def image_end(facts: Mapping[str, object], image: int) -> int:
 def early(machine: Machine, memory: tuple[Span, ...], reserved: tuple[Span, ...], *, have_kernel: bool,
           node_data: bool, out: list[Span], notes: list[str]) -> None:
     """x86 ``setup_arch``: the first MiB (``memblock_reserve(0, SZ_1M)``, 5.13+), the kernel image at
-    ``CONFIG_PHYSICAL_START`` (16 MiB) when KASLR is off, page tables and ``NODE_DATA`` at the top of
-    the node."""
+    ``CONFIG_PHYSICAL_START`` (16 MiB) when KASLR is off, and — when the source does not show
+    ``NODE_DATA`` — page tables and ``NODE_DATA`` at the top of RAM, wherever the image is.
+
+    ``setup_arch`` (``arch/x86/kernel/setup.c``) runs ``init_mem_mapping``, whose page tables come from
+    ``alloc_low_pages`` top-down below ``max_pfn_mapped``, then ``initmem_init`` → ``x86_numa_init`` →
+    ``numa_init``, which resets memblock to top-down (``memblock_set_bottom_up(false)``) and, for a
+    machine without NUMA, fakes node 0 over all RAM (``dummy_numa_init``); ``alloc_node_data`` →
+    ``memblock_phys_alloc_try_nid(nd_size, SMP_CACHE_BYTES, 0)`` then takes the highest free block
+    below ``memblock.current_limit`` (``get_max_mapped()``, the end of RAM) — all before
+    ``reserve_crashkernel`` (``arch_reserve_crashkernel`` from 6.7).  Read in Debian's 5.10.262 and
+    6.1.192 (``alloc_node_data`` in ``arch/x86/mm/numa.c``) and 6.12.118 (``mm/numa.c``,
+    ``numa_memblks_init`` in ``mm/numa_memblks.c``).  Every recorded x86 boot (5.10 … 7.3,
+    ``tests/data/boots``) logs ``NODE_DATA(0)`` starting 0x2a980 … 0x1350c0 below the end of RAM,
+    about 0x2d000 in most."""
     facts = machine.boot_facts or {}
-    end = memory[-1].end
+    ram_top = memory[-1].end
     out.append(Span(0, SZ_1M, "first 1 MiB (x86 reserves it at boot)"))
     if not have_kernel:
         if machine.kaslr is False:
-            end = image_end(facts, fact_int(facts, "kernel_image"))
-            out.append(Span(SZ_16M, end, "kernel image (nokaslr; size estimated)"))
+            kernel_end = image_end(facts, fact_int(facts, "kernel_image"))
+            out.append(Span(SZ_16M, kernel_end, "kernel image (nokaslr; size estimated)"))
             # reserve_brk(): the used part of .brk right after it — early_alloc_pgt_buf's
             # INIT_PGT_BUF_SIZE (6 pages) and DMI copies
-            out.append(Span(end, end + X86_BRK_ESTIMATE, "kernel brk (estimated)"))
+            out.append(Span(kernel_end, kernel_end + X86_BRK_ESTIMATE, "kernel brk (estimated)"))
         else:
             notes.append("the kernel image's place is unknown (KASLR): it is not taken into account")
     if not node_data:
-        top = ram_span_of(memory, end - 1)
+        top = ram_span_of(memory, ram_top - 1)
         if top is not None:
-            out.append(Span(max(top.start, end - 0x2D000), end, "NODE_DATA(0) and page tables (modelled)"))
+            out.append(Span(max(top.start, ram_top - X86_NODE_DATA_ESTIMATE), ram_top,
+                            "NODE_DATA(0) and page tables (modelled)"))
             notes.append("NODE_DATA is modelled at the top of RAM (the source does not show it)")
     if not any(s.name == "initrd" for s in reserved):
         # reserve_initrd() keeps it reserved through the crash reservation; only the boot log

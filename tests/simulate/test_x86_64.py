@@ -40,3 +40,57 @@ def test_sev_guest_grows_the_default_low_region():
     assert default_low_size(sev, "x86_64") == G + 8 * M
     assert default_low_size(sev, "x86_64", "swiotlb=65536") == 256 * M  # swiotlb= wins: 128 MiB + 8 < 256
     assert default_low_size(X86, "x86_64", "swiotlb=262144,force") == 512 * M + 8 * M
+
+
+# -- NODE_DATA where the source does not show it ---------------------------------------------------
+
+
+def _without_node_data(log: str) -> str:
+    return "".join(line for line in log.splitlines(keepends=True) if "NODE_DATA" not in line)
+
+
+def test_nokaslr_node_data_is_modelled_at_the_top_of_ram_not_below_the_image():
+    """``alloc_node_data`` → ``memblock_phys_alloc_try_nid`` runs top-down (``numa_init`` resets memblock
+    with ``memblock_set_bottom_up(false)``) over node 0, which ``dummy_numa_init`` spans over all RAM:
+    ``NODE_DATA`` is at the top of RAM whether or not KASLR moved the image (Debian 5.10.262 and 6.1.192
+    ``arch/x86/mm/numa.c``, 6.12.118 ``mm/numa.c`` and ``mm/numa_memblks.c``; the order in
+    ``arch/x86/kernel/setup.c`` ``setup_arch``).  A ``,high`` region is searched from the top, so it
+    goes one 16 MiB step below it."""
+    from crashplan.kernel import parse_release
+    from crashplan.simulate import early_allocations
+
+    top = 0x200000000
+    m = machine([(0x1000, 0x9F000), (0x100000, 0x80000000), (0x100000000, top)], arch="x86_64", kaslr=False)
+    spans, notes = early_allocations(m, "x86_64", parse_release("6.1"), m.memmap.ram, m.memmap.reserved)
+    node = [s for s in spans if s.name.startswith("NODE_DATA")]
+    assert [(s.start, s.end) for s in node] == [(top - 0x2D000, top)]
+    assert "NODE_DATA is modelled at the top of RAM (the source does not show it)" in notes
+    _, res = run("crashkernel=512M,high", m, "6.1", "x86_64")
+    assert regions(res)[0] == ("crashkernel", top - 512 * M - 16 * M, top - 16 * M)
+
+
+def test_recorded_nokaslr_boots_replay_exactly_from_logs_without_their_node_data_line():
+    """Every recorded x86 boot without KASLR (tests/data/boots, Debian 5.10 … 7.3 under qemu), planned
+    on its own log with the ``NODE_DATA(0) allocated`` line taken out: the modelled ``NODE_DATA`` at
+    the top of RAM must put each region where the kernel did (``alloc_node_data``, top-down over node 0:
+    Debian 5.10.262/6.1.192 ``arch/x86/mm/numa.c``, 6.12.118 ``mm/numa.c``)."""
+    from conftest import DATA, load_jsonl_gz
+
+    from crashplan.cmdline import split_params
+    from crashplan.memmap.bootlog import parse_boot_log
+
+    cases = [b for f in sorted((DATA / "boots").glob("*.jsonl.gz")) for b in load_jsonl_gz(f)
+             if b["arch"] == "x86_64" and not b["qemu"]["kaslr"]]
+    assert len(cases) >= 200
+    wrong = []
+    for case in cases:
+        m = parse_boot_log(_without_node_data(case["boot_log"]), source=case["id"])
+        assert m.kaslr is False and not any(s.name.startswith("NODE_DATA") for s in m.memmap.reserved)
+        assert m.cmdline is not None
+        cmdline = " ".join([m.cmdline[p.start:p.end] for p in split_params(m.cmdline) if p.name != "crashkernel"]
+                           + [case["crashkernel"]])
+        _, res = run(cmdline, m, m.kernel, "x86_64")
+        want = [(r["kind"], r["start"], r["end"]) for r in case["reservations"]]
+        if regions(res) != want:
+            wrong.append(f"{case['id']}: {regions(res)} != {want}")
+    assert not wrong, "; ".join(wrong)

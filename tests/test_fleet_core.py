@@ -222,7 +222,7 @@ def test_cma_variant_when_every_kernel_reserves_cma():
 
 
 def test_reader_reuses_a_machine_that_differs_only_in_its_name(tmp_path):
-    from crashplan.cli.fleet_cmd import _Reader
+    from crashplan.cli.fleet_cmd import _SnapshotReader
 
     src = (EXAMPLES / "x86_64-server-16g.yaml").read_text()
     a = tmp_path / "a.yaml"
@@ -231,7 +231,7 @@ def test_reader_reuses_a_machine_that_differs_only_in_its_name(tmp_path):
     a.write_text(src)
     b.write_text(src.replace('name: "x86_64-server-16g"', "name: rack2-srv7"))
     c.write_text(src.replace('name: "x86_64-server-16g"', 'name: "esc\\u0041ped"'))
-    reader = _Reader()
+    reader = _SnapshotReader()
     ma, mb, mc = reader.load(str(a)), reader.load(str(b)), reader.load(str(c))
     assert mb.name == "rack2-srv7" and mc.name == "escAped"
     assert replace(mb, name="") == replace(ma, name="")

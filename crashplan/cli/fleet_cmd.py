@@ -87,7 +87,7 @@ def split_identity(text: str) -> tuple[str | None, dict[str, str]]:
     return "".join(parts), ident
 
 
-class _Reader:
+class _SnapshotReader:
     """Reads machine files, reusing the Machine of a file whose content (identity lines aside) was seen."""
 
     def __init__(self) -> None:
@@ -115,7 +115,7 @@ class _Reader:
         return m
 
 
-def load_snapshot(reader: _Reader, path: str) -> Any:
+def load_snapshot(reader: _SnapshotReader, path: str) -> Any:
     """(Entry or FleetError) for one path."""
     from crashplan.errors import InputError
     from crashplan.fleet.core import Entry, FleetError
@@ -138,7 +138,7 @@ _W: dict[str, Any] = {}
 def _init_worker(params: str, exclude: tuple[str, ...]) -> None:
     from crashplan.fleet.core import Cache
 
-    _W.update(params=params, exclude=exclude, cache=Cache(), reader=_Reader())
+    _W.update(params=params, exclude=exclude, cache=Cache(), reader=_SnapshotReader())
 
 
 def _check_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
@@ -167,7 +167,7 @@ def _jobs(n_files: int, jobs: int | None) -> int:
     return max(1, min(cpus, 8))
 
 
-class _Progress:
+class _ProgressBar:
     """A progress bar on stderr (rich, imported only here) when asked or when stderr is a terminal."""
 
     def __init__(self, total: int, label: str, enabled: bool | None) -> None:
@@ -245,7 +245,7 @@ def _chunks(items: list[tuple[int, str]], n: int) -> list[list[tuple[int, str]]]
 
 
 def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: int | None,
-               progress: _Progress) -> tuple[list[Any], list[Any]]:
+               progress: _ProgressBar) -> tuple[list[Any], list[Any]]:
     """Verdicts (in input order) and errors.  One process: read and replay file by file (the reader
     and the core's cache skip repeated content).  Several: first every file is read and keyed by its
     content in parallel; then one file of each distinct content is loaded and replayed, spread over
@@ -444,8 +444,8 @@ def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude:
     from crashplan.memmap.model import paused_gc
 
     files = _files(snapshots)
-    bar = _Progress(2 * len(files), "planning", progress)
-    reader = _Reader()
+    bar = _ProgressBar(2 * len(files), "planning", progress)
+    reader = _SnapshotReader()
     entries: list[Any] = []
     errors: list[Any] = []
     try:
@@ -488,7 +488,7 @@ def check_cmd(params: str, snapshots: tuple[str, ...], exclude: tuple[str, ...],
     if not any(p.name == "crashkernel" for p in split_params(params)):
         raise click.UsageError(f"expected crashkernel= parameters as the first argument, got {params!r}")
     files = _files(snapshots)
-    bar = _Progress(len(files), "checking", progress)
+    bar = _ProgressBar(len(files), "checking", progress)
     try:
         verdicts, errors = _run_check(params, files, exclude, jobs, bar)
     finally:

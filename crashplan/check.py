@@ -47,7 +47,7 @@ class CheckReport(NamedTuple):
     ignored: bool = False  # the kernel is built without the crashkernel= parser (CK130)
     # the machine's own line: what the distribution's tool would set (crashplan.sizing.distro_defaults)
     distribution_default: Any = None
-    placement: Any = None  # crashplan.placement.Placement: the x86 band when the source hides the initrd/image
+    placement: Any = None  # crashplan.placement.PlacementBand: the x86 band when the source hides the initrd/image
 
     @property
     def reserves(self) -> bool:

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EFI_BOOT_SERVICES_RANGE",
     "INITRD_SIZE_RANGE",
-    "Placement",
+    "PlacementBand",
     "Scenario",
     "grub_initrd_end",
     "placement",
@@ -110,7 +110,7 @@ class Scenario(NamedTuple):
     end: int | None
 
 
-class Placement(NamedTuple):
+class PlacementBand(NamedTuple):
     """The main crash region as predicted, and the band it can land in over the modelled unknowns."""
 
     exact: bool
@@ -312,7 +312,7 @@ def _kaslr_scenarios(replays: _Replays, reservation: Reservation, memblock: Memb
 
 
 def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
-              cmdline: str | None = None) -> Placement | None:
+              cmdline: str | None = None) -> PlacementBand | None:
     """The band of the main x86 crash region, or None where it does not apply (other architectures,
     a fixed ``@offset``, nothing reserved, memblock known from ``memblock=debug``)."""
     memblock = reservation.memblock
@@ -323,10 +323,10 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
         return None
     firmware = _firmware(machine)
     if any(s.name.startswith("memblock:") for s in machine.memmap.reserved):
-        return Placement(exact=True, start=point[0], end=point[1], band_start=point[0], band_end=point[1],
-                         initrd_known=True, kernel_known=True, firmware=firmware,
-                         boot_services_known=True, scenarios=(),
-                         assumptions=("memblock=debug: the log lists every reservation",))
+        return PlacementBand(exact=True, start=point[0], end=point[1], band_start=point[0], band_end=point[1],
+                             initrd_known=True, kernel_known=True, firmware=firmware,
+                             boot_services_known=True, scenarios=(),
+                             assumptions=("memblock=debug: the log lists every reservation",))
     initrd_known = _initrd_known(machine)
     kernel_known = _kernel_known(machine)
     assumptions: list[str] = []
@@ -362,14 +362,14 @@ def placement(outcome: Outcome, machine: Machine, reservation: Reservation, *,
     if exact:
         assumptions.append("the initrd, the kernel image and any EFI boot-services memory are where the source "
                            "shows them")
-    return Placement(
+    return PlacementBand(
         exact=exact, start=point[0], end=point[1], band_start=band_start, band_end=band_end,
         initrd_known=initrd_known, kernel_known=kernel_known, firmware=firmware, boot_services_known=bs_known,
         scenarios=tuple(scenarios),
         assumptions=tuple(assumptions), fails_somewhere=any(s.start is None for s in scenarios))
 
 
-def unknowns(p: Placement) -> list[str]:
+def unknowns(p: PlacementBand) -> list[str]:
     """What the source did not show, in words (for the one-line explanation)."""
     out = []
     if not p.initrd_known:

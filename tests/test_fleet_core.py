@@ -16,7 +16,7 @@ import pytest
 
 from conftest import drain_pty
 
-from crashplan.fleet.core import (
+from crashplan.fleet import (
     Cache,
     Entry,
     check,
@@ -49,7 +49,7 @@ def _entry(name: str, as_name: str | None = None) -> Entry:
 
 
 def test_core_imports_neither_click_nor_rich_nor_yaml():
-    for mod in ("crashplan.fleet", "crashplan.fleet.core", "crashplan.fleet.render"):
+    for mod in ("crashplan.fleet", "crashplan.fleet.render"):
         r = subprocess.run([sys.executable, "-c", f"import sys, {mod}; "
                             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'yaml', 'click')))"],
                            capture_output=True, text=True, check=True)
@@ -222,7 +222,7 @@ def test_cma_variant_when_every_kernel_reserves_cma():
 
 
 def test_reader_reuses_a_machine_that_differs_only_in_its_name(tmp_path):
-    from crashplan.cli.fleet_cmd import _Reader
+    from crashplan.cli.fleet_cmd import _SnapshotReader
 
     src = (EXAMPLES / "x86_64-server-16g.yaml").read_text()
     a = tmp_path / "a.yaml"
@@ -231,7 +231,7 @@ def test_reader_reuses_a_machine_that_differs_only_in_its_name(tmp_path):
     a.write_text(src)
     b.write_text(src.replace('name: "x86_64-server-16g"', "name: rack2-srv7"))
     c.write_text(src.replace('name: "x86_64-server-16g"', 'name: "esc\\u0041ped"'))
-    reader = _Reader()
+    reader = _SnapshotReader()
     ma, mb, mc = reader.load(str(a)), reader.load(str(b)), reader.load(str(c))
     assert mb.name == "rack2-srv7" and mc.name == "escAped"
     assert replace(mb, name="") == replace(ma, name="")
@@ -265,7 +265,7 @@ def test_effective_ram_follows_the_kernel_rounding(release):
 
 
 def test_text_report_shows_at_most_30_groups_failing_ones_first():
-    from crashplan.fleet.core import FleetReport, Verdict
+    from crashplan.fleet import FleetReport, Verdict
     from crashplan.fleet.render import render_text
 
     vs = []
@@ -310,7 +310,7 @@ def test_a_snapshot_of_a_kernel_without_kexec_is_named_no_kdump(tmp_path):
 def test_not_judged_statuses_never_hide_a_failure_of_the_line():
     """no-kdump and unplaced are set apart; every other status that is not ok fails the line, unsized
     included (its need is unknown: a line too small for it would pass unseen)."""
-    from crashplan.fleet.core import NOT_JUDGED, STATUSES, FleetReport, Verdict
+    from crashplan.fleet import NOT_JUDGED, STATUSES, FleetReport, Verdict
 
     assert NOT_JUDGED == ("no-kdump", "unplaced")
     for status in STATUSES:

@@ -1,7 +1,7 @@
 """``crashplan fleet``: plan and check one crashkernel= line over many machine files.
 
 This module finds and reads the machine files (a process per CPU for large fleets), reports
-unreadable ones per file and hands the machines to the pure core :mod:`crashplan.fleet.core`.  The
+unreadable ones per file and hands the machines to the pure core :mod:`crashplan.fleet`.  The
 contract (options, JSON fields, exit codes) is in docs/fleet.md.
 """
 
@@ -87,7 +87,7 @@ def split_identity(text: str) -> tuple[str | None, dict[str, str]]:
     return "".join(parts), ident
 
 
-class _Reader:
+class _SnapshotReader:
     """Reads machine files, reusing the Machine of a file whose content (identity lines aside) was seen."""
 
     def __init__(self) -> None:
@@ -115,10 +115,10 @@ class _Reader:
         return m
 
 
-def load_snapshot(reader: _Reader, path: str) -> Any:
+def load_snapshot(reader: _SnapshotReader, path: str) -> Any:
     """(Entry or FleetError) for one path."""
     from crashplan.errors import InputError
-    from crashplan.fleet.core import Entry, FleetError
+    from crashplan.fleet import Entry, FleetError
 
     try:
         m = reader.load(path)
@@ -136,13 +136,13 @@ _W: dict[str, Any] = {}
 
 
 def _init_worker(params: str, exclude: tuple[str, ...]) -> None:
-    from crashplan.fleet.core import Cache
+    from crashplan.fleet import Cache
 
-    _W.update(params=params, exclude=exclude, cache=Cache(), reader=_Reader())
+    _W.update(params=params, exclude=exclude, cache=Cache(), reader=_SnapshotReader())
 
 
 def _check_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
-    from crashplan.fleet.core import FleetError, is_excluded, judge
+    from crashplan.fleet import FleetError, is_excluded, judge
     from crashplan.memmap.model import paused_gc
 
     out = []
@@ -167,7 +167,7 @@ def _jobs(n_files: int, jobs: int | None) -> int:
     return max(1, min(cpus, 8))
 
 
-class _Progress:
+class _ProgressBar:
     """A progress bar on stderr (rich, imported only here) when asked or when stderr is a terminal."""
 
     def __init__(self, total: int, label: str, enabled: bool | None) -> None:
@@ -199,7 +199,7 @@ def _digest_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
 
     from crashplan.cli.probe import read_text
     from crashplan.errors import InputError
-    from crashplan.fleet.core import FleetError
+    from crashplan.fleet import FleetError
 
     out: list[tuple[int, Any]] = []
     for i, path in chunk:
@@ -219,7 +219,7 @@ def _digest_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
 
 def _judge_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Any]]:
     """Phase 2 (workers): load and replay one file of each distinct content (never excluded here)."""
-    from crashplan.fleet.core import FleetError, judge
+    from crashplan.fleet import FleetError, judge
     from crashplan.memmap.model import paused_gc
 
     out = []
@@ -245,7 +245,7 @@ def _chunks(items: list[tuple[int, str]], n: int) -> list[list[tuple[int, str]]]
 
 
 def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: int | None,
-               progress: _Progress) -> tuple[list[Any], list[Any]]:
+               progress: _ProgressBar) -> tuple[list[Any], list[Any]]:
     """Verdicts (in input order) and errors.  One process: read and replay file by file (the reader
     and the core's cache skip repeated content).  Several: first every file is read and keyed by its
     content in parallel; then one file of each distinct content is loaded and replayed, spread over
@@ -253,7 +253,7 @@ def _run_check(params: str, files: list[str], exclude: tuple[str, ...], jobs: in
     their own names."""
     from dataclasses import replace
 
-    from crashplan.fleet.core import FleetError, excluded_name, excluded_verdict
+    from crashplan.fleet import FleetError, excluded_name, excluded_verdict
 
     indexed = list(enumerate(files))
     results: list[Any] = [None] * len(files)
@@ -439,13 +439,13 @@ def plan_cmd(snapshots: tuple[str, ...], max_ranges: int, no_cma: bool, exclude:
     Exit status: 0 the line serves every machine judged; 1 some cannot be served (with --strict, or
     cannot be judged); 2 usage error or an unreadable machine file (docs/fleet.md).
     """
-    from crashplan.fleet.core import Cache, Entry, FleetError
-    from crashplan.fleet.core import plan as run_plan
+    from crashplan.fleet import Cache, Entry, FleetError
+    from crashplan.fleet import plan as run_plan
     from crashplan.memmap.model import paused_gc
 
     files = _files(snapshots)
-    bar = _Progress(2 * len(files), "planning", progress)
-    reader = _Reader()
+    bar = _ProgressBar(2 * len(files), "planning", progress)
+    reader = _SnapshotReader()
     entries: list[Any] = []
     errors: list[Any] = []
     try:
@@ -483,12 +483,12 @@ def check_cmd(params: str, snapshots: tuple[str, ...], exclude: tuple[str, ...],
     machine file (docs/fleet.md).
     """
     from crashplan.cmdline import split_params
-    from crashplan.fleet.core import FleetReport
+    from crashplan.fleet import FleetReport
 
     if not any(p.name == "crashkernel" for p in split_params(params)):
         raise click.UsageError(f"expected crashkernel= parameters as the first argument, got {params!r}")
     files = _files(snapshots)
-    bar = _Progress(len(files), "checking", progress)
+    bar = _ProgressBar(len(files), "checking", progress)
     try:
         verdicts, errors = _run_check(params, files, exclude, jobs, bar)
     finally:

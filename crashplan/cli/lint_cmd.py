@@ -73,7 +73,7 @@ def _read_stdin() -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-class _Progress:
+class _ScanProgress:
     """``scanned N files …`` on stderr, rewritten in place, only when stderr is a terminal."""
 
     def __init__(self) -> None:
@@ -110,7 +110,7 @@ def shutil_columns() -> int:
     return Terminal().columns(lo=20)
 
 
-def _walk(root: str, progress: _Progress | None = None) -> list[str]:
+def _walk(root: str, progress: _ScanProgress | None = None) -> list[str]:
     """The boot-loader files under ``root`` (by name and path: ``sources.walk_candidate``), sorted."""
     from crashplan.lint.sources import walk_candidate
 
@@ -147,7 +147,7 @@ def read_sources(paths: Sequence[str], *, stdin_text: str | None = None) -> list
 
     files: list[SourceFile] = []
     seen: set[str] = set()
-    progress = _Progress()
+    progress = _ScanProgress()
 
     def add(path: str, explicit: bool) -> None:
         key = os.path.normpath(path)

@@ -101,7 +101,7 @@ def status(root: str | None, machine: str | None, boot_log: str | None, fmt: str
 # reading
 
 
-class _Reader:
+class _RootReader:
     """Files under a root; remembers what could not be read and why."""
 
     def __init__(self, root: str) -> None:
@@ -140,7 +140,7 @@ class _Reader:
             return False
 
 
-def _first(r: _Reader, *paths: str) -> tuple[str | None, str | None]:
+def _first(r: _RootReader, *paths: str) -> tuple[str | None, str | None]:
     """The text of the first of ``paths`` that exists, and its path."""
     for p in paths:
         if r.exists(p):
@@ -160,7 +160,7 @@ def _facts_from_tree(root: str | None, boot_log: str | None) -> StatusFacts:
     from crashplan.memmap.iomem import addresses_hidden, iter_iomem
     from crashplan.readiness import StatusFacts, kdump_capability
 
-    r = _Reader(root or "/")
+    r = _RootReader(root or "/")
     notes: list[str] = [] if r.host else [f"read under --root {root}: the paths shown are inside that tree"]
     release = (r.read("/proc/sys/kernel/osrelease") or "").strip() or None
     arch_name = (r.read("/proc/sys/kernel/arch", missing_ok=True) or "").strip() or None
@@ -240,7 +240,7 @@ def _facts_from_tree(root: str | None, boot_log: str | None) -> StatusFacts:
     )
 
 
-def _kernel_config(r: _Reader, release: str | None) -> tuple[KernelConfig | None, str | None]:
+def _kernel_config(r: _RootReader, release: str | None) -> tuple[KernelConfig | None, str | None]:
     from crashplan.errors import InputError
     from crashplan.sizing.kconfig import parse_kernel_config
 
@@ -270,7 +270,7 @@ def _kernel_config(r: _Reader, release: str | None) -> tuple[KernelConfig | None
         return None, None
 
 
-def _boot_lines(r: _Reader, boot_log: str | None) -> tuple[str, ...] | None:
+def _boot_lines(r: _RootReader, boot_log: str | None) -> tuple[str, ...] | None:
     from crashplan.memmap.bootlog import read_boot_log
 
     text = None
@@ -309,7 +309,7 @@ def _boot_lines(r: _Reader, boot_log: str | None) -> tuple[str, ...] | None:
     return tuple(lg.crash_lines)
 
 
-def _tooling(r: _Reader) -> tuple[KdumpConfig | None, tuple[str, ...]]:
+def _tooling(r: _RootReader) -> tuple[KdumpConfig | None, tuple[str, ...]]:
     from crashplan.errors import InputError
     from crashplan.sizing.kdumpconf import merge_configs, parse_kdump_conf, parse_kdump_tools, parse_sysconfig_kdump
 
@@ -330,7 +330,7 @@ def _tooling(r: _Reader) -> tuple[KdumpConfig | None, tuple[str, ...]]:
     return (merge_configs(*confs) if confs else None), tuple(sources)
 
 
-def _services(r: _Reader, notes: list[str]) -> tuple[ServiceState, ...]:
+def _services(r: _RootReader, notes: list[str]) -> tuple[ServiceState, ...]:
     from crashplan.readiness import ServiceState
 
     out: list[ServiceState] = []
@@ -388,7 +388,7 @@ def _systemctl(verb: str, unit: str) -> tuple[str, str]:
     return (out[0] if out else ""), " ".join(err[:2])
 
 
-def _needed(r: _Reader | None, mach: Machine | None, tooling: KdumpConfig | None, kconfig: KernelConfig | None,
+def _needed(r: _RootReader | None, mach: Machine | None, tooling: KdumpConfig | None, kconfig: KernelConfig | None,
             cma_ranges: tuple[tuple[int, int], ...] | None, notes: list[str]) -> dict[str, Any]:
     """The sizing model's requirement for the installed kdump kernel and initrd (``suggest``'s model)."""
     from crashplan.errors import InputError
@@ -479,7 +479,7 @@ def _facts_from_machine_file(path: str, boot_log: str | None) -> StatusFacts:
     crash = tuple((s.start, s.end) for s in mach.memmap.crash if "CMA" not in s.name) if mach.memmap.layout_known \
         else None
     cma = tuple((s.start, s.end) for s in mach.crash_cma_ranges) or None
-    r = _Reader("/")
+    r = _RootReader("/")
     boot_lines = _boot_lines(r, boot_log) if boot_log else None
     needed = _needed(None, mach, None, None, cma, notes)
     prediction = _prediction(mach.cmdline, mach.kernel, mach.arch, mach, capability, notes)

@@ -1,4 +1,4 @@
-"""Text and CSV renderings of a :class:`~crashplan.fleet.core.FleetReport` (pure: strings out).
+"""Text and CSV renderings of a :class:`~crashplan.fleet.report.FleetReport` (pure: strings out).
 
 Text reads at 80 columns: the answer first (the line and whether it serves the fleet), then the
 machines that fail grouped by cause, then the machines the line cannot be judged on (no kdump, layout
@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from crashplan.fleet.core import NOT_JUDGED, STATUSES, FleetReport, Verdict
+from crashplan.fleet.report import NOT_JUDGED, STATUSES, FleetReport, Verdict
 from crashplan.units import format_size
 
 __all__ = ["CSV_COLUMNS", "render_csv", "render_text"]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from crashplan.lint.config import Decider, LintConfig, per_file_ignored, resolve_selector
 from crashplan.lint.located import SYNTH, LineIndex, Located, unpack
-from crashplan.lint.sources import COMMENT_KINDS, CmdlineDef, Problem, SourceFile, detect, group_root, parsers
+from crashplan.lint.sources import COMMENT_KINDS, CmdlineDef, SourceFile, SourceProblem, detect, group_root, parsers
 from crashplan.severity import RANK, Severity
 
 TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
@@ -278,7 +278,7 @@ class LintRun:
                 return self.location(first)
         return self.location(cl.anchor, fid=cl.file_id)
 
-    def add_problem(self, p: Problem, group: int) -> None:
+    def add_problem(self, p: SourceProblem, group: int) -> None:
         rule = all_rules()[p.code]
         loc = self.location(p.origin, p.end_origin, p.file_id)
         self.raw.append(Finding(code=p.code, name=rule.name, severity=rule.severity, message=p.message, location=loc,

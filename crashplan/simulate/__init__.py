@@ -14,7 +14,7 @@ docs/simulator.md and docs/kernel-fidelity.md):
 * ``x86_64``, ``arm64``, ``riscv64``, ``loongarch64``, ``ppc64le``, ``s390x`` — each architecture's own
   code, its docstring the architecture's timeline (release, change, source); ``other`` for the
   architectures not modelled further;
-* ``model`` — the results (``Reservation``, ``Region``, ``Problem``) and one replay's state.
+* ``model`` — the results (``Reservation``, ``Region``, ``PlacementFinding``) and one replay's state.
 
 Only the module of the architecture replayed is imported.  Which of its flows runs is
 ``crashplan.kernel.flow_for``: the table of what each release does lives in ``crashplan.kernel``.
@@ -32,7 +32,7 @@ from crashplan.simulate.model import (
     SIM_SWITCHES,
     SZ_128M,
     MemblockState,
-    Problem,
+    PlacementFinding,
     Region,
     Replay,
     Reservation,
@@ -46,7 +46,7 @@ __all__ = [
     "SIM_SWITCHES",
     "Memblock",
     "MemblockState",
-    "Problem",
+    "PlacementFinding",
     "Region",
     "Reservation",
     "default_low_size",

@@ -1,6 +1,6 @@
 """What the simulator returns, and the state one replay carries through an architecture's code.
 
-``Region``, ``Problem``, ``MemblockState`` and ``Reservation`` are the results (``crashplan.check`` and
+``Region``, ``PlacementFinding``, ``MemblockState`` and ``Reservation`` are the results (``crashplan.check`` and
 the sizing plans read them); ``Replay`` is one run of the reservation code: memblock, the kernel's log
 lines and the placement problems found on the way.  Every release decision reads a switch of
 ``crashplan.kernel.versions.SWITCHES`` (``switch_on``; ``SIM_SWITCHES`` names those only the
@@ -10,11 +10,12 @@ simulator reads).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from crashplan.kernel import Message, Outcome
 from crashplan.kernel.versions import SWITCHES, KernelRelease, Switch
 from crashplan.memmap.model import Machine, Span
+from crashplan.severity import Severity
 
 if TYPE_CHECKING:
     from crashplan.simulate.memblock import Memblock
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SIM_SWITCHES",
     "MemblockState",
-    "Problem",
+    "PlacementFinding",
     "Region",
     "Replay",
     "Reservation",
@@ -106,11 +107,15 @@ class Region(NamedTuple):
         return self.end <= SZ_4G
 
 
-class Problem(NamedTuple):
-    """A placement diagnosis: ``severity`` is ``error``, ``warning`` or ``info``; ``fix`` may be None."""
+class PlacementFinding(NamedTuple):
+    """What the replay found wrong with a placement (a CK3xx code); ``fix`` may be None.
+
+    ``severity`` is a ``crashplan.severity.Severity``: it compares equal to, and serialises as, its word
+    (``"error"``, ``"warning"``, ``"info"``), as the diagnoses of ``crashplan.diagnose`` and the lint
+    findings do."""
 
     code: str
-    severity: str
+    severity: Severity
     text: str
     fix: str | None = None
 
@@ -128,7 +133,7 @@ class MemblockState(NamedTuple):
 class Reservation(NamedTuple):
     regions: tuple[Region, ...]
     messages: tuple[Message, ...]
-    problems: tuple[Problem, ...]
+    problems: tuple[PlacementFinding, ...]
     lost: int  # bytes production loses to the classic regions
     cma: int  # bytes of CMA production keeps using until a crash
     memblock: MemblockState | None
@@ -151,6 +156,10 @@ class Reservation(NamedTuple):
 # ---------------------------------------------------------------------------------------------
 
 
+# a severity as the architecture modules spell it: the word Severity(...) turns into the enum
+SeverityWord = Literal["error", "warning", "info"]
+
+
 class Replay:
     """One replay of an architecture's reservation code: its inputs, memblock and what it produced.
 
@@ -170,7 +179,7 @@ class Replay:
         self.release = release
         self.regions: list[Region] = []
         self.messages: list[Message] = []
-        self.problems: list[Problem] = []
+        self.problems: list[PlacementFinding] = []
         self.notes: list[str] = [] if notes is None else notes
         self.low_max: int | None = None
         self.default_low = 0
@@ -188,8 +197,9 @@ class Replay:
     def err(self, text: str) -> None:
         self.messages.append(Message("err", text))
 
-    def problem(self, code: str, severity: str, text: str, fix: str | None = None) -> None:
-        self.problems.append(Problem(code, severity, text, fix))
+    def problem(self, code: str, severity: Severity | SeverityWord, text: str, fix: str | None = None) -> None:
+        """Record a placement finding; ``severity`` may be given as its word (``"error"``)."""
+        self.problems.append(PlacementFinding(code, Severity(severity), text, fix))
 
     def add(self, kind: str, base: int, size: int) -> None:
         self.regions.append(Region(kind, base, base + size, size))

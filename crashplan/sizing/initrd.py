@@ -282,7 +282,7 @@ class _Cpio:
         return self.state in ("start", "reset") and self.archives > 0
 
 
-class _Reader:
+class _PushbackReader:
     """A forward-only reader with push-back over bytes or a binary stream."""
 
     def __init__(self, source: bytes | bytearray | memoryview | BinaryIO) -> None:
@@ -340,7 +340,7 @@ def _decompressor(codec: str) -> Any:  # zlib's, bz2's and lzma's decompressors 
     return lzma.LZMADecompressor(format=lzma.FORMAT_XZ if codec == "xz" else lzma.FORMAT_ALONE)
 
 
-def _inflate(reader: _Reader, codec: str) -> Iterator[bytes]:
+def _inflate(reader: _PushbackReader, codec: str) -> Iterator[bytes]:
     """Decompress one stream from ``reader``, yielding output chunks; push back what follows it."""
     d = _decompressor(codec)
     is_zlib = codec == "gzip"
@@ -375,7 +375,7 @@ def _codec_of(head: bytes) -> str | None:
     }.get(m)
 
 
-def _padding_layer(reader: _Reader, start: int) -> InitrdLayer:
+def _padding_layer(reader: _PushbackReader, start: int) -> InitrdLayer:
     """A run of NUL bytes between archives (the kernel skips them, 4 at a time)."""
     n = 0
     while True:
@@ -390,7 +390,7 @@ def _padding_layer(reader: _Reader, start: int) -> InitrdLayer:
     return InitrdLayer("padding", start, n, n)
 
 
-def _cpio_layer(reader: _Reader, stats: _Stats, start: int) -> tuple[InitrdLayer, str | None]:
+def _cpio_layer(reader: _PushbackReader, stats: _Stats, start: int) -> tuple[InitrdLayer, str | None]:
     """Uncompressed cpio archives, up to the first byte that is not theirs; and the error that stops the walk."""
     parser = _Cpio(stats, compressed=False)
     used_total = 0
@@ -418,7 +418,7 @@ def _cpio_layer(reader: _Reader, stats: _Stats, start: int) -> tuple[InitrdLayer
 _BAD_MAGIC = "invalid magic at start of compressed archive"
 
 
-def _unknown_layer(reader: _Reader, head: bytes, start: int) -> InitrdLayer:
+def _unknown_layer(reader: _PushbackReader, head: bytes, start: int) -> InitrdLayer:
     """The rest of the file, where no decompressor's magic matches (the kernel stops with ``_BAD_MAGIC``)."""
     rest = reader.rest_size()
     note = _BAD_MAGIC
@@ -427,7 +427,7 @@ def _unknown_layer(reader: _Reader, head: bytes, start: int) -> InitrdLayer:
     return InitrdLayer("unknown", start, rest, None, None, note=note)
 
 
-def _unreadable_layer(reader: _Reader, codec: str, start: int) -> tuple[InitrdLayer, str]:
+def _unreadable_layer(reader: _PushbackReader, codec: str, start: int) -> tuple[InitrdLayer, str]:
     """The rest of the file as one stream the standard library cannot decompress, and the codec's name."""
     name = "gzip (old)" if codec == "gzip-old" else codec
     rest = reader.rest_size()
@@ -437,7 +437,7 @@ def _unreadable_layer(reader: _Reader, codec: str, start: int) -> tuple[InitrdLa
                             f"as this stream"), name
 
 
-def _compressed_layer(reader: _Reader, stats: _Stats, codec: str, start: int) -> tuple[InitrdLayer, str | None]:
+def _compressed_layer(reader: _PushbackReader, stats: _Stats, codec: str, start: int) -> tuple[InitrdLayer, str | None]:
     """One compressed stream and the cpio archives inside it; and the error that stops the walk."""
     parser = _Cpio(stats, compressed=True)
     out_total = 0
@@ -467,7 +467,7 @@ def read_initrd(source: bytes | bytearray | memoryview | BinaryIO, *, size: int 
     ``size`` is the file size when ``source`` is a stream (else counted while reading).  Never
     raises on any content: what the kernel would reject is reported in ``error``.
     """
-    reader = _Reader(source)
+    reader = _PushbackReader(source)
     stats = _Stats(page_size)
     layers: list[InitrdLayer] = []
     unreadable: list[str] = []

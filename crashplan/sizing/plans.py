@@ -27,8 +27,8 @@ __all__ = [
     "CMA_CAVEATS",
     "CmaFacts",
     "Plan",
+    "PlanReplay",
     "Portable",
-    "Replay",
     "Suggestion",
     "cma_refusal",
     "portable_table",
@@ -65,7 +65,9 @@ class CmaFacts:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Replay:
+class PlanReplay:
+    """A plan's command line as the parser and the simulator took it: the ``replay`` of suggest's JSON."""
+
     cmdline: str  # the whole command line evaluated
     accepted: bool
     messages: tuple[tuple[str, str], ...]
@@ -97,7 +99,7 @@ class Plan:
     loses: int | None = None  # memory production loses (classic regions)
     keeps: int | None = None  # memory production keeps (RAM - loses; CMA included)
     borrowed: int = 0  # CMA: usable by production for movable memory only
-    replay: Replay | None = None
+    replay: PlanReplay | None = None
     adjustments: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     caveats: tuple[str, ...] = ()
@@ -204,7 +206,7 @@ def _base_cmdline(machine: Any) -> str | None:
     return getattr(machine, "cmdline", None) if machine is not None else None
 
 
-def _replay(params: str, *, inputs: SizingInputs, release: str, machine: Any) -> Replay:
+def _replay(params: str, *, inputs: SizingInputs, release: str, machine: Any) -> PlanReplay:
     from crashplan.check import merge_cmdline
     from crashplan.kernel import evaluate
 
@@ -216,17 +218,18 @@ def _replay(params: str, *, inputs: SizingInputs, release: str, machine: Any) ->
         note = None if outcome.accepted else "the kernel does not accept this command line"
         if outcome.accepted and not layout:
             note = "no memory map: the command line was parsed, the placement not replayed"
-        return Replay(cmdline=params, accepted=outcome.accepted, messages=msgs, note=note)
+        return PlanReplay(cmdline=params, accepted=outcome.accepted, messages=msgs, note=note)
     from crashplan import simulate
 
     res = simulate.reserve(outcome, machine, cmdline=cmdline)
     regions = tuple((r.kind, r.start, r.end, r.size) for r in res.regions)
     problems = tuple((p.code, p.severity, p.text) for p in res.problems)
-    return Replay(cmdline=params, accepted=outcome.accepted, messages=msgs + tuple((m[0], m[1]) for m in res.messages),
-                  regions=regions, problems=problems, lost=res.lost, cma=res.cma, replayed=True, reservation=res)
+    messages = msgs + tuple((m[0], m[1]) for m in res.messages)
+    return PlanReplay(cmdline=params, accepted=outcome.accepted, messages=messages, regions=regions,
+                      problems=problems, lost=res.lost, cma=res.cma, replayed=True, reservation=res)
 
 
-def _main_region(r: Replay) -> tuple[str, int, int, int] | None:
+def _main_region(r: PlanReplay) -> tuple[str, int, int, int] | None:
     return next((x for x in r.regions if x[0] == "crashkernel"), None)
 
 
@@ -268,7 +271,7 @@ def _classic(inputs: SizingInputs, budget: Budget, release: str, machine: Any, r
                 adjustments=tuple(adjustments), notes=tuple(notes))
 
 
-def _cma_above_limit(inputs: SizingInputs, machine: Any, rep: Replay | None) -> bool:
+def _cma_above_limit(inputs: SizingInputs, machine: Any, rep: PlanReplay | None) -> bool:
     limit = SZ_4G
     if inputs.arch == "arm64" and machine is not None and getattr(machine, "dma_limit", None):
         limit = machine.dma_limit

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from crashplan.units import KiB, MiB
 
-__all__ = ["PAGE", "Placement", "Segment", "crash_segments", "min_region", "place_segments"]
+__all__ = ["PAGE", "Segment", "SegmentLayout", "crash_segments", "min_region", "place_segments"]
 
 PAGE = 4096
 
@@ -47,7 +47,9 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
-class Placement:
+class SegmentLayout:
+    """Where kexec put each segment inside a crash region (``place_segments``), or which one found no hole."""
+
     fits: bool
     placed: tuple[tuple[str, int, int], ...]  # (name, start offset, end offset) inside the region
     failed: str | None = None  # the segment that found no hole
@@ -60,7 +62,7 @@ def _overlap(placed: list[tuple[str, int, int]], start: int, end: int) -> tuple[
     return None
 
 
-def place_segments(region: int, segments: tuple[Segment, ...] | list[Segment], *, base: int = 1 << 32) -> Placement:
+def place_segments(region: int, segments: tuple[Segment, ...] | list[Segment], *, base: int = 1 << 32) -> SegmentLayout:
     """Place ``segments`` in order in a region of ``region`` bytes starting at ``base``.
 
     ``base`` only matters for alignment; any multiple of the largest alignment gives the same answer.
@@ -100,11 +102,11 @@ def place_segments(region: int, segments: tuple[Segment, ...] | list[Segment], *
                 mem = t
                 break
         if mem is None:
-            return Placement(False, tuple((n, s - base, e - base) for n, s, e in placed), seg.name)
+            return SegmentLayout(False, tuple((n, s - base, e - base) for n, s, e in placed), seg.name)
         placed.append((seg.name, mem, mem + size))
         if seg.name == "kernel":
             kernel_end = mem + size
-    return Placement(True, tuple((n, s - base, e - base) for n, s, e in placed))
+    return SegmentLayout(True, tuple((n, s - base, e - base) for n, s, e in placed))
 
 
 def min_region(segments: tuple[Segment, ...] | list[Segment], *, granule: int = PAGE) -> int:

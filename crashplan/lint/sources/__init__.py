@@ -33,8 +33,8 @@ __all__ = [
     "COMMENT_KINDS",
     "KINDS",
     "CmdlineDef",
-    "Problem",
     "SourceFile",
+    "SourceProblem",
     "detect",
     "group_root",
     "walk_candidate",
@@ -101,7 +101,7 @@ class CmdlineDef:
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
 
-class Problem(namedtuple("Problem", "code message origin file_id end_origin detail", defaults=(SYNTH, ""))):
+class SourceProblem(namedtuple("SourceProblem", "code message origin file_id end_origin detail", defaults=(SYNTH, ""))):
     """A CK0xx/CK4xx finding produced while reading or comparing sources."""
 
     __slots__ = ()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from crashplan.lint.located import SYNTH, Builder, Located, pack
-from crashplan.lint.sources import CmdlineDef, Problem, is_recovery
+from crashplan.lint.sources import CmdlineDef, SourceProblem, is_recovery
 from crashplan.lint.sources._grubscript import (
     Command,
     Var,
@@ -37,7 +37,7 @@ class Parsed:
 
     __slots__ = ("blscfg", "cmdlines", "env", "linux", "linux_default", "load_env", "problems", "recovery_entries")
 
-    def __init__(self, cmdlines: list[CmdlineDef] | None = None, problems: list[Problem] | None = None,
+    def __init__(self, cmdlines: list[CmdlineDef] | None = None, problems: list[SourceProblem] | None = None,
                  env: dict[str, Located] | None = None, blscfg: bool = False, load_env: bool = False,
                  linux: Located | None = None, linux_default: Located | None = None,
                  recovery_entries: bool = True) -> None:
@@ -83,18 +83,20 @@ def parse_grub_default(files: Sequence[tuple[int, str]]) -> Parsed:
     for fid, text in files:
         run_shell(fid, text, state)
     for msg, origin in state.problems:
-        out.problems.append(Problem("CK002", f"shell syntax: {msg}; the rest of the file cannot be read as "
-                                    "grub-mkconfig reads it", origin, origin >> 32))
+        out.problems.append(SourceProblem("CK002", f"shell syntax: {msg}; the rest of the file cannot be read as "
+                                          "grub-mkconfig reads it", origin, origin >> 32))
     names = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
     for name, origin, assigned in state.unresolved:
         if assigned in (*names, "GRUB_CMDLINE_LINUX_RECOVERY"):
-            out.problems.append(Problem("CK004", f"${name} is not set in the files linted (grub-mkconfig's environment "
-                                        f"may set it): {assigned} is checked without it", origin, origin >> 32))
+            out.problems.append(SourceProblem("CK004", f"${name} is not set in the files linted (grub-mkconfig's "
+                                              f"environment may set it): {assigned} is checked without it", origin,
+                                              origin >> 32))
     for name in (*names, "GRUB_CMDLINE_LINUX_RECOVERY"):
         v = state.vars.get(name)
         if v is not None and v.unknown:
-            out.problems.append(Problem("CK004", f"{name} uses a command substitution or an expansion crashplan cannot "
-                                        "evaluate: it is checked without that part", v.name_origin, v.file_id))
+            out.problems.append(SourceProblem("CK004", f"{name} uses a command substitution or an expansion crashplan "
+                                              "cannot evaluate: it is checked without that part", v.name_origin,
+                                              v.file_id))
     lin = state.vars.get("GRUB_CMDLINE_LINUX")
     dflt = state.vars.get("GRUB_CMDLINE_LINUX_DEFAULT")
     rec = state.vars.get("GRUB_CMDLINE_LINUX_RECOVERY")
@@ -122,15 +124,15 @@ def parse_grub_default(files: Sequence[tuple[int, str]]) -> Parsed:
         for msg, origin in lexed.problems:
             if origin not in reported:
                 reported.add(origin)
-                out.problems.append(Problem("CK002", f"GRUB script syntax in the value: {msg}", origin,
-                                            _fid(origin, anchor_var.file_id)))
+                out.problems.append(SourceProblem("CK002", f"GRUB script syntax in the value: {msg}", origin,
+                                                  _fid(origin, anchor_var.file_id)))
         for c in cmds[:-1]:
             rest = [w for c2 in cmds[cmds.index(c) + 1:] for w in c2.words]
             if c.end != SYNTH and rest and c.end not in reported:
                 reported.add(c.end)
                 what = "a newline" if c.end_char == "\n" else "`;`"
                 lost = " ".join(w.raw.text for w in rest)[:60]
-                out.problems.append(Problem(
+                out.problems.append(SourceProblem(
                     "CK407", f"{what} in the value ends grub.cfg's linux line: `{lost}` becomes a separate GRUB "
                     "command and never reaches the kernel", c.end, c.end >> 32))
             break
@@ -158,7 +160,7 @@ def parse_grub_cfg(fid: int, text: str, grubenv: Mapping[str, Located] | None = 
     out = Parsed()
     lexed = tokenize(_file(fid, text))
     for msg, origin in lexed.problems:
-        out.problems.append(Problem("CK002", f"GRUB script syntax: {msg}", origin, fid))
+        out.problems.append(SourceProblem("CK002", f"GRUB script syntax: {msg}", origin, fid))
     walk = _GrubCfgWalk(fid, text, grubenv, out)
     for cmd in lexed.commands:
         words = walk.branch_keywords(list(cmd.words))
@@ -298,8 +300,8 @@ class _GrubCfgWalk:
                     o = p.ref.first_origin()
                     where = ("grubenv (not among the files linted)" if out.load_env and self.grubenv is None
                              else "grubenv or a set command")
-                    out.problems.append(Problem("CK004", f"${p.name} comes from {where}: this linux line is "
-                                                "checked without it", o, fid))
+                    out.problems.append(SourceProblem("CK004", f"${p.name} comes from {where}: this linux line is "
+                                                      "checked without it", o, fid))
         argv = expand_args(words[1:], self.lookup)
         if not argv:
             return
@@ -364,7 +366,7 @@ def parse_bls(fid: int, path: str, text: str, env: Mapping[str, Located] | None,
     if grub_flavour:
         lexed = tokenize(joined)
         for msg, origin in lexed.problems:
-            out.problems.append(Problem("CK002", f"GRUB script syntax in options: {msg}", origin, fid))
+            out.problems.append(SourceProblem("CK002", f"GRUB script syntax in options: {msg}", origin, fid))
         words = [w for c in lexed.commands for w in c.words]
         lookup = (env or {}).get
         for w in words:
@@ -372,8 +374,8 @@ def parse_bls(fid: int, path: str, text: str, env: Mapping[str, Located] | None,
                 if isinstance(p, Var) and lookup(p.name) is None and p.name == "kernelopts":
                     where = ("grubenv, which is not among the files linted" if not have_env
                              else "grubenv, which does not set it")
-                    out.problems.append(Problem("CK004", f"${p.name} comes from {where}: the entry is checked "
-                                                "without it", p.ref.first_origin(), fid))
+                    out.problems.append(SourceProblem("CK004", f"${p.name} comes from {where}: the entry is checked "
+                                                      "without it", p.ref.first_origin(), fid))
         argv = expand_args(words, lookup)
         text_l = loader_cmdline(argv, boot_image=linux)
     else:
@@ -481,8 +483,9 @@ def parse_zipl(fid: int, text: str) -> Parsed:
                 ctx = "d" if val[0] == '"' else "s"
                 vs, ve = vs + 1, ve - 1
             elif val[:1] in "\"'":
-                out.problems.append(Problem("CK002", f"zipl.conf: unterminated quote in parameters of [{section}]",
-                                            pack(fid, vs), fid))
+                out.problems.append(SourceProblem("CK002",
+                                                  f"zipl.conf: unterminated quote in parameters of [{section}]",
+                                                  pack(fid, vs), fid))
                 vs += 1
             out.cmdlines.append(CmdlineDef(
                 key=("zipl", section), kind="zipl", label=f"[{section}]",

@@ -122,7 +122,7 @@ def _guess_arch(lines: list[str]) -> str | None:
 _E820_TABLES = ("BIOS-e820", "BIOS-e801", "BIOS-88", "user", "modified", "extended", "reserve setup_data")
 
 
-class _Reader:
+class _LogPass:
     """One pass over a log: :meth:`run` hands each cleaned line to the readers in turn until one takes it."""
 
     def __init__(self, text: str, source: str) -> None:
@@ -478,4 +478,4 @@ def _e820_remove(table: list[tuple[int, int, str]], a: int, b: int) -> list[tupl
 
 def read_boot_log(text: str, *, source: str = "<boot log>") -> BootLog:
     """The raw facts of a boot log (see ``parse_boot_log``)."""
-    return _Reader(text, source).run()
+    return _LogPass(text, source).run()

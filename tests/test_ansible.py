@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 BIN = Path(sys.executable).parent
 INVENTORY = "examples/ansible/inventory.ini"
 PLAYBOOK = "examples/ansible/site.yml"

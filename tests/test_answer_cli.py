@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from conftest import ROOT
+
 SERVER = ROOT / "examples" / "x86_64-server-16g.yaml"  # 6.12 el10: classic plan only
 QEMU = ROOT / "examples" / "x86_64-qemu-4g.yaml"  # 7.3 Debian: classic and CMA plans
 MiB = 1 << 20

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from conftest import EXAMPLES, ROOT
 
 BASE = ("--kernel", "7.2", "--arch", "x86_64", "--ram", "16G", "--no-map")
 
@@ -131,13 +130,11 @@ def test_unreadable_and_malformed_sources_are_one_line_errors(tmp_path, run_cli)
 
 
 def test_fallback_machine_is_used_only_when_this_host_cannot_be_read():
-    from pathlib import Path
-
     from conftest import DATA
     from crashplan.cli.probe import resolve_machine
 
     hosts = DATA / "machines" / "hosts"
-    example = str(Path(__file__).parent.parent / "examples" / "x86_64-server-16g.yaml")
+    example = str(EXAMPLES / "x86_64-server-16g.yaml")
     m = resolve_machine(root=hosts / "x86_64-nonroot", fallback_machine=example)
     assert m.memmap.layout_known and "cannot be read" in m.notes[-1] and example in m.notes[-1]
     m = resolve_machine(root=hosts / "x86_64-root", fallback_machine=example)

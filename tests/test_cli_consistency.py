@@ -14,9 +14,9 @@ from pathlib import Path
 import click
 import pytest
 
+from conftest import ROOT
 from crashplan.cli import COMMANDS, cli
 
-ROOT = Path(__file__).parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 
+from conftest import ROOT
 from crashplan.kernel import parse_release
 from crashplan.kernel.distros import PROFILES
 
-ROOT = Path(__file__).resolve().parents[1]
 SUGGEST_SCHEMA = json.loads((ROOT / "crashplan" / "data" / "schemas" / "suggest.json").read_text())
 MACHINES = {"x86_64": "x86_64-laptop-16g.yaml", "arm64": "arm64-qemu-virt-4g.yaml",
             "ppc64le": "ppc64le-lpar-50g.yaml", "s390x": "s390x-guest-2g.yaml"}

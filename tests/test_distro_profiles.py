@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from conftest import DATA
 from crashplan.kernel import distribution_facts, evaluate, parse_release
 from crashplan.kernel.distros import AUTO_MESSAGE, PROFILES, get
 from crashplan.kernel.versions import SWITCHES
@@ -311,10 +312,9 @@ def test_recorded_boots_replay_through_the_debian_profiles():
     Debian profiles (5.10, 6.1, 6.12, 7.x) are the ones held byte-exact by those boots."""
     import gzip
     import json
-    from pathlib import Path
 
     releases = set()
-    for path in (Path(__file__).parent / "data" / "boots").glob("*.jsonl.gz"):
+    for path in (DATA / "boots").glob("*.jsonl.gz"):
         with gzip.open(path, "rt", encoding="utf-8") as f:
             releases |= {json.loads(line)["kernel_release"] for line in f}
     assert {"5.10.0-46-amd64", "6.1.0-57-amd64", "6.12.117+deb12-amd64"} <= releases

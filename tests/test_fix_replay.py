@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, load_jsonl_gz
+from conftest import DATA, ROOT, load_jsonl_gz
 from crashplan.diagnose import CODES, Target, diagnose, kernel_view
 from crashplan.kernel import evaluate, normalize_arch
 from crashplan.units import parse_size
 
-ROOT = Path(__file__).parent.parent
 KERNELS = ("6.1", "6.12", "7.2", "7.3")
 ARCHES = ("x86_64", "arm64", "ppc64le")
 RAMS = ("1G", "4G", "64G")

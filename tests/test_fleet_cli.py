@@ -14,9 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import drain_pty
+from conftest import ROOT, drain_pty
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 X86 = sorted(str(p) for p in EXAMPLES.glob("x86_64-*.yaml"))
 ALL = sorted(str(p) for p in EXAMPLES.glob("*.yaml"))  # every architecture

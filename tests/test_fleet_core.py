@@ -10,11 +10,10 @@ import random
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from conftest import drain_pty
+from conftest import ROOT, drain_pty
 
 from crashplan.fleet.core import (
     Cache,
@@ -30,7 +29,6 @@ from crashplan.fleet.core import (
 )
 from crashplan.memmap.machine import load_machine
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GiB = 1 << 30
 MiB = 1 << 20

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from crashplan.kernel import Flow, cma_first_release, evaluate, flow_for, parse_release
 from crashplan.kernel.features import (
     ARCH_TABLE,
@@ -20,7 +20,6 @@ from crashplan.kernel.features import (
 from crashplan.kernel.versions import SUPPORTED_SERIES, SWITCHES
 from crashplan.severity import RANK, Severity, worst
 
-ROOT = Path(__file__).resolve().parent.parent
 G = 1 << 30
 
 

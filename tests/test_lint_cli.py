@@ -11,12 +11,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import drain_pty
+from conftest import DATA as TEST_DATA
+from conftest import ROOT, drain_pty
 
 from crashplan.cli import main
 
-DATA = Path(__file__).parent / "data" / "lint"
-ROOT = Path(__file__).parent.parent
+DATA = TEST_DATA / "lint"
 SCHEMA = json.loads((DATA / "schema" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 PROFILE = ["--kernel", "7.2", "--ram", "16G"]

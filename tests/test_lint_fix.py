@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import DATA, ROOT
 from crashplan.cli import main
 from crashplan.lint.config import LintConfig
 from crashplan.lint.fix import fix_files
 from crashplan.lint.sources import SourceFile
 
-ROOT = Path(__file__).parent.parent
 PROFILE = ["--isolated", "--kernel", "6.17", "--kernel", "7.2", "--ram", "16G"]
 
 GRUB = (
@@ -181,12 +181,12 @@ def test_a_fix_that_cannot_be_made_is_not_announced(run_cli, tmp_path) -> None:
     assert p.read_text(encoding="utf-8") == text
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in (Path(__file__).parent / "data" / "lint").iterdir()
+@pytest.mark.parametrize("case", sorted(p.name for p in (DATA / "lint").iterdir()
                                         if p.is_dir() and p.name != "schema"))
 def test_every_announced_fix_is_made(run_cli, tmp_path, case) -> None:
     import shutil
 
-    src = Path(__file__).parent / "data" / "lint" / case
+    src = DATA / "lint" / case
     dst = tmp_path / case
     shutil.copytree(src, dst)
     rc, out, _ = run_cli("lint", "--isolated", "--fix", "--format", "json", str(dst))

@@ -9,16 +9,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from conftest import DATA as TEST_DATA
+from conftest import ROOT
 from crashplan.cli import main
 from crashplan.cli.lint_cmd import read_sources
 from crashplan.lint.engine import lint
 
-DATA = Path(__file__).parent / "data" / "lint"
-ROOT = Path(__file__).parent.parent
+DATA = TEST_DATA / "lint"
 
 EXPECTED = {
     "arch-default": [("CK116", "etc/default/grub", 7, 1)],

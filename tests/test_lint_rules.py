@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from crashplan.cli import main
 from crashplan.diagnose import Target as DTarget
 from crashplan.lint.config import LintConfig
@@ -15,7 +15,6 @@ from crashplan.lint.formats.docs import rules_markdown
 from crashplan.lint.rules import SEVERITIES, Example, Rule, all_rules, get_rule
 from crashplan.lint.sources import SourceFile
 
-ROOT = Path(__file__).parent.parent
 RULES = list(all_rules().values())
 NO_EXAMPLES = {"CK005"}  # a configuration error stops the run (exit 2): tested in test_lint_cli.py
 

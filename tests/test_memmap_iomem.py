@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, load_jsonl_gz
+from conftest import DATA, ROOT, load_jsonl_gz
 from crashplan.errors import InputError
 from crashplan.memmap.iomem import NOT_ROOT_MESSAGE, addresses_hidden, iter_iomem, parse_iomem
 from crashplan.memmap.model import Span
@@ -331,7 +330,7 @@ def test_no_yaml_or_rich_imported() -> None:
             "parse_iomem(open(sys.argv[1]).read()); print(sorted(m for m in ('yaml', 'rich', 'click') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, str(IOMEM / "x86_64-qemu-vangen.txt")],
-                         capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+                         capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 
 

@@ -12,13 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA
+from conftest import DATA, ROOT
 from crashplan.errors import InputError
 from crashplan.memmap.iomem import parse_iomem
 from crashplan.memmap.machine import MAX_DOCUMENT_CHARS, SCHEMA, dump_machine, load_machine
 from crashplan.memmap.model import Machine, MemoryMap, Span
 
-ROOT = Path(__file__).parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 HEAD = f"schema: {SCHEMA}\n"
 RAM = "memory:\n  ram:\n    - {start: 0x100000, end: 16G}\n"

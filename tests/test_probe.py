@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
-from conftest import DATA
+from conftest import DATA, ROOT
 
 from crashplan.cli.probe import _swiotlb, _Tree, probe_host, read_text, resolve_machine
 from crashplan.errors import InputError
@@ -17,7 +17,6 @@ from crashplan.memmap.machine import dump_machine, load_machine
 from crashplan.memmap.model import Span
 
 HOSTS = DATA / "machines" / "hosts"
-ROOT = Path(__file__).parent.parent
 RELEASE = "6.19.3-200.fc43.x86_64"
 
 

@@ -7,12 +7,11 @@ map it reads, RAM is the usable E820 ranges merged and trimmed to pages; node ra
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import DATA
 from crashplan.errors import InputError
 from crashplan.memmap.bootlog import parse_boot_log
 from crashplan.memmap.model import Span, merge_spans
@@ -23,7 +22,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 U64 = (1 << 64) - 1
 PAGE = 4096
 LOGS = [p.read_bytes().decode("utf-8", "surrogateescape")
-        for p in sorted((Path(__file__).parent / "data" / "bootlogs").glob("*.txt"))]
+        for p in sorted((DATA / "bootlogs").glob("*.txt"))]
 
 ADDR = st.one_of(st.integers(0, 1 << 40), st.sampled_from([0, U64, 1 << 64, 1 << 72, 0xFFF, 0x9FBFF]))
 PREFIX = st.sampled_from(["[    0.000000] ", "", "<6>", "kernel: ", "Nov 29 21:14:01 host kernel: ",

@@ -12,20 +12,18 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import DATA, ROOT
 from crashplan.cli import main
 
 pytestmark = pytest.mark.property
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data"
 
 SEED_IOMEM = (DATA / "iomem" / "x86_64-qemu-vangen.txt").read_bytes()
 PIECES = st.sampled_from([b"\xff", b"\x00", b"\xc3", b"\xed\xa0\x80", b"\n", b"\r", b" : ", b"System RAM", b"-",

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import DATA, ROOT
+
 pytestmark = pytest.mark.property
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data"
 HEAVY = ("rich", "yaml", "pygments", "markdown_it")
 
 PROBE = textwrap.dedent("""

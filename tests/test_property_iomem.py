@@ -8,12 +8,11 @@ trimmed to pages.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import DATA
 from crashplan.errors import InputError
 from crashplan.memmap.iomem import parse_iomem
 from crashplan.memmap.model import Span, merge_spans
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.property
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 U64 = (1 << 64) - 1
 PAGE = 4096
-FIXTURES = sorted((Path(__file__).parent / "data" / "iomem").glob("*.txt"))
+FIXTURES = sorted((DATA / "iomem").glob("*.txt"))
 REAL = [p.read_bytes().decode("utf-8", "surrogateescape") for p in FIXTURES]
 
 ADDR = st.one_of(st.integers(0, U64), st.integers(0, 1 << 40), st.sampled_from([0, U64, 1 << 64, 1 << 68, 0xFFF]))

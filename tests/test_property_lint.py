@@ -7,12 +7,11 @@ reaches a fixed point (a second pass finds nothing more to fix).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import DATA
 from crashplan.diagnose import Target
 from crashplan.lint.engine import lint
 from crashplan.lint.fix import fix_files
@@ -21,7 +20,7 @@ from crashplan.lint.sources import SourceFile
 pytestmark = pytest.mark.property
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-LINT_DATA = Path(__file__).parent / "data" / "lint"
+LINT_DATA = DATA / "lint"
 REAL = [(str(p.relative_to(LINT_DATA)), p.read_bytes().decode("utf-8", "surrogateescape"))
         for p in sorted(LINT_DATA.rglob("*")) if p.is_file() and p.parent.name != "schema" and p.suffix != ".md"]
 TARGETS = [Target("6.12", "x86_64", 16 << 30), Target("7.2", "arm64", 4 << 30)]

@@ -8,19 +8,18 @@ back (``dump_machine``) to a document that loads to the same Machine.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from crashplan.errors import InputError
 from crashplan.memmap.machine import MAX_DOCUMENT_CHARS, dump_machine, load_machine
 
 pytestmark = pytest.mark.property
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.yaml"))]
 YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # YAML counts all of these as line breaks
 

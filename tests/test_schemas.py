@@ -12,9 +12,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from conftest import DATA, ROOT
+
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-LINT = Path(__file__).parent / "data" / "lint"
+LINT = DATA / "lint"
 
 
 def schema(name: str) -> dict:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
+from conftest import EXAMPLES
 from crashplan.memmap.model import Machine, MemoryMap, Span
 from crashplan.sizing.apply import SystemFacts, apply_plan, facts_from_release, kdump_utils_default
 from crashplan.sizing.model import SizingInputs
@@ -15,7 +15,6 @@ from crashplan.sizing.plans import CMA_CAVEATS, CmaFacts, cma_refusal, portable_
 
 MiB = 1 << 20
 GiB = 1 << 30
-EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def inputs(arch="x86_64", kernel="7.3.4", ram=16 * GiB, initrd_size=3_525_133, initrd_unpacked=7_767_988,

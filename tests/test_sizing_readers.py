@@ -6,10 +6,10 @@ import gzip
 import io
 import struct
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
+from conftest import DATA
 from crashplan.errors import InputError
 from crashplan.sizing.initrd import read_initrd
 from crashplan.sizing.kconfig import parse_kernel_config
@@ -23,7 +23,7 @@ from crashplan.sizing.kdumpconf import (
 from crashplan.sizing.kernel_image import read_kernel_image
 from crashplan.sizing.luks import parse_luks_dump
 
-D = Path(__file__).parent / "data" / "sizing"
+D = DATA / "sizing"
 MiB = 1 << 20
 
 

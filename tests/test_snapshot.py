@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA
+from conftest import DATA, ROOT
 from crashplan.cli.probe import probe_host
 from crashplan.memmap.machine import dump_machine, load_machine
 
 HOSTS = DATA / "machines" / "hosts"
-ROOT = Path(__file__).parent.parent
 
 
 def test_snapshot_to_stdout(run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 # the whole package: a new module is covered the moment it exists
 CLEAN_PATHS = ("crashplan",)

@@ -16,10 +16,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conftest import ROOT
 from crashplan.readiness import AT_RISK, NOT_READY, READY, StatusFacts, assess, kdump_capability
 from crashplan.sizing.kconfig import parse_kernel_config
 
-ROOT = Path(__file__).parent.parent
 SCHEMA = json.loads((ROOT / "crashplan" / "data" / "schemas" / "status.json").read_text(encoding="utf-8"))
 MICROVM = ROOT / "examples" / "x86_64-microvm-24g.yaml"
 SIZING = ROOT / "tests" / "data" / "sizing"

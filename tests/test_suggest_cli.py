@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import jsonschema
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from conftest import ROOT
+
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 D = ROOT / "tests" / "data" / "sizing"
 SCHEMA = json.loads((ROOT / "crashplan" / "data" / "schemas" / "suggest.json").read_text())  # the packaged one

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from crashplan.output.terminal import Terminal, make_console, use_color
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Tty(io.StringIO):

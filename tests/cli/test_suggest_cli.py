@@ -85,7 +85,7 @@ def test_initramfs_options_on_the_capture_command_line(run_cli):
                       "--capture-append", "irqpoll nr_cpus=1 initramfs_options=size=90%")
     assert doc["budget"]["binding"] == "boot"
     # lab: 192M works, 176M runs out of memory (the model's requirement is 175.6M here and 176.5M with the
-    # 7.3 kernel's CONFIG_CRASH_HOTPLUG elfcorehdr: tests/test_sizing_model.py)
+    # 7.3 kernel's CONFIG_CRASH_HOTPLUG elfcorehdr: tests/sizing/test_sizing_model.py)
     assert 170 * MiB < doc["budget"]["required"] <= 192 * MiB
     assert 192 * MiB <= doc["budget"]["recommended"] <= 240 * MiB
     _, old = run_json(run_cli, LAB[0], "--kernel", "6.12", *LAB[3:], "--ram", "4G", "--initrd-size", "45481776",

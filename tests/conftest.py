@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
+# The one definition of where things are: test modules live in subdirectories of tests/ (see
+# docs/testing.md), so they import these instead of counting parents of their own __file__.
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+EXAMPLES = ROOT / "examples"
 
 
 def load_jsonl_gz(path: Path) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simhelp import G, codes, machine, regions, run
 
+from conftest import EXAMPLES
 from crashplan.kernel import evaluate
 from crashplan.memmap.model import Span
 from crashplan.simulate import reserve
@@ -28,11 +29,9 @@ def test_arm64_6_1_high_has_no_low_and_6_2_searches_high_from_4g():
 def test_arm64_map_reaching_2_to_the_64_replays_without_listing_its_sections():
     # a machine file may claim RAM up to 16E: sparse_init's model must count sections per run, not
     # enumerate 2^37 of them (this ran out of memory before)
-    from pathlib import Path
-
     from crashplan.memmap.machine import load_machine
 
-    text = (Path(__file__).resolve().parents[2] / "examples" / "arm64-rpi4-4g.yaml").read_text(encoding="utf-8")
+    text = (EXAMPLES / "arm64-rpi4-4g.yaml").read_text(encoding="utf-8")
     assert "end: 0xfc000000," in text
     m = load_machine(text.replace("end: 0xfc000000,", "end: 16E,", 1), source="rpi4-16e.yaml")
     assert m.memmap.ram[-1].end == 1 << 64

@@ -7,12 +7,11 @@ up to ``lost``/``cma``, and the same inputs give the same answer.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from crashplan.kernel import evaluate
 from crashplan.memmap.bootlog import parse_boot_log
 from crashplan.memmap.machine import load_machine
@@ -22,7 +21,6 @@ from crashplan.simulate import reserve
 pytestmark = pytest.mark.property
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ROOT = Path(__file__).resolve().parents[2]
 MiB = 1 << 20
 KNOWN = ([load_machine(p.read_text(encoding="utf-8"), source=p.name) for p in sorted((ROOT / "examples").glob("*.yaml"))]
          + [parse_boot_log(p.read_text(encoding="utf-8"), source=p.name)

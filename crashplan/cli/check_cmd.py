@@ -12,6 +12,7 @@ from crashplan.cli import ExitStatus
 from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
 
 if TYPE_CHECKING:
+    from crashplan.check import CheckReport
     from crashplan.memmap.model import Machine
     from crashplan.sizing.distro_defaults import MachineFacts
 
@@ -50,7 +51,7 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
 
     Exit status: 0 fine; 1 the kernel would reserve nothing or a problem was found; 2 usage or input error.
     """
-    from crashplan.check import build_report, report_json
+    from crashplan.check import build_report
     from crashplan.errors import InputError
     from crashplan.kernel import normalize_arch
 
@@ -126,13 +127,22 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         report = with_distribution_default(report, _machine_facts(mach), os_release=osr)
     if map_error and report.map_note:
         report = report._replace(map_note=f"{report.map_note} ({map_error})")
-    if fmt == "json":  # the whole document, with -q or -v too (as suggest)
+    _print(report, fmt=fmt, quiet=quiet, verbose=verbose, color=color, width=width)
+    return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
+
+
+def _print(report: CheckReport, *, fmt: str, quiet: bool, verbose: int, color: str, width: int | None) -> None:
+    """The report as JSON (the whole document, with -q or -v too, as suggest), the answer line alone (-q,
+    plain: rich is not imported), or the text output at ``verbose``."""
+    if fmt == "json":
+        from crashplan.check import report_json
+
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
-        return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
+        return
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:  # an undecodable byte of the input prints as \udcXX instead of failing
         reconfigure(errors="backslashreplace")
-    if quiet:  # the answer line alone, plain: rich is not imported
+    if quiet:
         from crashplan.check import headline
 
         click.echo(headline(report))
@@ -140,7 +150,6 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         from crashplan.output.check_text import render_check
 
         render_check(report, width=width, color=color, verbosity=verbose)
-    return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
 
 
 def _machine_facts(mach: Machine | None) -> MachineFacts:

@@ -12,6 +12,7 @@ from crashplan.cli import ExitStatus
 from crashplan.cli.options import ArchType, KernelType, SizeType, machine_source_options, output_option
 
 if TYPE_CHECKING:
+    from crashplan.check import CheckReport
     from crashplan.memmap.model import Machine
     from crashplan.sizing.distro_defaults import MachineFacts
 
@@ -28,28 +29,37 @@ if TYPE_CHECKING:
                         '`crashplan fleet check "crashkernel=..." FILE...`')
 @click.option("--no-map", is_flag=True, help="Only parse: do not read or replay a memory map.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only the answer line (what is reserved, how much, where), for scripts.")
+@click.option("-v", "--verbose", count=True,
+              help="-v adds every crashkernel= (read or not), the parser's rules and the code path; "
+                   "-vv why: the release switches that decided, with their certainty.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
 @output_option
 @click.option("--width", type=click.IntRange(40, 400), default=None, hidden=True)
 def check(params: str | None, kernel: str | None, arch: str | None, ram: int | None, iomem: str | None,
           boot_log: str | None, machine: str | None, fallback_machine: str | None, no_map: bool, fmt: str,
-          color: str, width: int | None) -> int:
+          quiet: bool, verbose: int, color: str, width: int | None) -> int:
     """Show what the kernel does with PARAMS (e.g. "crashkernel=256M crashkernel=1G,cma").
 
     PARAMS are parsed exactly as the chosen kernel release and architecture parse them; with a memory map
     (this machine's by default, or --iomem/--boot-log/--machine) the reservation is replayed and the
     layout shown. Without PARAMS, the crashkernel= parameters of the machine's command line are checked.
 
+    The first line is the answer (what is reserved, how much and where); -q prints it alone.
+
     Exit status: 0 fine; 1 the kernel would reserve nothing or a problem was found; 2 usage or input error.
     """
-    from crashplan.check import build_report, report_json
+    from crashplan.check import build_report
     from crashplan.errors import InputError
     from crashplan.kernel import normalize_arch
 
     sources = [x for x in (iomem, boot_log, machine) if x]
     if len(sources) > 1:
         raise click.UsageError("give at most one of --iomem, --boot-log and --machine")
+    if quiet and verbose:  # the same words as suggest's
+        raise click.UsageError("give at most one of -q/--quiet and -v/--verbose")
     mach = None
     map_error: str | None = None
     if sources or not no_map or None in (kernel, arch, ram, params):
@@ -117,16 +127,29 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
         report = with_distribution_default(report, _machine_facts(mach), os_release=osr)
     if map_error and report.map_note:
         report = report._replace(map_note=f"{report.map_note} ({map_error})")
+    _print(report, fmt=fmt, quiet=quiet, verbose=verbose, color=color, width=width)
+    return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
+
+
+def _print(report: CheckReport, *, fmt: str, quiet: bool, verbose: int, color: str, width: int | None) -> None:
+    """The report as JSON (the whole document, with -q or -v too, as suggest), the answer line alone (-q,
+    plain: rich is not imported), or the text output at ``verbose``."""
     if fmt == "json":
+        from crashplan.check import report_json
+
         sys.stdout.write(json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
+        return
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:  # an undecodable byte of the input prints as \udcXX instead of failing
+        reconfigure(errors="backslashreplace")
+    if quiet:
+        from crashplan.check import headline
+
+        click.echo(headline(report))
     else:
         from crashplan.output.check_text import render_check
 
-        reconfigure = getattr(sys.stdout, "reconfigure", None)
-        if reconfigure is not None:  # an undecodable byte of the input prints as \udcXX instead of failing
-            reconfigure(errors="backslashreplace")
-        render_check(report, width=width, color=color)
-    return ExitStatus.FINDINGS if report.problem else ExitStatus.OK
+        render_check(report, width=width, color=color, verbosity=verbose)
 
 
 def _machine_facts(mach: Machine | None) -> MachineFacts:

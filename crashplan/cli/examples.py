@@ -22,6 +22,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("crashplan check crashkernel=1G-64G:256M --machine m.yaml --format json",
          "replay on a captured machine, as JSON"),
         ("crashplan check crashkernel=512M --iomem iomem.txt --kernel 6.12", "replay on a saved /proc/iomem"),
+        ("crashplan check -q", "the answer line alone, for scripts (-v, -vv: more detail, and why)"),
     ),
     "suggest": (
         ("crashplan suggest", "this machine (as root: its memory map, kdump kernel and initrd)"),

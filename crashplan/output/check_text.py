@@ -25,11 +25,34 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
+def _para(con: Console, text: Text | str, indent: int = 2, hang: int = 2) -> None:
+    """A paragraph wrapped to the console, indented by ``indent`` and its continuation lines by ``indent +
+    hang``; no trailing blanks, a word longer than a line folded, never cut."""
+    t = text if isinstance(text, Text) else Text(text)
+    lines = t.wrap(con, max(20, con.width - indent - hang), overflow="fold")
+    for k, line in enumerate(lines):
+        line.rstrip()
+        con.print(Text(" " * (indent + (hang if k else 0))) + line, soft_wrap=True)
+
+
+def _field(con: Console, label: str, value: Text | str) -> None:
+    """``  label         value`` with the value wrapped under itself (the columns of "What the kernel reads")."""
+    t = value if isinstance(value, Text) else Text(value)
+    for k, line in enumerate(t.wrap(con, max(20, con.width - 16), overflow="fold")):
+        line.rstrip()
+        con.print(Text(f"  {label if k == 0 else '':<13} ") + line, soft_wrap=True)
+
+
 def render_check(report: CheckReport, *, width: int | None = None, console: Console | None = None,
-                 color: str = "auto") -> None:
+                 color: str = "auto", verbosity: int = 0) -> None:
     """The answer first (what is reserved, whether anything is wrong), then what the kernel reads, what it
     reserves, its log, the diagnosis and the command line; printed on ``console``, else on the terminal
-    ``width`` and ``color`` (``--width``, ``--color``) describe."""
+    ``width`` and ``color`` (``--width``, ``--color``) describe.
+
+    ``verbosity`` 1 (``-v``) adds every crashkernel= of the line (read or not), the parser's rules of this
+    release, the code path with the pointers it passes and the low limit of the replay; 2 (``-vv``) adds
+    why: the release switches that decided the code path and the parser, with their certainty notes
+    (``crashplan.kernel.explain``)."""
     from crashplan.check import headline, problem_line
     from crashplan.output.terminal import Terminal
 
@@ -44,14 +67,19 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     con.print()
 
     _reads(con, report)
+    if verbosity >= 1:
+        _tokens_and_rules(con, report)
     con.print()
-    _reserves(con, report)
+    _reserves(con, report, verbosity)
     con.print()
     _log(con, report)
     con.print()
     _diagnosis(con, report)
     con.print()
     _command_line(con, report)
+    if verbosity >= 2:
+        con.print()
+        _why(con, report)
 
 
 def _reads(con: Console, report: CheckReport) -> None:
@@ -70,8 +98,9 @@ def _reads(con: Console, report: CheckReport) -> None:
                    f"code path: {o.flow}"))
 
 
-def _reserves(con: Console, report: CheckReport) -> None:
-    """What is reserved, where, and what production loses; the replayed map when there is one."""
+def _reserves(con: Console, report: CheckReport, verbosity: int = 0) -> None:
+    """What is reserved, where, and what production loses; the replayed map when there is one (-v: the code
+    path before it)."""
     o = report.outcome
     con.print(_heading("What it reserves"))
     if report.ignored:  # CK130: the kernel has no crashkernel= parser
@@ -92,6 +121,8 @@ def _reserves(con: Console, report: CheckReport) -> None:
             con.print(Text(f"  CMA           {format_size(o.cma_size)} (production keeps using it until a crash)"))
     if o.arch == "ppc64le" and o.cma_size and not o.accepted:
         con.print(Text(f"  CMA           {format_size(o.cma_size)} only (no standard region)"))
+    if verbosity >= 1:
+        _code_path(con, report)
     if report.reservation is not None:
         from crashplan.output.layout_text import render_reservation
 
@@ -164,3 +195,69 @@ def _print_placement(con: Console, report: CheckReport) -> None:
     con.print(Text(f"  placement uncertain: {p.band_start:#x}-{p.band_end:#x} (shown: {p.start:#x})",
                    style="yellow"))
     con.print(Text(f"    not shown: {', '.join(unknowns(p))}", style="dim"))
+
+
+def _tokens_and_rules(con: Console, report: CheckReport) -> None:
+    """-v: every crashkernel= of the line the kernel keeps, read or not; the parser's rules of this release."""
+    from crashplan.diagnose.tokens import crash_tokens, kernel_view, token_kind
+    from crashplan.kernel import dialect_for
+    from crashplan.kernel._crash_reserve import ENOENT
+
+    o = report.outcome
+    read = {t.start for t in o.tokens.values()}
+    label = "on the line"
+    for tok in crash_tokens(kernel_view(report.cmdline, o.arch)):
+        state = f"read ({token_kind(tok, o.kernel)})" if tok.start in read else "not read"
+        inside = ", inside another parameter" if tok.embedded else ""
+        _field(con, label, f"{tok.text}   (at column {tok.start + 1}{inside}): {state}")
+        label = ""
+    d = dialect_for(o.kernel, o.arch)
+    suffixes = " ".join(s.decode() for s in d.suffix_tbl)
+    rules = (f"suffixes {suffixes}; ranges {'round RAM up to 128M' if d.roundup else 'use RAM as it is'}; "
+             f"numbers {'saturate' if d.saturate else 'do not saturate'} on overflow; no token returns "
+             f"{'-ENOENT' if d.missing == ENOENT else '-EINVAL'}")
+    _field(con, "parser", f"{o.kernel.label}: {rules}")
+
+
+def _code_path(con: Console, report: CheckReport) -> None:
+    """-v: the code that reserves, the pointers it passes, the low limit of the replay, a distribution profile."""
+    from crashplan.kernel.explain import flow_text
+    from crashplan.kernel.features import Flow, pointers
+
+    o = report.outcome
+    text = f"{o.flow}: {flow_text(o.flow)}"
+    if o.flow == Flow.GENERIC:
+        high_low, cma = pointers(o.arch, o.kernel)
+        text += f"; reads ,high and ,low: {'yes' if high_low else 'no'}; reserves ,cma: {'yes' if cma else 'no'}"
+    _field(con, "code path", text)
+    low_max = getattr(report.reservation, "low_max", None)
+    if low_max:
+        _field(con, "low limit", f"{format_size(low_max)} ({low_max:#x}, CRASH_ADDR_LOW_MAX in the replay)")
+    if o.kernel.profile is not None:
+        from crashplan.kernel import distros
+
+        p = distros.get(o.kernel.profile)
+        forced = [f"{n} on" for n in sorted(p.on)] + [f"{n} off" for n in sorted(p.off)]
+        _field(con, "profile", f"{p.name}, built on {p.base[0]}.{p.base[1]}"
+               + (f"; sets {', '.join(forced)}" if forced else "; sets no switch"))
+
+
+def _why(con: Console, report: CheckReport) -> None:
+    """-vv: the release switches that decided the code path and the parser, with their certainty notes."""
+    from crashplan.kernel.explain import decisions
+
+    o = report.outcome
+    con.print(_heading(f"Why: the switches of Linux {o.kernel} on {o.arch}"))
+    for dec in decisions(o.arch, o.kernel):
+        answer = dec.answer
+        if dec.topic == "code path" and answer != o.flow:
+            answer += f" (this kernel: {o.flow})"
+        _para(con, Text.assemble((f"{dec.topic}: ", "bold"), answer), 2, 4)
+        if not dec.switches:
+            _para(con, "always on this architecture (no switch)" if dec.answer == "yes" else
+                  "on every release (no switch)", 4, 4)
+        for s in dec.switches:
+            by = f"; set by {s.forced_by}" if s.forced_by else ""
+            _para(con, Text.assemble((f"{'on ' if s.on else 'off'} {s.name}", "bold" if s.on else ""),
+                                     f" (from {s.since}{by}): {s.what}"), 4, 4)
+            _para(con, Text(f"certainty: {s.certainty}", style="dim"), 8, 2)

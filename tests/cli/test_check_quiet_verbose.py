@@ -7,11 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).parent.parent
 SERVER = ROOT / "examples" / "x86_64-server-16g.yaml"
 BASE = ("--kernel", "7.2", "--arch", "x86_64", "--ram", "16G", "--no-map")
 

@@ -45,9 +45,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from crashplan.memmap.model import Span
+from crashplan.records import NamedTuple
 
 if TYPE_CHECKING:
     from crashplan.kernel import Outcome

@@ -9,7 +9,8 @@ that every text it can match passes (cold start, docs/benchmarks.md).
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+
+from crashplan.records import NamedTuple
 
 __all__ = ["DEBIAN_FLAVOURS", "UBUNTU_FLAVOURS", "Mark", "identify"]
 

@@ -19,7 +19,7 @@ This module is imported only when a release string carries a distribution suffix
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from crashplan.records import NamedTuple
 
 from .distro_id import Mark, identify
 

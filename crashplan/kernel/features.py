@@ -16,7 +16,8 @@ and the code that differs (kernel/__init__.py for the parser, crashplan/simulate
 from __future__ import annotations
 
 from enum import Enum
-from typing import NamedTuple
+
+from crashplan.records import NamedTuple
 
 from .versions import SUPPORTED_SERIES, SWITCHES, KernelRelease
 

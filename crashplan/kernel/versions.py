@@ -12,7 +12,7 @@ Every switch is one entry of ``SWITCHES`` so that the version matrix can be revi
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from crashplan.records import NamedTuple
 
 __all__ = [
     "NEWEST",

@@ -48,10 +48,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
 from crashplan.errors import InputError
 from crashplan.memmap.model import MemoryMap, Span, merge_spans, paused_gc
+from crashplan.records import NamedTuple
 
 __all__ = ["NOT_ROOT_MESSAGE", "IomemEntry", "addresses_hidden", "iter_iomem", "parse_iomem"]
 

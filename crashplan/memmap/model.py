@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import FrozenInstanceError, dataclass, field, replace
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
+
+from crashplan.records import NamedTuple
 
 __all__ = ["Machine", "MemoryMap", "Span", "merge_spans", "subtract_spans"]
 

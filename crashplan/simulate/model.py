@@ -10,11 +10,12 @@ simulator reads).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from crashplan.kernel import Message, Outcome
 from crashplan.kernel.versions import SWITCHES, KernelRelease, Switch
 from crashplan.memmap.model import Machine, Span
+from crashplan.records import NamedTuple
 
 if TYPE_CHECKING:
     from crashplan.simulate.memblock import Memblock

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +53,7 @@ def _variant(base, ram_gib: int, hole, release: str, salt: int = 0):  # type: ig
 
     mm = base.memmap
     if not mm.ram or not mm.layout_known:
-        return replace(base, kernel=release, system_ram=ram_gib * GiB - salt * 4096)
+        return base.replace(kernel=release, system_ram=ram_gib * GiB - salt * 4096)
     ram = list(mm.ram)
     total = mm.system_ram()
     want = ram_gib * GiB - salt * 4096
@@ -81,11 +80,11 @@ def _variant(base, ram_gib: int, hole, release: str, salt: int = 0):  # type: ig
         if inside is None or any(s.overlaps(start, start + size) for s in reserved):
             return None
         reserved.append(Span(start, start + size, "reserved by firmware"))
-    memmap = replace(mm, ram=tuple(ram), reserved=tuple(sorted(reserved)), nomap=tuple(nomap))
+    memmap = mm.replace(ram=tuple(ram), reserved=tuple(sorted(reserved)), nomap=tuple(nomap))
     sysram = None
     if base.system_ram is not None:
         sysram = memmap.system_ram()
-    return replace(base, memmap=memmap, kernel=release, system_ram=sysram, kexec_crash_size=None,
+    return base.replace(memmap=memmap, kernel=release, system_ram=sysram, kexec_crash_size=None,
                    crash_cma_ranges=())
 
 
@@ -117,7 +116,7 @@ def generate(directory: Path, files: int, *, all_distinct: bool = False, seed: i
             if m is None:
                 texts[key] = ""
                 continue
-            text = dump_machine(replace(m, name="@NAME@", provenance=f"benchmarks/fleet.py from {b.name}"))
+            text = dump_machine(m.replace(name="@NAME@", provenance=f"benchmarks/fleet.py from {b.name}"))
             try:
                 load_machine(text, source="generated")  # only valid machine files go into the fleet
             except Exception:  # noqa: BLE001 - a variant the format refuses is skipped

@@ -1,3 +1,3 @@
-from crashplan.cli import main
+from crashplan.cli import run
 
-raise SystemExit(main())
+run()

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
+
+from crashplan.records import NamedTuple
 
 __all__ = ["OPTIONS", "Capability", "build_options", "config_flags", "kdump_capability"]
 

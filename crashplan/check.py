@@ -6,11 +6,12 @@ and facts) go in; a ``CheckReport`` comes out.  The command line renders it as t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from crashplan.cmdline import split_params
 from crashplan.diagnose import Diagnosis, Target, diagnose, kernel_view
 from crashplan.kernel import Message, Outcome, distribution_facts, evaluate, normalize_arch
+from crashplan.records import NamedTuple
 from crashplan.severity import Severity
 
 if TYPE_CHECKING:

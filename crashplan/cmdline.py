@@ -8,7 +8,7 @@ original string, so linters can point at a parameter.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from crashplan.records import NamedTuple
 
 __all__ = ["Param", "param_value", "param_values", "split_params"]
 

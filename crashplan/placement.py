@@ -44,10 +44,10 @@ region can land in.  The rules (x86, the initrd):
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from crashplan.memmap.model import Span
+from crashplan.records import NamedTuple
 
 if TYPE_CHECKING:
     from crashplan.kernel import Outcome
@@ -139,10 +139,10 @@ def _main(res: Reservation) -> tuple[int, int] | None:
 def _with(machine: Machine, spans: list[Span], *, nokaslr: bool = False) -> Machine:
     """``machine`` with ``spans`` reserved as well (and, with ``nokaslr``, the image at 16 MiB)."""
     mm = machine.memmap
-    memmap = replace(mm, reserved=tuple(sorted(mm.reserved + tuple(spans))))
+    memmap = mm.replace(reserved=tuple(sorted(mm.reserved + tuple(spans))))
     if nokaslr:
-        return replace(machine, memmap=memmap, kaslr=False)
-    return replace(machine, memmap=memmap)
+        return machine.replace(memmap=memmap, kaslr=False)
+    return machine.replace(memmap=memmap)
 
 
 def _firmware(machine: Machine) -> str:

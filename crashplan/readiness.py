@@ -38,6 +38,10 @@ from typing import Any
 
 from crashplan.capability import OPTIONS, Capability, build_options, config_flags, kdump_capability
 
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING
+if TYPE_CHECKING:
+    from crashplan.memmap.model import Machine
+
 __all__ = [
     "AT_RISK",
     "NOT_READY",
@@ -100,11 +104,9 @@ class Prediction:
         return sum(z for k, z in self.sizes if k == "cma")
 
 
-def predict(cmdline: str | None, *, kernel: str, arch: str, system_ram: int, machine: Any = None,
+def predict(cmdline: str | None, *, kernel: str, arch: str, system_ram: int, machine: Machine | None = None,
             capability: Capability | None = None) -> Prediction:
     """Replay ``cmdline``'s crashkernel= parameters as ``crashplan check`` does."""
-    from dataclasses import replace
-
     from crashplan.check import build_report
     from crashplan.diagnose import crash_tokens, kernel_view
     from crashplan.kernel import normalize_arch
@@ -118,7 +120,7 @@ def predict(cmdline: str | None, *, kernel: str, arch: str, system_ram: int, mac
         return Prediction(params="", accepted=False, note="no crashkernel= on the command line")
     m = machine
     if m is not None and m.memmap.crash:
-        m = replace(m, memmap=replace(m.memmap, crash=()))
+        m = m.replace(memmap=m.memmap.replace(crash=()))
     report = build_report(params, kernel=kernel, arch=a, system_ram=system_ram, machine=m)
     regions: tuple[tuple[str, int | None, int | None], ...]
     regions = tuple((r.kind, r.start, r.end) for r in report.regions)

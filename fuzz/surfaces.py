@@ -588,14 +588,12 @@ def _boot_machine(text: str) -> Any:
 
 
 def _sim_run(case: dict[str, Any]) -> None:
-    from dataclasses import replace
-
     if "boot_log" in case:
         m = _boot_machine(case["boot_log"])
     else:
         m = _machine_from_layout(random.Random(case["machine_seed"]))
     if case.get("kernel"):
-        m = replace(m, kernel=case["kernel"])
+        m = m.replace(kernel=case["kernel"])
     _replay(m, case["cmdline"])
 
 

@@ -106,11 +106,9 @@ def check(params: str | None, kernel: str | None, arch: str | None, ram: int | N
     if not system_ram:
         raise click.UsageError("cannot tell the RAM size: pass --ram (e.g. --ram 16G) or a memory map")
     if mach is not None and no_map:
-        from dataclasses import replace
-
         from crashplan.memmap.model import MemoryMap
 
-        mach = replace(mach, memmap=MemoryMap(ram=()))
+        mach = mach.replace(memmap=MemoryMap(ram=()))
     from crashplan.capability import build_options
 
     # the running kernel's build options apply only to that kernel (CK130)

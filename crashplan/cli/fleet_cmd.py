@@ -20,6 +20,8 @@ from crashplan.cli.examples import epilog
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
 
+    from crashplan.memmap.model import Machine
+
 __all__ = ["find_snapshots", "fleet", "load_snapshot"]
 
 _PARALLEL_MIN = 400  # fewer files than this are read in this process: starting workers costs more
@@ -91,7 +93,7 @@ class _SnapshotReader:
     """Reads machine files, reusing the Machine of a file whose content (identity lines aside) was seen."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, Any] = {}
+        self.seen: dict[str, Machine] = {}
 
     def load(self, path: str) -> Any:
         from crashplan.cli.probe import read_text
@@ -102,10 +104,8 @@ class _SnapshotReader:
         if stripped is not None:
             hit = self.seen.get(stripped)
             if hit is not None:
-                from dataclasses import replace
-
-                return replace(hit, name=ident.get("name", hit.name),
-                               provenance=ident.get("provenance", hit.provenance))
+                return hit.replace(name=ident.get("name", hit.name),
+                                   provenance=ident.get("provenance", hit.provenance))
         m = load_machine(text, source=path)
         if (stripped is not None and m.name == ident.get("name", m.name)
                 and m.provenance == ident.get("provenance", m.provenance)):

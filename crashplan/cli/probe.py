@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 
 from crashplan.cli.hostfacts import (
     MAX_INPUT_BYTES,
@@ -170,7 +169,7 @@ def probe_host(
     cma_path = "/sys/kernel/kexec/crash_cma_ranges"
     cma = _cma_ranges(tree.read(cma_path), cma_path)
     if cma and memmap.layout_known:
-        memmap = replace(memmap, crash=tuple(sorted(memmap.crash + cma)))
+        memmap = memmap.replace(crash=tuple(sorted(memmap.crash + cma)))
 
     boot_facts: dict[str, object] = {}
     if arch == "x86_64" and memmap.layout_known:
@@ -180,7 +179,7 @@ def probe_host(
             boot_facts["efi"] = tree.exists("/sys/firmware/efi")
         initrd = _initrd_from_kmsg(_kernel_log(tree) or "")
         if initrd is not None:  # else (log not readable, or rotated out) check shows the band
-            memmap = replace(memmap, reserved=tuple(sorted((*memmap.reserved, initrd))))
+            memmap = memmap.replace(reserved=tuple(sorted((*memmap.reserved, initrd))))
     swiotlb = _swiotlb(tree, cmdline)
     mem_encrypt = _mem_encrypt(tree, cmdline, arch, notes)
     kaslr = False if cmdline is not None and _has_param(cmdline, "nokaslr") else None
@@ -289,8 +288,8 @@ def resolve_machine(
 
             fb = load_machine(read_text(fallback_machine), source=fallback_machine)
             why = (f"this machine's memory map cannot be read (run as root); using {fallback_machine} instead")
-            return replace(fb, notes=(*fb.notes, why))
-        return found if canonical is None or found.arch is not None else replace(found, arch=canonical)
+            return fb.replace(notes=(*fb.notes, why))
+        return found if canonical is None or found.arch is not None else found.replace(arch=canonical)
     flag, path = given[0]
     name = "<stdin>" if path == "-" else path
     text = read_text(path)
@@ -298,7 +297,7 @@ def resolve_machine(
         from crashplan.memmap.machine import load_machine
 
         found = load_machine(text, source=name)
-        return found if found.arch is not None or canonical is None else replace(found, arch=canonical)
+        return found if found.arch is not None or canonical is None else found.replace(arch=canonical)
     if flag == "--iomem":
         memmap = parse_iomem(text, source=name, arch=canonical)
         return Machine(memmap=memmap, name=os.path.basename(path) if path != "-" else "",
@@ -306,4 +305,4 @@ def resolve_machine(
     from crashplan.memmap.bootlog import parse_boot_log
 
     found = parse_boot_log(text, source=name)
-    return found if found.arch is not None or canonical is None else replace(found, arch=canonical)
+    return found if found.arch is not None or canonical is None else found.replace(arch=canonical)

@@ -32,14 +32,13 @@ def snapshot(output: str, iomem: str | None, boot_log: str | None, machine: str 
     Run it as root: without root /proc/iomem shows no addresses, and the file then records only
     the RAM total (enough for checking crashkernel= parsing, not for placing the reservation).
     """
-    from dataclasses import replace
 
     from crashplan.cli.probe import resolve_machine
     from crashplan.memmap.machine import dump_machine
 
     found = resolve_machine(iomem=iomem, boot_log=boot_log, machine=machine, arch=arch, root=root)
     if name is not None:
-        found = replace(found, name=name)
+        found = found.replace(name=name)
     text = dump_machine(found)
     if output == "-":
         click.echo(text, nl=False)

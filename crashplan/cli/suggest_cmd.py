@@ -136,10 +136,10 @@ def suggest(**opts: Any) -> int:
         mlx5=o["mlx5"], smmu=o["smmu"], capture_append=o["capture_append"],
     )
     if mem_encrypt == "none" and machine is not None:
-        machine = replace(machine, mem_encrypt=None)
+        machine = machine.replace(mem_encrypt=None)
     if o["ram"] is not None and machine is not None and machine.ram_size() != o["ram"]:
         map_note = "--ram differs from the memory map: the placement is not replayed"
-        machine = replace(machine, memmap=replace(machine.memmap, ram=(), layout_known=False), system_ram=o["ram"])
+        machine = machine.replace(memmap=machine.memmap.replace(ram=(), layout_known=False), system_ram=o["ram"])
     try:
         inputs, facts, release, notes = build_inputs(machine=machine, sources=sources, overrides=overrides)
     except ValueError as e:
@@ -205,7 +205,7 @@ def _machine(o: dict[str, Any], sources_given: bool, on_host: bool) -> tuple[Any
     if on_host and fallback and (machine is None or not machine.memmap.layout_known):
         machine = resolve_machine(machine=fallback, arch=o["arch"])
         why = f"this machine's memory map cannot be read (run as root): planning for {fallback} instead"
-        return replace(machine, notes=(*machine.notes, why)), None, str(fallback)
+        return machine.replace(notes=(*machine.notes, why)), None, str(fallback)
     return machine, map_note, None
 
 

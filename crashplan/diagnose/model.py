@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from crashplan.kernel import normalize_arch
+from crashplan.records import NamedTuple
 from crashplan.severity import Severity
 
 __all__ = ["ERROR", "INFO", "WARNING", "CodeInfo", "Diagnosis", "Target"]

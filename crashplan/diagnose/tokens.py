@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_right
-from typing import NamedTuple
 
 from crashplan.cmdline import Param, split_params
 from crashplan.kernel import to_bytes
 from crashplan.kernel.arch import COMMAND_LINE_SIZE
 from crashplan.kernel.versions import SWITCHES, KernelRelease
+from crashplan.records import NamedTuple
 
 __all__ = ["CrashToken", "Misspelt", "crash_tokens", "kernel_view", "looks_like_crashkernel", "misspellings"]
 

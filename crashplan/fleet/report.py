@@ -132,7 +132,7 @@ def content_key(m: Machine) -> Machine:
 
     ``Machine`` hashes without its ``kdump``/``boot_facts`` mappings but compares them: a dict keyed
     on this is exact."""
-    return replace(m, name="", provenance="", notes=(), memmap=replace(m.memmap, source=""))
+    return m.replace(name="", provenance="", notes=(), memmap=m.memmap.replace(source=""))
 
 
 def band(ram: int) -> str:

@@ -27,7 +27,9 @@ architecture follows is the table of ``crashplan.kernel.features``; both are sum
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from typing import Protocol
+
+from crashplan.records import NamedTuple
 
 from . import _crash_reserve as cr
 from . import features

@@ -10,7 +10,7 @@ rules, message texts, the return code for a missing token).  Messages are append
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from crashplan.records import NamedTuple
 
 from ._cmdline import ULLONG_MAX, memparse
 

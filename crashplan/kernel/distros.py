@@ -19,8 +19,9 @@ This module is imported only when a release string carries a distribution suffix
 
 from __future__ import annotations
 
-import re
-from typing import NamedTuple
+from crashplan.records import NamedTuple
+
+from .distro_id import Mark, identify
 
 __all__ = ["AUTO_MESSAGE", "PROFILES", "Fact", "Profile", "from_os_release", "get", "match", "unknown_note"]
 
@@ -246,24 +247,19 @@ def _fedora(series: tuple[int, int], fc: str) -> Profile:
                    default_tool="kdump-utils", facts=facts)
 
 
-_RHEL_RE = re.compile(r"^-(\d+)(?:\.[0-9]+)*\.el(\d+)(?:_(\d+))?(uek)?(?:[._+-]|$)")
-_SUSE_RE = re.compile(r"^-(1[56]0[0-9]00)\.[0-9.]+-(default|64kb|azure|rt|kvmsmall|zfcpdump)$")
-_OE_RE = re.compile(r"\.(oe(?:1|2[0-9]{3})(?:sp[0-9]+)?)(?:\.|$)")
-
-
 def match(rest: str, series: tuple[int, int]) -> Profile | None:
     """The profile for the text after ``MAJOR.MINOR[.PATCH]`` of a ``uname -r``; None when it names none."""
-    p = _match(rest, series)
+    mark = identify(rest)
+    p = _build(mark, series) if mark is not None else None
     return remember(p) if p is not None else None
 
 
-def _match(rest: str, series: tuple[int, int]) -> Profile | None:
-    low = rest.lower()
-    m = _RHEL_RE.match(low)
-    if m:
-        build, el, minor, uek = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+def _build(mark: Mark, series: tuple[int, int]) -> Profile | None:
+    g = mark.groups
+    if mark.family == "rhel":
+        build, el, minor, uek = int(str(g[0])), g[1], g[2], g[3]
         if uek:
-            return _uek(series, el)
+            return _uek(series, str(el))
         if el == "8" and series == (4, 18):
             return _rhel8(build, minor)
         if el == "9" and series == (5, 14):
@@ -271,25 +267,17 @@ def _match(rest: str, series: tuple[int, int]) -> Profile | None:
         if el == "10" and series == (6, 12):
             return _rhel10(build, minor)
         return None
-    m = _SUSE_RE.match(low)
-    if m:
-        return _suse(m.group(1), series)
-    fc = re.search(r"\.fc(\d+)(?:\.|$)", low)
-    if fc:
-        return _fedora(series, fc.group(1))
-    oe = _OE_RE.search(low)
-    if oe:
-        return _openeuler(series, oe.group(1))
-    amz = re.search(r"\.(amzn2023|amzn2)(?:\.|$)", low)
-    if amz:
-        return _amazon(amz.group(1), series)
-    deb = re.search(r"\+deb(\d+)", low)
-    if deb or re.search(r"-(amd64|arm64|ppc64el|s390x|cloud-amd64|cloud-arm64|rt-amd64|rt-arm64)$", low):
-        return _debian(series, deb.group(1) if deb else None)
-    if re.search(r"-(generic|lowlatency|aws|azure|gcp|gke|oracle|kvm|ibm|nvidia|raspi|oem|hwe)(-[0-9a-z.]+)?$", low) \
-            and re.match(r"^-\d+", low):
-        return _ubuntu(series)
-    return None
+    if mark.family == "suse":
+        return _suse(str(g[0]), series)
+    if mark.family == "fedora":
+        return _fedora(series, str(g[0]))
+    if mark.family == "openeuler":
+        return _openeuler(series, str(g[0]))
+    if mark.family == "amazon":
+        return _amazon(str(g[0]), series)
+    if mark.family == "debian":
+        return _debian(series, g[0])
+    return _ubuntu(series)
 
 
 def unknown_note(text: str, series: tuple[int, int]) -> str:

@@ -16,7 +16,8 @@ and the code that differs (kernel/__init__.py for the parser, crashplan/simulate
 from __future__ import annotations
 
 from enum import Enum
-from typing import NamedTuple
+
+from crashplan.records import NamedTuple
 
 from .versions import SUPPORTED_SERIES, SWITCHES, KernelRelease
 
@@ -174,11 +175,32 @@ def first_release(arch: str, feature: str) -> str | None:
     ``ArchRow``.  Computed from the table, never typed: a release is written once, in its switch.
     """
     check = _CHECKS.get(feature)
-    for major, minor in SUPPORTED_SERIES:
+    for major, minor in _breakpoints():
         rel = KernelRelease(major, minor)
         if (check(arch, rel) if check is not None else has(arch, feature, rel)):
             return f"{major}.{minor}"
     return None
+
+
+_BREAKPOINTS: list[tuple[int, int]] = []
+
+
+def _breakpoints() -> list[tuple[int, int]]:
+    """The oldest modelled series and, for each switch, the first series it is on in: the only places a
+    condition on switches can change.  Between two of them every feature holds or fails throughout, so
+    the first release of a feature is one of these (tests compare with a walk over every series).  The
+    diagnosis texts ask for a dozen first releases on every start."""
+    if not _BREAKPOINTS:
+        from bisect import bisect_left
+
+        series = list(SUPPORTED_SERIES)
+        firsts = {series[0]}
+        for sw in SWITCHES.values():
+            i = bisect_left(series, sw.since)
+            if i < len(series):
+                firsts.add(series[i])
+        _BREAKPOINTS.extend(sorted(firsts))
+    return _BREAKPOINTS
 
 
 def switch_release(name: str) -> str:

@@ -12,7 +12,7 @@ Every switch is one entry of ``SWITCHES`` so that the version matrix can be revi
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from crashplan.records import NamedTuple
 
 __all__ = [
     "NEWEST",
@@ -127,10 +127,13 @@ def parse_release(text: str) -> KernelRelease:
     rest = body[i:]
     profile = None
     if rest:
-        from . import distros  # only for a release with a suffix: a plain "6.12" never loads the table
+        from .distro_id import identify  # a plain "6.12" loads neither
 
-        p = distros.match(rest, (major, minor))
-        profile = p.key if p is not None else None
+        if identify(rest) is not None:
+            from . import distros  # only for a suffix that names a distribution
+
+            p = distros.match(rest, (major, minor))
+            profile = p.key if p is not None else None
     return KernelRelease(major, minor, patch, t, _distro_of(rest), profile)
 
 

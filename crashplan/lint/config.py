@@ -20,10 +20,10 @@ Pure: the loaders take text; only ``load_yaml`` imports yaml (and only when a YA
 from __future__ import annotations
 
 import contextlib
-from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 
 from crashplan.errors import ConfigError
+from crashplan.records import NamedTuple
 
 __all__ = [
     "DEFAULT_ARCHES",
@@ -44,27 +44,21 @@ DEFAULT_RAMS = ("2G", "4G", "16G", "64G")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "kernel", "arch", "ram")
 
 
-_FIELDS = "select ignore per_file_ignores fail_level kernels arches rams base_dir source"
-_DEFAULTS = (("CK",), (), (), "error", (), (), (), "", None)
+class _Fields(NamedTuple):
+    select: tuple[str, ...] = ("CK",)
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    fail_level: str = "error"
+    kernels: tuple[str, ...] = ()
+    arches: tuple[str, ...] = ()
+    rams: tuple[str, ...] = ()
+    base_dir: str = ""  # per-file-ignores patterns are relative to it
+    source: str | None = None  # the file it came from
+
 
 TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
 if TYPE_CHECKING:
     from types import ModuleType
-    from typing import NamedTuple
-
-    class _Fields(NamedTuple):
-        select: tuple[str, ...] = ("CK",)
-        ignore: tuple[str, ...] = ()
-        per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
-        fail_level: str = "error"
-        kernels: tuple[str, ...] = ()
-        arches: tuple[str, ...] = ()
-        rams: tuple[str, ...] = ()
-        base_dir: str = ""  # per-file-ignores patterns are relative to it
-        source: str | None = None  # the file it came from
-else:
-    # not typing.NamedTuple: it compiles every annotation at import
-    _Fields = namedtuple("LintConfig", _FIELDS, defaults=_DEFAULTS)
 
 
 class LintConfig(_Fields):

@@ -8,8 +8,9 @@ check``): one rule per diagnosis code, documented from ``diagnose.CODES``.  Code
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+from crashplan.records import NamedTuple
 from crashplan.severity import Severity
 
 __all__ = [

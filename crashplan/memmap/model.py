@@ -21,10 +21,18 @@ line, swiotlb size, memory encryption, …).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import FrozenInstanceError, dataclass, field, replace
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
-__all__ = ["Machine", "MemoryMap", "Span", "merge_spans", "subtract_spans"]
+from crashplan.records import NamedTuple
+
+TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    _R = TypeVar("_R", bound="_Frozen")
+
+__all__ = ["FrozenError", "Machine", "MemoryMap", "Span", "merge_spans", "subtract_spans"]
 
 
 class Span(NamedTuple):
@@ -111,14 +119,18 @@ def subtract_spans(base: Iterable[Span], remove: Iterable[Span]) -> tuple[Span, 
     return tuple(out)
 
 
-class _Frozen:
-    """What ``@dataclass(frozen=True)`` writes into a class, written once by hand.
+class FrozenError(AttributeError):
+    """An attempt to change a field of a ``MemoryMap`` or ``Machine`` (they are values, shared freely)."""
 
-    ``dataclass`` generates ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__`` and
-    ``__delattr__`` for each class by compiling source text at import: about 1.5 ms for the two classes
-    below, on every start of every command.  They stay dataclasses (``dataclasses.replace`` and
-    ``fields`` work on them) with ``init``, ``repr`` and ``eq`` off; these methods behave as the generated
-    ones do: immutable instances, equality and repr over all fields in order, a hash over ``_HASHED``.
+
+class _Frozen:
+    """Immutable records with keyword construction and ``replace``: what ``@dataclass(frozen=True)``
+    would give, written once by hand.
+
+    ``dataclass`` builds its methods by compiling source text at import: with the ``dataclasses`` module
+    itself, about 2 ms of every start of every command.  These behave as the generated ones do:
+    immutable instances, equality and repr over all fields in order, a hash over ``_HASHED``, and
+    ``replace(**changes)`` for ``dataclasses.replace``.
     """
 
     __slots__ = ()
@@ -126,10 +138,20 @@ class _Frozen:
     _HASHED: ClassVar[tuple[str, ...]] = ()
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        raise FrozenError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
+        raise FrozenError(f"cannot delete field {name!r}")
+
+    def replace(self: _R, **changes: Any) -> _R:
+        """A copy with ``changes`` (field name -> value), as ``dataclasses.replace``."""
+        unknown = sorted(set(changes) - set(self._FIELDS))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {unknown[0]!r}")
+        values = {n: getattr(self, n) for n in self._FIELDS}
+        values.update(changes)
+        build: Callable[..., _R] = type(self)  # through __init__, as dataclasses.replace
+        return build(**values)
 
     def _values(self, names: tuple[str, ...]) -> tuple[Any, ...]:
         return tuple(getattr(self, n) for n in names)
@@ -158,19 +180,21 @@ def _init(obj: _Frozen, values: dict[str, Any]) -> None:
         object.__setattr__(obj, name, values[name])
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
 class MemoryMap(_Frozen):
+    """A memory map: System RAM, what is reserved in it, and the regions around it (``Span`` tuples)."""
+
+    # the fields, with their defaults in __init__
     ram: tuple[Span, ...]
-    reserved: tuple[Span, ...] = ()
-    nomap: tuple[Span, ...] = ()
-    other: tuple[Span, ...] = ()
-    crash: tuple[Span, ...] = ()
-    source: str = ""
+    reserved: tuple[Span, ...]
+    nomap: tuple[Span, ...]
+    other: tuple[Span, ...]
+    crash: tuple[Span, ...]
+    source: str
     # False when only the RAM total is known (e.g. /proc/iomem read without root): ``ram`` is then
     # empty, the total is ``Machine.system_ram``, and nothing can be placed on this map
-    layout_known: bool = True
+    layout_known: bool
 
-    _FIELDS = _HASHED = ("ram", "reserved", "nomap", "other", "crash", "source", "layout_known")
+    __slots__ = _FIELDS = _HASHED = ("ram", "reserved", "nomap", "other", "crash", "source", "layout_known")
 
     def __init__(self, *, ram: tuple[Span, ...], reserved: tuple[Span, ...] = (), nomap: tuple[Span, ...] = (),
                  other: tuple[Span, ...] = (), crash: tuple[Span, ...] = (), source: str = "",
@@ -194,40 +218,39 @@ class MemoryMap(_Frozen):
         return spans[0].start if spans else 0
 
     def with_reserved(self, extra: Iterable[Span]) -> MemoryMap:
-        return replace(self, reserved=tuple(sorted(self.reserved + tuple(extra))))
+        return self.replace(reserved=tuple(sorted(self.reserved + tuple(extra))))
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
 class Machine(_Frozen):
     """A machine to plan for: its memory map and the facts that change the reservation."""
 
     memmap: MemoryMap
-    name: str = ""
-    provenance: str = ""
-    arch: str | None = None  # canonical (crashplan.kernel.arch.normalize_arch)
-    kernel: str | None = None  # a release string, e.g. "6.12.0-55.el10.x86_64"
-    cmdline: str | None = None  # the boot command line of the source, if known
-    system_ram: int | None = None  # memblock_phys_mem_size() when known exactly (else memmap.system_ram())
-    swiotlb_size: int | None = None  # bytes; None = the default (64 MiB)
-    mem_encrypt: str | None = None  # "sev", "tdx", "sme" or None
-    kaslr: bool | None = None  # None = unknown
-    cpus: int | None = None
-    page_size: int = 4096
-    dma_limit: int | None = None  # arm64_dma_phys_limit / riscv dma32_phys_limit when known
-    fadump: bool | None = None
-    kexec_crash_size: int | None = None
-    crash_cma_ranges: tuple[Span, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    name: str
+    provenance: str
+    arch: str | None  # canonical (crashplan.kernel.arch.normalize_arch)
+    kernel: str | None  # a release string, e.g. "6.12.0-55.el10.x86_64"
+    cmdline: str | None  # the boot command line of the source, if known
+    system_ram: int | None  # memblock_phys_mem_size() when known exactly (else memmap.system_ram())
+    swiotlb_size: int | None  # bytes; None = the default (64 MiB)
+    mem_encrypt: str | None  # "sev", "tdx", "sme" or None
+    kaslr: bool | None  # None = unknown
+    cpus: int | None
+    page_size: int
+    dma_limit: int | None  # arm64_dma_phys_limit / riscv dma32_phys_limit when known
+    fadump: bool | None
+    kexec_crash_size: int | None
+    crash_cma_ranges: tuple[Span, ...]
+    notes: tuple[str, ...]
     # sizing inputs for ``crashplan suggest`` (kernel image, initrd, dump level …); the keys are those
     # of the machine file's ``kdump:`` section (docs/machine-format.md), sizes in bytes
-    kdump: Mapping[str, object] = field(default_factory=dict, hash=False)
+    kdump: Mapping[str, object]
     # what a boot log tells about early allocations the simulator models (crashplan.memmap.bootlog:
     # "kernel_image" size estimate, "machine_model", "va_bits", "initrd_size" …); bytes for sizes
-    boot_facts: Mapping[str, object] = field(default_factory=dict, hash=False)
+    boot_facts: Mapping[str, object]
 
-    _FIELDS = ("memmap", "name", "provenance", "arch", "kernel", "cmdline", "system_ram", "swiotlb_size",
-               "mem_encrypt", "kaslr", "cpus", "page_size", "dma_limit", "fadump", "kexec_crash_size",
-               "crash_cma_ranges", "notes", "kdump", "boot_facts")
+    __slots__ = _FIELDS = ("memmap", "name", "provenance", "arch", "kernel", "cmdline", "system_ram",
+                           "swiotlb_size", "mem_encrypt", "kaslr", "cpus", "page_size", "dma_limit", "fadump",
+                           "kexec_crash_size", "crash_cma_ranges", "notes", "kdump", "boot_facts")
     _HASHED = _FIELDS[:-2]
 
     def __init__(self, *, memmap: MemoryMap, name: str = "", provenance: str = "", arch: str | None = None,

@@ -12,9 +12,8 @@ The per-architecture constants (``CRASH_ALIGN``, ``CRASH_ADDR_LOW_MAX``, ``CRASH
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from crashplan.memmap.model import Span
+from crashplan.records import NamedTuple
 from crashplan.simulate.model import SZ_2M, SZ_4G, Region, Replay, round_up, size_text
 
 __all__ = ["CRASHKERNEL_CMA_RANGES_MAX", "reserve_cma", "reserve_generic", "reserve_generic_flow", "reserve_low"]

@@ -10,11 +10,12 @@ simulator reads).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal
 
 from crashplan.kernel import Message, Outcome
 from crashplan.kernel.versions import SWITCHES, KernelRelease, Switch
 from crashplan.memmap.model import Machine, Span
+from crashplan.records import NamedTuple
 from crashplan.severity import Severity
 
 if TYPE_CHECKING:

@@ -27,7 +27,9 @@ Sources (anchors of the tools, each read at the commit named):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from crashplan.records import NamedTuple
 
 if TYPE_CHECKING:
     from crashplan.kernel.distros import Profile

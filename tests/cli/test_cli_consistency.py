@@ -161,3 +161,24 @@ def test_lint_in_a_real_80_column_terminal(tmp_path: Path) -> None:
     assert "files scanned" not in screen  # the progress line was erased
     assert "tree/m7/etc/kernel/cmdline:1:16: CK121 [error]" in screen
     assert "1 error in 200 files checked" in screen
+
+
+def test_console_script_runs_main_and_exits_with_its_status():
+    """``crashplan`` and ``python -m crashplan`` run :func:`crashplan.cli.run`: main's status and output,
+    with the startup objects frozen out of the collector's walks (a cold-start saving, docs/benchmarks.md);
+    main() itself, which tests and library callers call many times in one process, leaves gc alone."""
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"crashplan": "crashplan.cli:run"}
+    r = subprocess.run([sys.executable, "-m", "crashplan", "check", "crashkernel=auto", "--kernel", "7.2", "--arch",
+                        "x86_64", "--ram", "16G", "--no-map", "--format", "json"], capture_output=True, text=True)
+    assert r.returncode == 1 and json.loads(r.stdout)["reserves"] is False, r.stderr
+    probe = ("import gc, sys, io, contextlib; from crashplan.cli import main, run\n"
+             "with contextlib.redirect_stdout(io.StringIO()): rc = main(['--version'])\n"
+             "print(rc, gc.get_freeze_count()); sys.stdout.flush()\n"
+             "import atexit; atexit.register(lambda: print(gc.get_freeze_count() > 0))\n"
+             "sys.argv = ['crashplan', 'rules', '--format', 'json']\n"
+             "with contextlib.redirect_stdout(io.StringIO()): run()\n")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.split() == ["0", "0", "True"], (r.stdout, r.stderr)

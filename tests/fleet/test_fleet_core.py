@@ -9,7 +9,6 @@ import pty
 import random
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
@@ -42,7 +41,7 @@ def _machine(name: str):
 def _entry(name: str, as_name: str | None = None) -> Entry:
     m = _machine(name)
     if as_name:
-        m = replace(m, name=as_name)
+        m = m.replace(name=as_name)
     return Entry(as_name or name, f"{name}.yaml", m)
 
 
@@ -63,7 +62,7 @@ def test_identical_machines_are_sized_and_replayed_once():
     assert len({(v.size, v.needed, v.status) for v in report.verdicts[:5]}) == 1
     # a different map is not a hit
     m = entries[0].machine
-    moved = replace(m, memmap=replace(m.memmap, ram=m.memmap.ram[:-1]))
+    moved = m.replace(memmap=m.memmap.replace(ram=m.memmap.ram[:-1]))
     judge("crashkernel=256M", Entry("moved", "moved.yaml", moved), cache=cache)
     assert cache.misses == 3
 
@@ -93,7 +92,7 @@ def test_kdump_refusal():
     assert kdump_refusal(_machine("x86_64-server-16g")) is None
     m = _machine("arm64-qemu-virt-4g")  # no CONFIG_KEXEC_FILE, kexec_load still works
     assert kdump_refusal(m) is None
-    m2 = replace(m, kdump={"kernel_config": {"CONFIG_KEXEC": "n", "CONFIG_KEXEC_FILE": False}})
+    m2 = m.replace(kdump={"kernel_config": {"CONFIG_KEXEC": "n", "CONFIG_KEXEC_FILE": False}})
     assert "CONFIG_KEXEC" in kdump_refusal(m2)
 
 
@@ -182,7 +181,7 @@ def test_plan_prefers_high_with_a_small_low_region_when_that_loses_less():
     m = _machine("x86_64-host-1t")
     kd = dict(m.kdump)
     kd["initrd"] = {"size": 900 * MiB, "unpacked_size": 1100 * MiB}
-    big = Entry("big", "big.yaml", replace(m, kdump=kd))
+    big = Entry("big", "big.yaml", m.replace(kdump=kd))
     plain = judge(f"crashkernel={machine_need(big.machine).classic >> 20}M", big)
     assert plain.ok and plain.low == 256 * MiB
     rep = plan([big])
@@ -232,7 +231,7 @@ def test_reader_reuses_a_machine_that_differs_only_in_its_name(tmp_path):
     reader = _SnapshotReader()
     ma, mb, mc = reader.load(str(a)), reader.load(str(b)), reader.load(str(c))
     assert mb.name == "rack2-srv7" and mc.name == "escAped"
-    assert replace(mb, name="") == replace(ma, name="")
+    assert mb.replace(name="") == ma.replace(name="")
     assert len(reader.seen) == 1
 
 
@@ -329,7 +328,7 @@ def test_not_judged_statuses_never_hide_a_failure_of_the_line():
 
 def test_an_unsized_machine_still_fails_the_line():
     m = _machine("x86_64-vm-2g")
-    rep = check("crashkernel=256M", [Entry("noarch", "noarch.yaml", replace(m, arch=None))])
+    rep = check("crashkernel=256M", [Entry("noarch", "noarch.yaml", m.replace(arch=None))])
     assert rep.verdicts[0].status == "unsized" and rep.exit_status == 1 and rep.not_judged == ()
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DATA
 from crashplan.kernel import distribution_facts, evaluate, parse_release
@@ -113,10 +115,45 @@ def test_profiles_are_loaded_only_for_suffixed_releases():
     code = ("import sys; from crashplan.kernel import evaluate; "
             "evaluate('crashkernel=256M', system_ram=1<<34, kernel='6.12', arch='x86_64'); "
             "a = 'crashplan.kernel.distros' in sys.modules; "
+            "evaluate('crashkernel=256M', system_ram=1<<34, kernel='6.18.44-fc-v1300', arch='x86_64'); "
+            "b = 'crashplan.kernel.distros' in sys.modules; "
             "evaluate('crashkernel=256M', system_ram=1<<34, kernel='6.12.0-55.el10.x86_64', arch='x86_64'); "
-            "print(a, 'crashplan.kernel.distros' in sys.modules)")
+            "print(a, b, 'crashplan.kernel.distros' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert r.stdout.strip() == "False True"
+    assert r.stdout.strip() == "False False True"
+
+
+_FRAGMENTS = ["-", ".", "_", "+", "1", "9", "0", "150700", "160000", "553", "el", "el8", "el9_5", "uek", "fc41",
+              "oe2203", "sp4", "amzn2", "amzn2023", "deb12", "amd64", "arm64", "cloud", "generic", "aws", "hwe",
+              "default", "64kb", "x86_64", "rt", "²", "\u0663", "EL", "Generic"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=8))
+def test_identify_guards_only_skip_patterns_that_cannot_match(parts):
+    """distro_id puts a substring test before each pattern: the result must be what the patterns alone
+    give, tried in the same order."""
+    import re
+
+    from crashplan.kernel import distro_id as d
+
+    rest = "".join(parts)
+    low = rest.lower()
+    want = None
+    for family, pattern, how in (("rhel", d._RHEL, re.match), ("suse", d._SUSE, re.match),
+                                 ("fedora", d._FEDORA, re.search), ("openeuler", d._OPENEULER, re.search),
+                                 ("amazon", d._AMAZON, re.search)):
+        m = how(pattern, low)
+        if m:
+            want = d.Mark(family, m.groups())
+            break
+    if want is None:
+        deb = re.search(d._DEBIAN, low)
+        if deb or re.search("-(" + "|".join(d.DEBIAN_FLAVOURS) + ")$", low):
+            want = d.Mark("debian", (deb.group(1) if deb else None,))
+        elif re.search(d._UBUNTU, low) and re.match(r"^-\d+", low):
+            want = d.Mark("ubuntu")
+    assert d.identify(rest) == want
 
 
 # ---------------------------------------------------------------- RHEL 8: crashkernel=auto

@@ -108,3 +108,18 @@ def test_no_release_comparison_outside_the_kernel_package():
             if re.search(r"\bat_least\(", line):
                 hits.append(f"{rel}:{n}: {line.strip()}")
     assert not hits, "\n".join(hits)
+
+
+@pytest.mark.parametrize("feature", ["cma", "high_low", "crash_res_in_iomem", "dma_fallback"])
+def test_first_release_equals_a_walk_over_every_series(feature):
+    """first_release() tries only the series where some switch turns on; a walk over every modelled
+    series must find the same first release on every architecture."""
+    from crashplan.kernel.features import _CHECKS, ARCH_TABLE, has
+    from crashplan.kernel.versions import SUPPORTED_SERIES, KernelRelease
+
+    for arch in (*ARCH_TABLE, "s390x"):
+        check = _CHECKS.get(feature)
+        walk = next((f"{a}.{b}" for a, b in SUPPORTED_SERIES
+                     if (check(arch, KernelRelease(a, b)) if check else has(arch, feature, KernelRelease(a, b)))),
+                    None)
+        assert first_release(arch, feature) == walk, arch

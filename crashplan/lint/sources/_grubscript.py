@@ -15,9 +15,9 @@ and ``"`` escaped with a backslash (``\\xHH`` kept as is).  The x86, EFI and arm
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Builder, Located
+from crashplan.records import NamedTuple
 
 __all__ = ["Command", "Lit", "Var", "Word", "expand_args", "expand_word", "loader_cmdline", "tokenize"]
 

@@ -12,9 +12,9 @@ each part was written, in whichever file that was.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from crashplan.lint.located import SYNTH, Builder, Located, pack
+from crashplan.records import NamedTuple
 
 __all__ = ["ShellState", "ShellVar", "run_shell"]
 

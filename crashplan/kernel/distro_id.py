@@ -12,7 +12,7 @@ import re
 
 from crashplan.records import NamedTuple
 
-__all__ = ["DEBIAN_FLAVOURS", "UBUNTU_FLAVOURS", "Mark", "identify"]
+__all__ = ["DEBIAN_FLAVOURS", "UBUNTU_FLAVOURS", "DistroMark", "identify"]
 
 # the flavours Debian's kernel packages end in (linux-image-<release>-<flavour>)
 DEBIAN_FLAVOURS = ("amd64", "arm64", "ppc64el", "s390x", "cloud-amd64", "cloud-arm64", "rt-amd64", "rt-arm64")
@@ -29,7 +29,7 @@ _DEBIAN = r"\+deb(\d+)"
 _UBUNTU = r"-(?:" + "|".join(UBUNTU_FLAVOURS) + r")(?:-[0-9a-z.]+)?$"
 
 
-class Mark(NamedTuple):
+class DistroMark(NamedTuple):
     """What the suffix says.  ``family`` and ``groups``:
 
     * ``rhel``: (build, el major, el minor or None, "uek" or None) — RHEL, CentOS Stream, UEK;
@@ -42,7 +42,7 @@ class Mark(NamedTuple):
     groups: tuple[str | None, ...] = ()
 
 
-def identify(rest: str) -> Mark | None:
+def identify(rest: str) -> DistroMark | None:
     """The distribution the text after ``MAJOR.MINOR[.PATCH]`` names; None when it names none.
 
     The checks run in this order, and the first pattern that matches decides (a RHEL-shaped suffix that
@@ -51,23 +51,23 @@ def identify(rest: str) -> Mark | None:
     low = rest.lower()
     m = re.match(_RHEL, low) if ".el" in low else None
     if m:
-        return Mark("rhel", m.groups())
+        return DistroMark("rhel", m.groups())
     m = re.match(_SUSE, low) if low.startswith(("-15", "-16")) else None
     if m:
-        return Mark("suse", m.groups())
+        return DistroMark("suse", m.groups())
     m = re.search(_FEDORA, low) if ".fc" in low else None
     if m:
-        return Mark("fedora", m.groups())
+        return DistroMark("fedora", m.groups())
     m = re.search(_OPENEULER, low) if ".oe" in low else None
     if m:
-        return Mark("openeuler", m.groups())
+        return DistroMark("openeuler", m.groups())
     m = re.search(_AMAZON, low) if ".amzn2" in low else None
     if m:
-        return Mark("amazon", m.groups())
+        return DistroMark("amazon", m.groups())
     m = re.search(_DEBIAN, low) if "+deb" in low else None
     if m or low.endswith(tuple("-" + f for f in DEBIAN_FLAVOURS)):
-        return Mark("debian", (m.group(1) if m else None,))
+        return DistroMark("debian", (m.group(1) if m else None,))
     if low[:1] == "-" and low[1:2].isdecimal() and any("-" + f in low for f in UBUNTU_FLAVOURS) \
             and re.search(_UBUNTU, low):
-        return Mark("ubuntu")
+        return DistroMark("ubuntu")
     return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from crashplan.records import NamedTuple
 
-from .distro_id import Mark, identify
+from .distro_id import DistroMark, identify
 
 __all__ = ["AUTO_MESSAGE", "PROFILES", "Fact", "Profile", "from_os_release", "get", "match", "unknown_note"]
 
@@ -254,7 +254,7 @@ def match(rest: str, series: tuple[int, int]) -> Profile | None:
     return remember(p) if p is not None else None
 
 
-def _build(mark: Mark, series: tuple[int, int]) -> Profile | None:
+def _build(mark: DistroMark, series: tuple[int, int]) -> Profile | None:
     g = mark.groups
     if mark.family == "rhel":
         build, el, minor, uek = int(str(g[0])), g[1], g[2], g[3]

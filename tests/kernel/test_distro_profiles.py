@@ -145,14 +145,14 @@ def test_identify_guards_only_skip_patterns_that_cannot_match(parts):
                                  ("amazon", d._AMAZON, re.search)):
         m = how(pattern, low)
         if m:
-            want = d.Mark(family, m.groups())
+            want = d.DistroMark(family, m.groups())
             break
     if want is None:
         deb = re.search(d._DEBIAN, low)
         if deb or re.search("-(" + "|".join(d.DEBIAN_FLAVOURS) + ")$", low):
-            want = d.Mark("debian", (deb.group(1) if deb else None,))
+            want = d.DistroMark("debian", (deb.group(1) if deb else None,))
         elif re.search(d._UBUNTU, low) and re.match(r"^-\d+", low):
-            want = d.Mark("ubuntu")
+            want = d.DistroMark("ubuntu")
     assert d.identify(rest) == want
 
 

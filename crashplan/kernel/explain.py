@@ -17,7 +17,7 @@ if one does (``crashplan.kernel.distros``).  ``crashplan check -vv`` prints it.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from crashplan.records import NamedTuple
 
 from .features import Flow, When, row
 from .versions import SWITCHES, KernelRelease

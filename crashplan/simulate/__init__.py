@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from crashplan.kernel import Outcome, flow_for
 from crashplan.memmap.model import Machine, Span, merge_spans, paused_gc
+from crashplan.severity import Severity
 from crashplan.simulate.early import early_allocations
 from crashplan.simulate.memblock import Memblock
 from crashplan.simulate.model import (
@@ -138,14 +139,14 @@ def _reserve(outcome: Outcome, machine: Machine, cmdline: str | None) -> Reserva
     run.default_low = default_low_size(machine, arch, cmdline)
 
     if not machine.memmap.layout_known or not mb.memory:
-        run.problem("CK300", "error",
+        run.problem("CK300", Severity.ERROR,
                     "the memory layout is unknown (no RAM ranges in the source): nothing can be placed",
                     "read /proc/iomem as root, or give a boot log")
         return _finish(run, outcome, before, modelled)
 
     ram = machine.ram_size()
     if outcome.crash_size and outcome.crash_size >= ram:
-        run.problem("CK309", "error", f"the requested {size_text(outcome.crash_size)} is not less than the RAM "
+        run.problem("CK309", Severity.ERROR, f"the requested {size_text(outcome.crash_size)} is not less than the RAM "
                     f"({size_text(ram)}): " + ("the allocation must fail" if outcome.accepted
                                                else "the kernel rejects it without a message"), "ask for less memory")
 
@@ -172,7 +173,7 @@ def _reserve(outcome: Outcome, machine: Machine, cmdline: str | None) -> Reserva
         reserve_cma(run, cma_size)
 
     if machine.kaslr is not False and outcome.crash_base and arch in ("x86_64", "arm64"):
-        run.problem("CK310", "warning",
+        run.problem("CK310", Severity.WARNING,
                     "KASLR may put the kernel image inside the fixed window, so the reservation can fail on some boots",
                     "drop the @offset, or boot with nokaslr")
     return _finish(run, outcome, before, modelled)
@@ -185,7 +186,7 @@ def _finish(run: Replay, outcome: Outcome, before: tuple[Span, ...], modelled: l
     if regions and run.machine.ram_size():
         share = 100 * (lost + cma) / run.machine.ram_size()
         if share >= 25:
-            run.problem("CK311", "warning", f"the reservation takes {share:.0f}% of RAM", None)
+            run.problem("CK311", Severity.WARNING, f"the reservation takes {share:.0f}% of RAM", None)
     state = MemblockState(
         memory=run.mb.memory,
         nomap=run.mb.nomap,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from crashplan.kernel.versions import KernelRelease
 from crashplan.memmap.model import Machine, Span
+from crashplan.severity import Severity
 from crashplan.simulate.generic import (
     FixedMessages,
     reserve_fixed_checked,
@@ -389,12 +390,12 @@ def _reserve_61(run: Replay, low_max: int, high_max: int) -> None:
     if not got:
         run.warn(f"cannot allocate crashkernel (size:0x{size:x})")
         if base:
-            run.problem("CK302", "error",
+            run.problem("CK302", Severity.ERROR,
                         f"the fixed window 0x{base:x}-0x{base + size:x} {run.describe_conflict(base, base + size)}"
                         + (" (and @offset must be 2 MiB-aligned)" if base % SZ_2M else ""),
                         "drop the @offset and let the kernel choose")
         else:
-            run.problem("CK301", "error",
+            run.problem("CK301", Severity.ERROR,
                         f"no free {size_text(size)} block (2 MiB-aligned) below 0x{crash_max:x}; before 6.2 arm64 "
                         "does not fall back above the DMA limit",
                         "ask for less memory, or use crashkernel=SIZE,high crashkernel=SIZE,low")
@@ -404,7 +405,7 @@ def _reserve_61(run: Replay, low_max: int, high_max: int) -> None:
         mb.free(got, size)
         return
     if o.high and not low:
-        run.problem("CK306", "warning", "crashkernel=…,high without ,low reserves no low memory on this kernel: "
+        run.problem("CK306", Severity.WARNING, "crashkernel=…,high without ,low reserves no low memory on this kernel: "
                     "the kdump kernel may have no memory for 32-bit DMA", "add crashkernel=128M,low")
     run.info(f"crashkernel reserved: 0x{got:016x} - 0x{got + size:016x} ({size >> 20} MB)")
     run.regions.insert(0, Region("crashkernel", got, got + size, size))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from crashplan.memmap.model import Span
 from crashplan.records import NamedTuple
+from crashplan.severity import Severity
 from crashplan.simulate.model import SZ_2M, SZ_4G, Region, Replay, round_up, size_text
 
 __all__ = ["CRASHKERNEL_CMA_RANGES_MAX", "reserve_cma", "reserve_generic", "reserve_generic_flow", "reserve_low"]
@@ -26,7 +27,7 @@ def reserve_low(run: Replay, low_size: int, align: int, low_max: int) -> bool:
     base = run.mb.alloc(low_size, align, 0, low_max, "Crash kernel (low)")
     if not base:
         run.err(f"cannot allocate crashkernel low memory (size:0x{low_size:x}).")
-        run.problem("CK304", "error",
+        run.problem("CK304", Severity.ERROR,
                     f"no room for the {size_text(low_size)} low region below {size_text(low_max)}: the kernel gives "
                     "up the whole reservation",
                     "make the main region fit below the limit, or ask for a smaller ,low size")
@@ -39,12 +40,12 @@ def reserve_low(run: Replay, low_size: int, align: int, low_max: int) -> bool:
 def _fixed_failed(run: Replay, base: int, size: int, align: int, fixed_msg: str) -> None:
     run.warn(fixed_msg)
     if base % align:
-        run.problem("CK303", "error",
+        run.problem("CK303", Severity.ERROR,
                     f"@0x{base:x} is not a multiple of the {size_text(align)} alignment this kernel needs, so the "
                     "fixed reservation always fails",
                     f"use @0x{round_up(base, align):x} or drop the @offset")
     else:
-        run.problem("CK302", "error",
+        run.problem("CK302", Severity.ERROR,
                     f"the fixed window 0x{base:x}-0x{base + size:x} {run.describe_conflict(base, base + size)}",
                     "drop the @offset and let the kernel choose")
 
@@ -84,7 +85,7 @@ def reserve_generic(run: Replay, size: int, base: int, low_size: int, high: bool
             if (not guard or search_base != search_end) and (search_base, search_end) not in tried:
                 continue
         run.warn(f"cannot allocate crashkernel (size:0x{size:x})")
-        run.problem("CK301", "error",
+        run.problem("CK301", Severity.ERROR,
                     f"no free {size_text(size)} block ({size_text(align)}-aligned) in "
                     + " or ".join(f"0x{a:x}-0x{b:x}" for a, b in tried),
                     "ask for less memory" + ("" if high else ", or use crashkernel=SIZE,high"))
@@ -93,7 +94,7 @@ def reserve_generic(run: Replay, size: int, base: int, low_size: int, high: bool
         mb.free(got, size)
         return
     if got >= low_max and tried[0] == (0, low_max) and not base:
-        run.problem("CK305", "warning",
+        run.problem("CK305", Severity.WARNING,
                     f"{size_text(size)} did not fit below {size_text(low_max)}: it went above, with "
                     + (f"an extra {size_text(low_size)} low region" if low_size else "no low region"),
                     "plan for both regions, or ask for a size that fits below the limit")
@@ -160,14 +161,14 @@ def reserve_cma(run: Replay, cma_size: int) -> None:
     if cma_size > reserved:
         run.warn(f"crashkernel CMA reservation failed: {cma_size >> 20} MB requested, {reserved >> 20} MB reserved "
                  f"in {count} ranges")
-        run.problem("CK307", "warning" if reserved else "error",
+        run.problem("CK307", Severity.WARNING if reserved else Severity.ERROR,
                     f"only {size_text(reserved)} of the {size_text(cma_size)} CMA request fits (at most "
                     f"{CRASHKERNEL_CMA_RANGES_MAX} ranges, halving on failure)",
                     "ask for less CMA, or free a larger contiguous block")
     else:
         run.info(f"crashkernel CMA reserved: {reserved >> 20} MB in {count} ranges")
     if count > 1:
-        run.problem("CK308", "info",
+        run.problem("CK308", Severity.INFO,
                     f"the CMA request was split into {count} ranges"
                     + (f" after {failures} failed attempt(s), which leave 'cma: Failed to reserve' lines in the log"
                        if failures else "")
@@ -203,16 +204,16 @@ def reserve_fixed_checked(run: Replay, base: int, size: int, msgs: FixedMessages
     window = f"the fixed window 0x{base:x}-0x{base + size:x}"
     if not any(m.contains(base, base + size) for m in mb.memory):
         run.warn(msgs.not_memory)
-        run.problem("CK302", "error", f"{window} is not all RAM", "drop the @offset and let the kernel choose")
+        run.problem("CK302", Severity.ERROR, f"{window} is not all RAM", "drop the @offset and let the kernel choose")
         return
     if mb.overlapping(base, base + size):
         run.warn(msgs.reserved)
-        run.problem("CK302", "error", f"{window} {run.describe_conflict(base, base + size)}",
+        run.problem("CK302", Severity.ERROR, f"{window} {run.describe_conflict(base, base + size)}",
                     "drop the @offset and let the kernel choose")
         return
     if base % SZ_2M:
         run.warn(msgs.misaligned)
-        run.problem("CK303", "error", f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
+        run.problem("CK303", Severity.ERROR, f"@0x{base:x} is not 2 MiB-aligned, so the fixed reservation always fails",
                     f"use @0x{round_up(base, SZ_2M):x} or drop the @offset")
         return
     mb.reserved.append(Span(base, base + size, "Crash kernel"))

@@ -13,6 +13,7 @@ from 6.8.
 
 from __future__ import annotations
 
+from crashplan.severity import Severity
 from crashplan.simulate.generic import reserve_generic_flow
 from crashplan.simulate.model import SZ_2M, SZ_4G, Replay, size_text
 
@@ -40,14 +41,14 @@ def _reserve_old(run: Replay) -> None:
         got = mb.alloc(size, SZ_2M, SZ_2M, SZ_4G, "Crash kernel")
         if not got:
             run.warn("crashkernel reservation failed - No suitable area found.")
-            run.problem("CK301", "error", f"no free {size_text(size)} block (2 MiB-aligned) below 4 GiB",
+            run.problem("CK301", Severity.ERROR, f"no free {size_text(size)} block (2 MiB-aligned) below 4 GiB",
                         "ask for less memory")
             return
     else:
         got = mb.alloc(size, SZ_2M, base, base + size, "Crash kernel")
         if not got:
             run.warn("Invalid memory region reserved for crash kernel")
-            run.problem("CK302", "error",
+            run.problem("CK302", Severity.ERROR,
                         f"the fixed window 0x{base:x}-0x{base + size:x} {run.describe_conflict(base, base + size)}",
                         "drop the @offset and let the kernel choose")
             return

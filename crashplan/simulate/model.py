@@ -10,7 +10,7 @@ simulator reads).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from crashplan.kernel import Message, Outcome
 from crashplan.kernel.versions import SWITCHES, KernelRelease, Switch
@@ -157,9 +157,6 @@ class Reservation(NamedTuple):
 # ---------------------------------------------------------------------------------------------
 
 
-# a severity as the architecture modules spell it: the word Severity(...) turns into the enum
-SeverityWord = Literal["error", "warning", "info"]
-
 
 class Replay:
     """One replay of an architecture's reservation code: its inputs, memblock and what it produced.
@@ -198,9 +195,9 @@ class Replay:
     def err(self, text: str) -> None:
         self.messages.append(Message("err", text))
 
-    def problem(self, code: str, severity: Severity | SeverityWord, text: str, fix: str | None = None) -> None:
-        """Record a placement finding; ``severity`` may be given as its word (``"error"``)."""
-        self.problems.append(PlacementFinding(code, Severity(severity), text, fix))
+    def problem(self, code: str, severity: Severity, text: str, fix: str | None = None) -> None:
+        """Record a placement finding."""
+        self.problems.append(PlacementFinding(code, severity, text, fix))
 
     def add(self, kind: str, base: int, size: int) -> None:
         self.regions.append(Region(kind, base, base + size, size))

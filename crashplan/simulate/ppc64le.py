@@ -19,6 +19,7 @@ Which flow runs is ``crashplan.kernel.flow_for``: ``plain`` up to 6.14, ``generi
 from __future__ import annotations
 
 from crashplan.memmap.model import Span
+from crashplan.severity import Severity
 from crashplan.simulate.generic import reserve_generic
 from crashplan.simulate.model import (
     SZ_4G,
@@ -50,7 +51,7 @@ def reserve(run: Replay, flow: str) -> None:
 def fadump(run: Replay) -> None:
     """``fadump=on``: fadump places its boot memory itself; nothing of kdump's runs."""
     size = run.outcome.fadump_size or 0
-    run.problem("CK314", "info",
+    run.problem("CK314", Severity.INFO,
                 f"fadump=on: crashkernel= sizes the firmware-assisted dump's boot memory ({size_text(size)}); "
                 "fadump places it itself and the kdump reservation does not run", None)
 
@@ -65,7 +66,7 @@ def _base(run: Replay) -> int:
     facts = run.machine.boot_facts or {}
     lpar = bool(facts.get("lpar", True))
     rma = fact_int(facts, "rma_size")
-    run.problem("CK313", "info",
+    run.problem("CK313", Severity.INFO,
                 "powerpc places the crash kernel at a fixed base derived from the RMA size; crashplan assumes "
                 + ("an LPAR with an RMA of at least 1 GiB (base 512 MiB)" if lpar else "a base of 128 MiB"))
     if lpar and not run.on("ppc_rma_cap"):
@@ -90,7 +91,7 @@ def _reserve(run: Replay, generic: bool) -> None:
     kernel = [s for s in mb.reserved if is_kernel_image(s)]
     if any(k.overlaps(base, base + size) for k in kernel):
         run.warn("Crash kernel can not overlap current kernel")
-        run.problem("CK302", "error", f"0x{base:x}-0x{base + size:x} overlaps the running kernel",
+        run.problem("CK302", Severity.ERROR, f"0x{base:x}-0x{base + size:x} overlaps the running kernel",
                     "choose another @offset")
         return
     if generic:
@@ -101,7 +102,7 @@ def _reserve(run: Replay, generic: bool) -> None:
     in_memory = any(m.contains(base, base + size) for m in mb.memory)
     if not in_memory:
         run.err("Failed to reserve memory for crashkernel!")
-        run.problem("CK302", "error", f"0x{base:x}-0x{base + size:x} is not all RAM", "choose another @offset")
+        run.problem("CK302", Severity.ERROR, f"0x{base:x}-0x{base + size:x} is not all RAM", "choose another @offset")
         return
     mb.reserved.append(Span(base, base + size, "Crash kernel"))
     run.add("crashkernel", base, size)

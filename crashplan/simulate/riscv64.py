@@ -18,6 +18,7 @@ Which flow runs is ``crashplan.kernel.flow_for``: ``none`` before 5.13, ``plain`
 
 from __future__ import annotations
 
+from crashplan.severity import Severity
 from crashplan.simulate.generic import FixedMessages, reserve_fixed_checked, reserve_generic, reserve_generic_flow
 from crashplan.simulate.model import SZ_2M, SZ_4G, Replay, round_up, size_text
 
@@ -78,7 +79,8 @@ def _reserve_old(run: Replay) -> None:
         got = mb.alloc(size, SZ_2M, start, end, "Crash kernel")
         if not got:
             run.warn(f"crashkernel: couldn't allocate {size >> 10}KB")
-            run.problem("CK301", "error", f"no free {size_text(size)} block (2 MiB-aligned)", "ask for less memory")
+            run.problem("CK301", Severity.ERROR, f"no free {size_text(size)} block (2 MiB-aligned)",
+                        "ask for less memory")
             return
     run.info(f"crashkernel: reserved 0x{got:016x} - 0x{got + size:016x} ({size >> 20} MB)")
     run.add("crashkernel", got, size)

@@ -10,6 +10,7 @@ Which flow runs is ``crashplan.kernel.flow_for``: ``plain`` throughout.
 
 from __future__ import annotations
 
+from crashplan.severity import Severity
 from crashplan.simulate.model import SZ_1M, SZ_4G, Replay, fact_int, round_up, size_text
 
 __all__ = ["limits", "reserve"]
@@ -35,7 +36,8 @@ def _reserve(run: Replay) -> None:
     first = mb.memory[0].size if mb.memory else 0
     if first < size:
         run.info("setup: crashkernel reservation failed: first memory chunk must be at least crashkernel size")
-        run.problem("CK301", "error", f"the first memory chunk ({size_text(first)}) is smaller than {size_text(size)}",
+        run.problem("CK301", Severity.ERROR,
+                    f"the first memory chunk ({size_text(first)}) is smaller than {size_text(size)}",
                     "ask for less memory")
         return
     hsa = fact_int(run.machine.boot_facts or {}, "hsa_size")
@@ -43,13 +45,13 @@ def _reserve(run: Replay) -> None:
     high = base + size if base else (1 << 64) - 1
     if base and base < low:
         run.info("setup: crashkernel reservation failed: crash_base too low")
-        run.problem("CK302", "error", f"@0x{base:x} is below the minimum 0x{low:x}", "drop the @offset")
+        run.problem("CK302", Severity.ERROR, f"@0x{base:x} is below the minimum 0x{low:x}", "drop the @offset")
         return
     low = base or low
     got = mb.alloc(size, SZ_1M, low, high, "Crash kernel")
     if not got:
         run.info("setup: crashkernel reservation failed: no suitable area found")
-        run.problem("CK301", "error", f"no free {size_text(size)} block (1 MiB-aligned)", "ask for less memory")
+        run.problem("CK301", Severity.ERROR, f"no free {size_text(size)} block (1 MiB-aligned)", "ask for less memory")
         return
     mb.free(got, size)
     mb.remove(got, size)

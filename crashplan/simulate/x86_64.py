@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 from crashplan.kernel import evaluate
 from crashplan.memmap.model import Machine, Span
+from crashplan.severity import Severity
 from crashplan.simulate.generic import reserve_generic_flow
 from crashplan.simulate.model import (
     IO_TLB_DEFAULT_SIZE,
@@ -202,11 +203,11 @@ def _legacy_place(run: Replay, low_max: int, fallback: bool) -> int:
         if not got:
             run.info("crashkernel reservation failed - No suitable area found.")
             where = "anywhere in RAM" if high or fallback else f"below {size_text(low_max)}"
-            run.problem("CK301", "error", f"no free {size_text(size)} block (16 MiB-aligned) {where}",
+            run.problem("CK301", Severity.ERROR, f"no free {size_text(size)} block (16 MiB-aligned) {where}",
                         "ask for less memory" + ("" if high or fallback else ", or use crashkernel=SIZE,high"))
             return 0
         if got >= SZ_4G and not high:
-            run.problem("CK305", "warning",
+            run.problem("CK305", Severity.WARNING,
                         f"{size_text(size)} did not fit below 4 GiB: it went above, with a low region",
                         "plan for both regions, or ask for a size that fits below 4 GiB")
         return got
@@ -214,10 +215,11 @@ def _legacy_place(run: Replay, low_max: int, fallback: bool) -> int:
     if got != base:
         run.info("crashkernel reservation failed - memory is in use.")
         if base % SZ_1M:
-            run.problem("CK303", "error", f"@0x{base:x} is not 1 MiB-aligned, so the fixed reservation always fails",
+            run.problem("CK303", Severity.ERROR,
+                        f"@0x{base:x} is not 1 MiB-aligned, so the fixed reservation always fails",
                         f"use @0x{round_up(base, SZ_1M):x} or drop the @offset")
         else:
-            run.problem("CK302", "error",
+            run.problem("CK302", Severity.ERROR,
                         f"the fixed window 0x{base:x}-0x{base + size:x} {run.describe_conflict(base, base + size)}",
                         "drop the @offset and let the kernel choose")
         return 0
@@ -250,7 +252,7 @@ def _legacy_low(run: Replay) -> bool:
         lb = mb.alloc(low, SZ_16M, 0, SZ_4G, "Crash kernel (low)")
         if not lb:
             run.err(f"Cannot reserve {low >> 20}MB crashkernel low memory, please try smaller size.")
-            run.problem("CK304", "error", f"no room for the {size_text(low)} low region below 4 GiB: the kernel "
+            run.problem("CK304", Severity.ERROR, f"no room for the {size_text(low)} low region below 4 GiB: the kernel "
                         "gives up the whole reservation", "ask for a smaller crashkernel=SIZE,low")
             return False
         run.info(f"Reserving {low >> 20}MB of low memory at {lb >> 20}MB for crashkernel "

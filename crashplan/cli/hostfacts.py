@@ -114,7 +114,7 @@ def _initrd_from_kmsg(text: str) -> Span | None:
     message's control characters escaped by the kernel, so a ``RAMDISK`` line starts with one of the two
     texts x86 ``reserve_initrd``/``relocate_initrd`` print and needs none of the boot-log cleaning.  Any
     other line that mentions RAMDISK (a ``--root`` tree holding another log format) goes to the boot-log
-    reader, whole: both give the same answer (tests/test_probe.py compares them)."""
+    reader, whole: both give the same answer (tests/cli/test_probe.py compares them)."""
     if "RAMDISK" not in text:
         return None
     found: Span | None = None

@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import functools
-from collections import namedtuple  # not typing.NamedTuple: it compiles every annotation at import
 from collections.abc import Sequence
 
 from crashplan.lint.config import Decider, LintConfig, per_file_ignored, resolve_selector
 from crashplan.lint.located import SYNTH, LineIndex, Located, unpack
 from crashplan.lint.sources import COMMENT_KINDS, CmdlineDef, SourceFile, SourceProblem, detect, group_root, parsers
+from crashplan.records import NamedTuple
 from crashplan.severity import RANK, Severity
 
 TYPE_CHECKING = False  # read by mypy as typing.TYPE_CHECKING; typing itself is not imported at run time
@@ -52,10 +52,9 @@ def all_rules() -> dict[str, Rule]:
     return rules()
 
 
-class Location(namedtuple("Location", "path line column end_line end_column")):
+class Location(NamedTuple):
     """1-based; ``end_column`` is exclusive (SARIF)."""
 
-    __slots__ = ()
 
     path: str
     line: int
@@ -64,29 +63,26 @@ class Location(namedtuple("Location", "path line column end_line end_column")):
     end_column: int
 
 
-class Finding(namedtuple("Finding", "code name severity message location context targets detail fix cmdline_key group",
-                         defaults=("", (), "", None, None, -1))):
-    __slots__ = ()
+class Finding(NamedTuple):
     # built with keywords everywhere (the order of the fields is not an API)
     code: str
     name: str
     severity: Severity
     message: str
     location: Location
-    context: str  # which command line(s): "menuentry 'Fedora Linux (6.8.5)'"
-    targets: tuple[str, ...]  # kernel/arch/RAM labels the finding applies to
-    detail: str
-    fix: str | None  # the whole corrected command line
-    cmdline_key: tuple[object, ...] | None  # which command line (for --fix)
-    group: int
+    context: str = ""  # which command line(s): "menuentry 'Fedora Linux (6.8.5)'"
+    targets: tuple[str, ...] = ()  # kernel/arch/RAM labels the finding applies to
+    detail: str = ""
+    fix: str | None = None  # the whole corrected command line
+    cmdline_key: tuple[object, ...] | None = None  # which command line (for --fix)
+    group: int = -1
 
     def sort_key(self) -> tuple[object, ...]:
         loc = self.location
         return (loc.path, loc.line, loc.column, self.code, self.message)
 
 
-class FileSummary(namedtuple("FileSummary", "path kind cmdlines")):
-    __slots__ = ()
+class FileSummary(NamedTuple):
     path: str
     kind: str | None  # None: not a boot-loader file (skipped)
     cmdlines: int

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections import namedtuple  # not typing.NamedTuple: it compiles every annotation at import
 
 from crashplan.lint.located import SYNTH, Located, pack
+from crashplan.records import NamedTuple
 
 __all__ = [
     "COMMENT_KINDS",
@@ -55,16 +55,15 @@ KINDS = {
 COMMENT_KINDS = frozenset({"grub-default", "grub-cfg", "grub-legacy", "bls", "zipl", "kickstart"})
 
 
-class SourceFile(namedtuple("SourceFile", "path text error explicit kind", defaults=(None, False, None))):
+class SourceFile(NamedTuple):
     """One input: ``path`` as it is shown in reports; ``text`` None when it could not be read."""
 
-    __slots__ = ()
 
     path: str
     text: str | None
-    error: str | None
-    explicit: bool  # named on the command line (unknown formats are reported, not skipped)
-    kind: str | None  # forced kind (stdin: "cmdline")
+    error: str | None = None
+    explicit: bool = False  # named on the command line (unknown formats are reported, not skipped)
+    kind: str | None = None  # forced kind (stdin: "cmdline")
 
 
 class CmdlineDef:
@@ -101,19 +100,16 @@ class CmdlineDef:
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable; object types it as a method
 
 
-class SourceProblem(namedtuple("SourceProblem", "code message origin file_id end_origin detail", defaults=(SYNTH, ""))):
+class SourceProblem(NamedTuple):
     """A CK0xx/CK4xx finding produced while reading or comparing sources."""
 
-    __slots__ = ()
 
     code: str
     message: str
     origin: int  # SYNTH: the whole file (line 1)
     file_id: int
-    end_origin: int
-    detail: str
-
-
+    end_origin: int = SYNTH
+    detail: str = ""
 def is_recovery(title: str) -> bool:
     # re.search compiles on first use (through re's own cache): nothing is compiled at import
     return bool(re.search(r"recovery|rescue|single[- ]user|failsafe", title, re.IGNORECASE))

@@ -20,13 +20,14 @@ __all__ = ["render_suggest"]
 _PHASE = {"both": "boot+run", "boot": "boot", "run": "run", "low": "low memory", "load": "load", "cap": "rootfs cap"}
 
 
-def _para(con: Console, text: Text | str, indent: int = 2) -> None:
-    """A paragraph wrapped to the console with every line indented (continuation lines too), no trailing
-    blanks; a word longer than a line is folded, never cut."""
+def _para(con: Console, text: Text | str, indent: int = 2, hang: int = 0) -> None:
+    """A paragraph wrapped to the console with every line indented (continuation lines ``hang`` more, so
+    that a list item's text lines up under its first word), no trailing blanks; a word longer than a
+    line is folded, never cut."""
     t = text if isinstance(text, Text) else Text(text)
-    for line in t.wrap(con, max(20, con.width - indent), overflow="fold"):
+    for i, line in enumerate(t.wrap(con, max(20, con.width - indent - hang), overflow="fold")):
         line.rstrip()
-        con.print(Text(" " * indent) + line, soft_wrap=True)
+        con.print(Text(" " * (indent + (hang if i else 0))) + line, soft_wrap=True)
 
 
 def _h(text: str) -> Text:
@@ -270,7 +271,7 @@ def render_suggest(report: SuggestReport, *, width: int | None = None, verbosity
         con.print()
         con.print(_h("Assumptions and notes"))
         for n in notes:
-            _para(con, f"- {n}")
+            _para(con, f"- {n}", hang=2)
     if verbosity == 0:
         con.print()
         con.print(Text("-v: the budget term by term and the replayed layout; -vv: why each term", style="dim"))

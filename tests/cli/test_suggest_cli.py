@@ -219,3 +219,15 @@ def test_a_kdump_conf_typo_is_warned_about(run_cli, tmp_path):
     assert err == (f"crashplan: warning: {conf}:1: unknown directive 'core_colector' (did you mean "
                    "'core_collector'?): kdumpctl refuses to start (\"Invalid kdump config option core_colector\")\n")
     assert any("core_colector" in n for n in json.loads(out)["notes"])
+
+
+def test_assumption_notes_wrap_under_their_first_word(run_cli):
+    """At 80 columns a long note's continuation lines line up under its text, not under the dash."""
+    rc, out, _ = run_cli("suggest", "--machine", str(ROOT / "examples" / "x86_64-server-16g.yaml"), "--width", "80")
+    lines = out.splitlines()
+    start = lines.index("Assumptions and notes") + 1
+    notes = lines[start:lines.index("", start)]
+    assert any(not n.startswith("  - ") for n in notes), "no note wrapped: the test proves nothing"
+    for n in notes:
+        assert n.startswith("  - ") or (n.startswith("    ") and n[4] != " "), n
+        assert len(n) <= 80

@@ -57,3 +57,27 @@ def test_every_type_ignore_names_its_code_and_reason() -> None:
             if m and (not m.group("codes") or not re.match(r"\s+#\s*\S", m.group("rest"))):
                 bare.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not bare, "a type: ignore needs [code] and a '# why' after it:\n" + "\n".join(bare)
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 100
+
+
+def test_modules_and_functions_stay_readable() -> None:
+    """No module of crashplan/ over 600 lines and no function over 100, from ``def`` to its last line
+    (a command's stack of click option decorators is its option table, not its logic): past that, a
+    module holds more than one subject and a function more than one step."""
+    import ast
+
+    too_long = []
+    for path in sorted((ROOT / "crashplan").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(ROOT)
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            too_long.append(f"{rel}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{rel}:{node.lineno} {node.name}(): {length} lines")
+    assert too_long == []

@@ -3,6 +3,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,28 @@ def vector_diff(r: dict, o, fields: tuple[str, ...] = ("crash_size", "crash_base
             exp[k] = r[k]
             got[k] = getattr(o, k)
     return {k: (exp[k], got[k]) for k in exp if exp[k] != got[k]}
+
+
+# what cold start must not pay for on the JSON paths: rich, yaml and what rich pulls in
+HEAVY = ("rich", "yaml", "pygments", "markdown_it")
+
+_IMPORT_PROBE = textwrap.dedent("""
+    import io, sys, contextlib
+    from crashplan.cli import main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        rc = main(sys.argv[1:])
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
+    print(rc, ",".join(heavy))
+""" % (HEAVY,))
+
+
+def heavy_imports(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    """Run ``crashplan ARGS`` in a fresh interpreter: (exit status, the ``HEAVY`` packages it imported)."""
+    r = subprocess.run([sys.executable, "-c", _IMPORT_PROBE, *args], capture_output=True, text=True, check=True,
+                       cwd=cwd, env=env)
+    rc, _, heavy = r.stdout.strip().partition(" ")
+    return int(rc), [m for m in heavy.split(",") if m]
 
 
 def drain_pty(master: int) -> bytes:

@@ -6,10 +6,9 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, heavy_imports
 
 SERVER = ROOT / "examples" / "x86_64-server-16g.yaml"
 BASE = ("--kernel", "7.2", "--arch", "x86_64", "--ram", "16G", "--no-map")
@@ -143,21 +142,8 @@ def test_verbose_width_with_a_long_token_and_every_architecture(run_cli):
         assert "".join(ln.strip() for ln in out.splitlines()).count("29G-30G:93M") >= 2  # the token, whole, twice
 
 
-PROBE = textwrap.dedent("""
-    import io, sys, contextlib
-    from crashplan.cli import main
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        rc = main(sys.argv[1:])
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("rich", "yaml"))
-    print(rc, ",".join(heavy))
-""")
-
-
 def test_quiet_path_imports_no_rich():
-    r = subprocess.run([sys.executable, "-c", PROBE, "check", "crashkernel=256M", *BASE, "-q"],
-                       capture_output=True, text=True, check=True, cwd=ROOT)
-    assert r.stdout.strip() == "0"
+    assert heavy_imports("check", "crashkernel=256M", *BASE, "-q") == (0, [])
 
 
 def test_subprocess_at_80_columns():

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 
 import jsonschema
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, heavy_imports
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 D = ROOT / "tests" / "data" / "sizing"
@@ -173,22 +172,8 @@ def test_input_errors_name_the_file_and_line(run_cli, tmp_path):
     assert rc == 2 and "cannot tell the architecture: pass --arch" in err
 
 
-PROBE = textwrap.dedent("""
-    import io, sys, contextlib
-    from crashplan.cli import main
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        rc = main(sys.argv[1:])
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("rich", "yaml"))
-    print(rc, ",".join(heavy))
-""")
-
-
 def test_json_path_imports_neither_rich_nor_yaml():
-    r = subprocess.run([sys.executable, "-c", PROBE, "suggest", *LAB, "--ram", "4G", "--portable", "--format", "json"],
-                       capture_output=True, text=True, check=True, cwd=ROOT)
-    rc, _, heavy = r.stdout.strip().partition(" ")
-    assert rc == "0" and heavy == ""
+    assert heavy_imports("suggest", *LAB, "--ram", "4G", "--portable", "--format", "json") == (0, [])
 
 
 def test_module_entry_point_runs():

@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import pytest
-
-PROBE = textwrap.dedent("""
-    import io, sys, contextlib
-    from crashplan.cli import main
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        rc = main(sys.argv[1:])
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("rich", "yaml", "pygments", "markdown_it"))
-    print(rc, ",".join(heavy))
-""")
-
-
-def run_probe(*args: str) -> tuple[int, list[str]]:
-    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True)
-    rc, _, heavy = r.stdout.strip().partition(" ")
-    return int(rc), [m for m in heavy.split(",") if m]
-
+from conftest import heavy_imports
 
 def test_importing_crashplan_imports_nothing_heavy():
     r = subprocess.run([sys.executable, "-c", "import sys, crashplan, crashplan.cli, crashplan.kernel; "
@@ -48,12 +31,12 @@ def test_core_modules_import_neither_click_nor_rich_nor_yaml():
      "--no-map", "--format", "json"),
 ])
 def test_json_paths_import_neither_rich_nor_yaml(args):
-    rc, heavy = run_probe(*args)
+    rc, heavy = heavy_imports(*args)
     assert rc in (0, 1)
     assert heavy == []
 
 
 def test_text_output_does_use_rich():
-    rc, heavy = run_probe("check", "crashkernel=256M", "--kernel", "7.2", "--arch", "x86_64", "--ram", "16G",
+    rc, heavy = heavy_imports("check", "crashkernel=256M", "--kernel", "7.2", "--arch", "x86_64", "--ram", "16G",
                           "--no-map")
     assert rc == 0 and "rich" in heavy

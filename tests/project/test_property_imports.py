@@ -9,35 +9,16 @@ purpose and are checked the other way round.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, heavy_imports
 
 pytestmark = pytest.mark.property
 
-HEAVY = ("rich", "yaml", "pygments", "markdown_it")
-
-PROBE = textwrap.dedent("""
-    import io, sys, contextlib
-    from crashplan.cli import main
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        rc = main(sys.argv[1:])
-    heavy = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
-    print(rc, ",".join(heavy))
-""" % (HEAVY,))
-
-
 def probe(*args: str, cwd: Path) -> tuple[int, list[str]]:
-    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True, cwd=cwd,
-                       env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
-    rc, _, heavy = r.stdout.strip().partition(" ")
-    return int(rc), [m for m in heavy.split(",") if m]
+    return heavy_imports(*args, cwd=cwd, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
 
 
 @pytest.fixture

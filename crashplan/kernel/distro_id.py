@@ -9,6 +9,7 @@ that every text it can match passes (cold start, docs/benchmarks.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from crashplan.records import NamedTuple
 
@@ -27,6 +28,17 @@ _OPENEULER = r"\.(oe(?:1|2[0-9]{3})(?:sp[0-9]+)?)(?:\.|$)"
 _AMAZON = r"\.(amzn2023|amzn2)(?:\.|$)"
 _DEBIAN = r"\+deb(\d+)"
 _UBUNTU = r"-(?:" + "|".join(UBUNTU_FLAVOURS) + r")(?:-[0-9a-z.]+)?$"
+
+
+# in the order they are tried: (family, pattern, anchored at the start, a test that every text the
+# pattern matches passes)
+_PATTERNS: tuple[tuple[str, str, bool, Callable[[str], bool]], ...] = (
+    ("rhel", _RHEL, True, lambda low: ".el" in low),
+    ("suse", _SUSE, True, lambda low: low.startswith(("-15", "-16"))),
+    ("fedora", _FEDORA, False, lambda low: ".fc" in low),
+    ("openeuler", _OPENEULER, False, lambda low: ".oe" in low),
+    ("amazon", _AMAZON, False, lambda low: ".amzn2" in low),
+)
 
 
 class DistroMark(NamedTuple):
@@ -49,21 +61,10 @@ def identify(rest: str) -> DistroMark | None:
     names no modelled RHEL is still RHEL's: :func:`crashplan.kernel.distros.match` gives it no profile).
     """
     low = rest.lower()
-    m = re.match(_RHEL, low) if ".el" in low else None
-    if m:
-        return DistroMark("rhel", m.groups())
-    m = re.match(_SUSE, low) if low.startswith(("-15", "-16")) else None
-    if m:
-        return DistroMark("suse", m.groups())
-    m = re.search(_FEDORA, low) if ".fc" in low else None
-    if m:
-        return DistroMark("fedora", m.groups())
-    m = re.search(_OPENEULER, low) if ".oe" in low else None
-    if m:
-        return DistroMark("openeuler", m.groups())
-    m = re.search(_AMAZON, low) if ".amzn2" in low else None
-    if m:
-        return DistroMark("amazon", m.groups())
+    for family, pattern, anchored, may_match in _PATTERNS:
+        m = (re.match if anchored else re.search)(pattern, low) if may_match(low) else None
+        if m:
+            return DistroMark(family, m.groups())
     m = re.search(_DEBIAN, low) if "+deb" in low else None
     if m or low.endswith(tuple("-" + f for f in DEBIAN_FLAVOURS)):
         return DistroMark("debian", (m.group(1) if m else None,))

@@ -140,10 +140,11 @@ def test_identify_guards_only_skip_patterns_that_cannot_match(parts):
     rest = "".join(parts)
     low = rest.lower()
     want = None
-    for family, pattern, how in (("rhel", d._RHEL, re.match), ("suse", d._SUSE, re.match),
-                                 ("fedora", d._FEDORA, re.search), ("openeuler", d._OPENEULER, re.search),
-                                 ("amazon", d._AMAZON, re.search)):
-        m = how(pattern, low)
+    assert [p[:3] for p in d._PATTERNS] == [("rhel", d._RHEL, True), ("suse", d._SUSE, True),
+                                            ("fedora", d._FEDORA, False), ("openeuler", d._OPENEULER, False),
+                                            ("amazon", d._AMAZON, False)]
+    for family, pattern, anchored, _guard in d._PATTERNS:
+        m = (re.match if anchored else re.search)(pattern, low)
         if m:
             want = d.DistroMark(family, m.groups())
             break

@@ -119,8 +119,9 @@ def problem_line(report: CheckReport) -> str:
     if n == 0:
         info = counts["info"]
         return "no problems found" + (f" ({info} note{'s' if info != 1 else ''} below)" if info else "")
-    parts = [f"{c} {sev}{'s' if c != 1 else ''}" for sev, c in counts.items() if c]
-    return f"{n} problem{'s' if n != 1 else ''}: " + ", ".join(parts) + " (Diagnosis below)"
+    parts = [f"{c} {sev}{'s' if c != 1 else ''}" for sev, c in counts.items() if c and sev != "info"]
+    notes = f"; {counts['info']} note{'s' if counts['info'] != 1 else ''}" if counts["info"] else ""
+    return f"{n} problem{'s' if n != 1 else ''}: " + ", ".join(parts) + notes + " (Diagnosis below)"
 
 
 def merge_cmdline(base: str | None, params: str) -> str:

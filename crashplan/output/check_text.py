@@ -60,7 +60,7 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     o = report.outcome
     t = report.target
     # the answer first: what is reserved, how much and where; then whether anything is wrong
-    con.print(Text(headline(report), style="bold" if report.reserves else "bold red"))
+    _para(con, Text(headline(report), style="bold" if report.reserves else "bold red"), 0)
     con.print(Text(problem_line(report), style="green" if not report.problem else "yellow"))
     con.print(Text(f"Linux {o.kernel} ({o.kernel.label} behaviour) on {o.arch}, {format_size(t.system_ram)} of RAM",
                    style="dim"))
@@ -172,17 +172,17 @@ def _diagnosis(con: Console, report: CheckReport) -> None:
 def _command_line(con: Console, report: CheckReport) -> None:
     """The command line, the corrected one, the distribution's default and the notes."""
     con.print(_heading("Command line"))
-    con.print(Text(f"  {report.cmdline}"))
+    _para(con, report.cmdline, hang=0)
     fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
     if fixes:
-        con.print(Text(f"  corrected: {fixes[0]}", style="green"))
+        _para(con, Text(f"corrected: {fixes[0]}", style="green"))
     dd = report.distribution_default
     if dd is not None:
         shown = dd.cmdline or "(size not computable here)"
-        con.print(Text(f"  distribution default: {shown}"))
-        con.print(Text(f"    {dd.tool}: {dd.verdict}; {dd.detail}", style="dim"))
+        _para(con, f"distribution default: {shown}")
+        _para(con, Text(f"{dd.tool}: {dd.verdict}; {dd.detail}", style="dim"), 4)
     for n in report.notes:
-        con.print(Text(f"  note: {n}", style="dim"))
+        _para(con, Text(f"note: {n}", style="dim"))
 
 
 def _print_placement(con: Console, report: CheckReport) -> None:
@@ -214,8 +214,8 @@ def _tokens_and_rules(con: Console, report: CheckReport) -> None:
     d = dialect_for(o.kernel, o.arch)
     suffixes = " ".join(s.decode() for s in d.suffix_tbl)
     rules = (f"suffixes {suffixes}; ranges {'round RAM up to 128M' if d.roundup else 'use RAM as it is'}; "
-             f"numbers {'saturate' if d.saturate else 'do not saturate'} on overflow; no token returns "
-             f"{'-ENOENT' if d.missing == ENOENT else '-EINVAL'}")
+             f"numbers {'saturate' if d.saturate else 'do not saturate'} on overflow; a missing "
+             f"crashkernel= is {'-ENOENT' if d.missing == ENOENT else '-EINVAL'}")
     _field(con, "parser", f"{o.kernel.label}: {rules}")
 
 

@@ -59,9 +59,13 @@ def layout_text(layout: Layout) -> list[Text]:
         if col + len(label) < len(taken):
             taken[col + len(label)] = True
     lines.append(Text("".join(axis).rstrip(), style="dim"))
+    # the legend, as many lines as it takes to stay within the bar's width
     legend = Text()
     for kind in layout.kinds:
         ch, style = STYLES[kind]
+        if legend and len(legend) + 2 + 2 + len(LABELS[kind]) > layout.width + 2:
+            lines.append(legend)
+            legend = Text()
         if legend:
             legend.append("  ")
         legend.append(ch, style=style)

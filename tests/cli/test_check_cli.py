@@ -162,3 +162,34 @@ def test_ram_limit_in_suggest_and_lint(run_cli, tmp_path):
     (tmp_path / ".crashplan.yaml").write_text("arch: [loongarch64]\nram: [1P]\n", encoding="utf-8")
     rc, _, err = run_cli("lint", "--config", str(tmp_path / ".crashplan.yaml"), str(tmp_path / "cmdline"))
     assert rc == 2 and "1P is more RAM than loongarch64 can address" in err
+
+
+def test_text_at_80_columns_wraps_under_its_sections(run_cli):
+    """At 80 columns nothing is cut: the legend wraps onto a second line whole, and the command line,
+    however long, continues indented under its heading."""
+    long_line = " ".join(f"opt{i}=value{i}" for i in range(30)) + " crashkernel=256M crashkernel=1G,cma"
+    rc, out, _ = run_cli("check", long_line, "--machine", str(EXAMPLES / "x86_64-server-16g.yaml"), "--kernel", "7.2",
+                         "--width", "80")
+    lines = out.splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    for label in ("█ crashkernel", "█ crashkernel CMA", "─ free RAM"):
+        assert any(label in line for line in lines), label
+    start = lines.index("Command line") + 1
+    section = lines[start:]
+    assert len(section) > 3 and all(line.startswith("  ") for line in section if line)
+    assert long_line in " ".join(line.strip() for line in section)
+
+
+def test_problem_line_counts_notes_apart_from_problems():
+    from types import SimpleNamespace
+
+    from crashplan.check import problem_line
+
+    def line(*sevs: str) -> str:
+        return problem_line(SimpleNamespace(diagnoses=[SimpleNamespace(severity=s) for s in sevs]))  # type: ignore[arg-type]
+
+    assert line("error", "info") == "1 problem: 1 error; 1 note (Diagnosis below)"
+    assert line("error", "warning", "info", "info") == "2 problems: 1 error, 1 warning; 2 notes (Diagnosis below)"
+    assert line("warning") == "1 problem: 1 warning (Diagnosis below)"
+    assert line("info") == "no problems found (1 note below)"
+    assert line() == "no problems found"

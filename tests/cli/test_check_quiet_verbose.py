@@ -91,13 +91,13 @@ def test_verbose_shows_every_token_the_parser_and_the_code_path(run_cli):
     assert "  on the line   crashkernel=128M   (at column 1): not read" in lines
     assert "                crashkernel=256M   (at column 18): read (plain)" in lines
     assert "  parser        7.2: suffixes ,high ,low ,cma; ranges round RAM up to 128M;" in lines
-    assert "                numbers saturate on overflow; no token returns -ENOENT" in lines
+    assert "                numbers saturate on overflow; a missing crashkernel= is -ENOENT" in lines
     assert "  code path     generic: parse_crashkernel() with the pointers the architecture" in lines
     # before 6.0 the range RAM is not rounded, before 7.2 memparse does not saturate, before 6.17 no ,cma
     _, old, _ = run_cli("check", "crashkernel=256M", "--kernel", "5.15", "--arch", "x86_64", "--ram", "16G",
                         "--no-map", "--width", "200", "-v")
     assert ("  parser        5.15: suffixes ,high ,low; ranges use RAM as it is; numbers do not saturate on "
-            "overflow; no token returns -EINVAL") in old.splitlines()
+            "overflow; a missing crashkernel= is -EINVAL") in old.splitlines()
     assert "  code path     x86-legacy: reserve_crashkernel() of arch/x86/kernel/setup.c" in old.splitlines()
 
 

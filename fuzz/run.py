@@ -354,6 +354,14 @@ def replay(path: Path) -> int:
     return 0
 
 
+def missing_dependencies() -> list[str]:
+    """crashplan's run-time dependencies this interpreter cannot import (the ``cli`` surface renders text
+    with rich, the ``machine`` surface reads YAML)."""
+    import importlib.util
+
+    return [name for name in ("click", "rich", "yaml") if importlib.util.find_spec(name) is None]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -384,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in SURFACES]
     if unknown:
         ap.error(f"unknown surface(s) {', '.join(unknown)} (known: {', '.join(SURFACES)})")
+    missing = missing_dependencies()
+    if missing:
+        print(f"fuzz/run.py: {sys.executable} cannot import {', '.join(missing)}, which crashplan needs: every "
+              "input would fail on that import instead of testing crashplan. Run it with the interpreter "
+              "crashplan is installed in: .venv/bin/python fuzz/run.py …", file=sys.stderr)
+        return 2
     args.jobs = max(1, args.jobs)
     per_surface: dict[str, int] = {}
     for item in args.inputs_for:

@@ -76,6 +76,16 @@ def test_a_saved_input_replays(tmp_path, capsys):
     assert "InputError (documented): iomem.txt:2:3:" in capsys.readouterr().out
 
 
+def test_the_fuzzer_refuses_an_interpreter_without_crashplans_dependencies(tmp_path, monkeypatch, capsys):
+    """Run by an interpreter without rich, the cli surface counted every text-output input as a crash of
+    crashplan; the driver now says which interpreter to use and runs nothing."""
+    monkeypatch.setitem(sys.modules, "rich", None)  # importlib.util.find_spec: not importable
+    rc = fuzz_run.main(["--surface", "cli", "--inputs", "5", "--out", str(tmp_path)])
+    assert rc == 2
+    assert "cannot import rich" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_fleet_benchmark_generates_varied_valid_machine_files(tmp_path, monkeypatch):
     from benchmarks import fleet as fleet_bench
     from crashplan.memmap.machine import load_machine

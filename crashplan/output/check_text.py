@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from crashplan.output.terminal import paragraph
 from crashplan.units import format_size
 
 if TYPE_CHECKING:
@@ -23,16 +24,6 @@ _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 def _heading(text: str) -> Text:
     return Text(text, style="bold underline")
-
-
-def _para(con: Console, text: Text | str, indent: int = 2, hang: int = 2) -> None:
-    """A paragraph wrapped to the console, indented by ``indent`` and its continuation lines by ``indent +
-    hang``; no trailing blanks, a word longer than a line folded, never cut."""
-    t = text if isinstance(text, Text) else Text(text)
-    lines = t.wrap(con, max(20, con.width - indent - hang), overflow="fold")
-    for k, line in enumerate(lines):
-        line.rstrip()
-        con.print(Text(" " * (indent + (hang if k else 0))) + line, soft_wrap=True)
 
 
 def _field(con: Console, label: str, value: Text | str) -> None:
@@ -60,7 +51,7 @@ def render_check(report: CheckReport, *, width: int | None = None, console: Cons
     o = report.outcome
     t = report.target
     # the answer first: what is reserved, how much and where; then whether anything is wrong
-    _para(con, Text(headline(report), style="bold" if report.reserves else "bold red"), 0)
+    paragraph(con, Text(headline(report), style="bold" if report.reserves else "bold red"), 0, 2)
     con.print(Text(problem_line(report), style="green" if not report.problem else "yellow"))
     con.print(Text(f"Linux {o.kernel} ({o.kernel.label} behaviour) on {o.arch}, {format_size(t.system_ram)} of RAM",
                    style="dim"))
@@ -172,17 +163,17 @@ def _diagnosis(con: Console, report: CheckReport) -> None:
 def _command_line(con: Console, report: CheckReport) -> None:
     """The command line, the corrected one, the distribution's default and the notes."""
     con.print(_heading("Command line"))
-    _para(con, report.cmdline, hang=0)
+    paragraph(con, report.cmdline)
     fixes = [d.fix for d in report.diagnoses if d.fix and d.severity == "error"]
     if fixes:
-        _para(con, Text(f"corrected: {fixes[0]}", style="green"))
+        paragraph(con, Text(f"corrected: {fixes[0]}", style="green"), hang=2)
     dd = report.distribution_default
     if dd is not None:
         shown = dd.cmdline or "(size not computable here)"
-        _para(con, f"distribution default: {shown}")
-        _para(con, Text(f"{dd.tool}: {dd.verdict}; {dd.detail}", style="dim"), 4)
+        paragraph(con, f"distribution default: {shown}", hang=2)
+        paragraph(con, Text(f"{dd.tool}: {dd.verdict}; {dd.detail}", style="dim"), 4, 2)
     for n in report.notes:
-        _para(con, Text(f"note: {n}", style="dim"))
+        paragraph(con, Text(f"note: {n}", style="dim"), hang=2)
 
 
 def _print_placement(con: Console, report: CheckReport) -> None:
@@ -252,12 +243,12 @@ def _why(con: Console, report: CheckReport) -> None:
         answer = dec.answer
         if dec.topic == "code path" and answer != o.flow:
             answer += f" (this kernel: {o.flow})"
-        _para(con, Text.assemble((f"{dec.topic}: ", "bold"), answer), 2, 4)
+        paragraph(con, Text.assemble((f"{dec.topic}: ", "bold"), answer), 2, 4)
         if not dec.switches:
-            _para(con, "always on this architecture (no switch)" if dec.answer == "yes" else
-                  "on every release (no switch)", 4, 4)
+            paragraph(con, "always on this architecture (no switch)" if dec.answer == "yes" else
+                      "on every release (no switch)", 4, 4)
         for s in dec.switches:
             by = f"; set by {s.forced_by}" if s.forced_by else ""
-            _para(con, Text.assemble((f"{'on ' if s.on else 'off'} {s.name}", "bold" if s.on else ""),
-                                     f" (from {s.since}{by}): {s.what}"), 4, 4)
-            _para(con, Text(f"certainty: {s.certainty}", style="dim"), 8, 2)
+            paragraph(con, Text.assemble((f"{'on ' if s.on else 'off'} {s.name}", "bold" if s.on else ""),
+                                         f" (from {s.since}{by}): {s.what}"), 4, 4)
+            paragraph(con, Text(f"certainty: {s.certainty}", style="dim"), 8, 2)

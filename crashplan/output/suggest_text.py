@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from crashplan.output.terminal import paragraph
 from crashplan.units import format_size
 
 if TYPE_CHECKING:
@@ -18,16 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["render_suggest"]
 
 _PHASE = {"both": "boot+run", "boot": "boot", "run": "run", "low": "low memory", "load": "load", "cap": "rootfs cap"}
-
-
-def _para(con: Console, text: Text | str, indent: int = 2, hang: int = 0) -> None:
-    """A paragraph wrapped to the console with every line indented (continuation lines ``hang`` more, so
-    that a list item's text lines up under its first word), no trailing blanks; a word longer than a
-    line is folded, never cut."""
-    t = text if isinstance(text, Text) else Text(text)
-    for i, line in enumerate(t.wrap(con, max(20, con.width - indent - hang), overflow="fold")):
-        line.rstrip()
-        con.print(Text(" " * (indent + (hang if i else 0))) + line, soft_wrap=True)
 
 
 def _h(text: str) -> Text:
@@ -56,7 +47,7 @@ def _answer(con: Console, report: SuggestReport) -> None:
     s = report.suggestion
     i = s.inputs
     if report.fallback:
-        _para(con, Text.assemble(("planned for ", "bold"), (report.fallback, "bold yellow"),
+        paragraph(con, Text.assemble(("planned for ", "bold"), (report.fallback, "bold yellow"),
                                  ": this machine's map needs root"), 0)
     offered = _offered(report)
     if not offered:
@@ -65,14 +56,14 @@ def _answer(con: Console, report: SuggestReport) -> None:
         line = Text("set " if k == 0 else "or  ", style="bold")
         line.append(p.cmdline or "", style="bold green")
         line.append(f"  ({_keeps(p, i.system_ram)})")
-        _para(con, line, 0)
+        paragraph(con, line, 0)
     if report.current is not None:
         verdict = report.current.verdict
         style = {"too small": "bold red", "nothing": "bold red", "none": "bold red", "tight": "yellow",
                  "more than needed": "yellow"}.get(verdict, "")
-        _para(con, Text(report.current.text, style=style), 0)
+        paragraph(con, Text(report.current.text, style=style), 0)
     elif not report.fallback:
-        _para(con, Text("current command line not known: nothing to compare with", style="dim"), 0)
+        paragraph(con, Text("current command line not known: nothing to compare with", style="dim"), 0)
     if offered:
         first = report.apply.get(offered[0].name)
         if first is not None and first.fits:
@@ -91,23 +82,23 @@ def _answer(con: Console, report: SuggestReport) -> None:
     dd = report.distribution_default
     if dd is not None:  # what the distribution's own tool would set, beside the plan
         size = f" gives {format_size(dd.size)}" if dd.size is not None else ""
-        _para(con, Text(f"distro: {dd.cmdline or '(not computable here)'}{size}: {dd.verdict} "
+        paragraph(con, Text(f"distro: {dd.cmdline or '(not computable here)'}{size}: {dd.verdict} "
                         f"(the default of {dd.tool}; {dd.detail})"), 0)
 
 
 def _plan_detail(con: Console, report: SuggestReport, verbosity: int) -> None:
     for p in report.suggestion.plans:
         if p.refused is not None:
-            _para(con, Text.assemble((f"{p.name} plan refused: ", "bold red"), p.refused), 0)
+            paragraph(con, Text.assemble((f"{p.name} plan refused: ", "bold red"), p.refused), 0)
             continue
         if verbosity >= 1:
             for a in p.adjustments:
-                _para(con, f"{p.name}: adjusted: {a}", 0)
+                paragraph(con, f"{p.name}: adjusted: {a}", 0)
         for n in p.notes:
-            _para(con, f"{p.name}: {n}", 0)
+            paragraph(con, f"{p.name}: {n}", 0)
         if p.name == "cma":  # the caveats belong to an offered CMA plan only
             for c in p.caveats:
-                _para(con, Text.assemble(("CMA caveat: ", "yellow"), c), 0)
+                paragraph(con, Text.assemble(("CMA caveat: ", "yellow"), c), 0)
 
 
 def _budget(con: Console, report: SuggestReport, verbosity: int) -> None:
@@ -131,25 +122,25 @@ def _budget(con: Console, report: SuggestReport, verbosity: int) -> None:
         for term in b.terms:
             if term.size == 0 and term.key != "initrd_packed":
                 continue
-            _para(con, Text.assemble((f"{term.label} ({format_size(term.size)}): ", "bold"), term.why), 2)
+            paragraph(con, Text.assemble((f"{term.label} ({format_size(term.size)}): ", "bold"), term.why), 2)
     rows = [("boot (kernel, initrd packed + unpacked, allocations)", b.boot + b.elfcorehdr),
             ("run (kernel, rootfs, userspace, makedumpfile)", b.run + b.elfcorehdr)]
     if b.cap is not None:
         rows.append(("rootfs cap (files + /tmp within the tmpfs limit)", b.cap + b.elfcorehdr))
     rows.append(("kexec segments load", b.load))
-    _para(con, f"elfcorehdr (outside the capture kernel's RAM): {format_size(b.elfcorehdr)}")
+    paragraph(con, f"elfcorehdr (outside the capture kernel's RAM): {format_size(b.elfcorehdr)}")
     for label, v in rows:
         mark = "  <- decides" if v == b.required else ""
-        _para(con, f"{label}: {format_size(v)}{mark}")
-    _para(con, Text(f"required {format_size(b.required)} ({b.binding}) + margin {format_size(b.margin)} "
+        paragraph(con, f"{label}: {format_size(v)}{mark}")
+    paragraph(con, Text(f"required {format_size(b.required)} ({b.binding}) + margin {format_size(b.margin)} "
                     f"-> crashkernel={format_size(b.recommended)}", style="bold"))
     cb = s.cma_budget
     if cb is not None:
         con.print()
         con.print(_h("Budget (CMA plan)"))
-        _para(con, f"classic part: kexec segments {format_size(cb.load)} + low-memory room "
+        paragraph(con, f"classic part: kexec segments {format_size(cb.load)} + low-memory room "
                    f"{format_size(cb.low_needs)} = {format_size(cb.classic_required)} -> {format_size(cb.classic)}")
-        _para(con, f"CMA part: run-time need beyond the classic part {format_size(cb.cma_required)} "
+        paragraph(con, f"CMA part: run-time need beyond the classic part {format_size(cb.cma_required)} "
                    f"+ 25% -> {format_size(cb.cma)}")
 
 
@@ -226,9 +217,9 @@ def _apply(con: Console, report: SuggestReport, verbosity: int) -> None:
                 # soft-wrapped: a command stays one line to copy, however narrow the terminal
                 con.print(Text("    " + line), soft_wrap=True)
         for alt in a.alternatives:
-            _para(con, f"or: {alt}", 4)
+            paragraph(con, f"or: {alt}", 4)
         for n in a.notes:
-            _para(con, f"note: {n}", 4)
+            paragraph(con, f"note: {n}", 4)
     sh = report.shrink
     if sh is not None:
         con.print()
@@ -236,7 +227,7 @@ def _apply(con: Console, report: SuggestReport, verbosity: int) -> None:
         for c in sh.commands:
             con.print(Text("    " + c), soft_wrap=True)
         for n in sh.notes:
-            _para(con, f"note: {n}", 4)
+            paragraph(con, f"note: {n}", 4)
 
 
 def render_suggest(report: SuggestReport, *, width: int | None = None, verbosity: int = 0, color: str = "auto",
@@ -253,8 +244,10 @@ def render_suggest(report: SuggestReport, *, width: int | None = None, verbosity
     _answer(con, report)
     name = getattr(m, "name", "") or ""
     con.print()
-    _para(con, Text((f"{name}: " if name else "") + f"Linux {i.kernel} on {i.arch}, {format_size(i.system_ram)} of RAM"
-                    + (f" ({s.release} rules)" if s.release != i.kernel else ""), style="dim"), 0)
+    rules = f" ({s.release} rules)" if s.release != i.kernel else ""
+    who = f"{name}: " if name else ""
+    what = f"{who}Linux {i.kernel} on {i.arch}, {format_size(i.system_ram)} of RAM{rules}"
+    paragraph(con, Text(what, style="dim"), 0)
     _plan_detail(con, report, verbosity)
     con.print()
     if verbosity >= 1:
@@ -263,7 +256,7 @@ def render_suggest(report: SuggestReport, *, width: int | None = None, verbosity
         _layouts(con, report, width)
         _portable(con, report)
     elif report.suggestion.portable is not None:
-        _para(con, Text.assemble(("portable: ", "bold"), (report.suggestion.portable.cmdline, "bold green")), 0)
+        paragraph(con, Text.assemble(("portable: ", "bold"), (report.suggestion.portable.cmdline, "bold green")), 0)
         con.print()
     _apply(con, report, verbosity)
     notes = list(dict.fromkeys(s.notes + report.notes))
@@ -271,7 +264,7 @@ def render_suggest(report: SuggestReport, *, width: int | None = None, verbosity
         con.print()
         con.print(_h("Assumptions and notes"))
         for n in notes:
-            _para(con, f"- {n}", hang=2)
+            paragraph(con, f"- {n}", hang=2)
     if verbosity == 0:
         con.print()
         con.print(Text("-v: the budget term by term and the replayed layout; -vv: why each term", style="dim"))

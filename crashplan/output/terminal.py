@@ -51,8 +51,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from rich.console import Console
+    from rich.text import Text
 
-__all__ = ["COLOR_CHOICES", "Terminal", "make_console", "use_color"]
+__all__ = ["COLOR_CHOICES", "Terminal", "make_console", "paragraph", "use_color"]
 
 COLOR_CHOICES = ("auto", "always", "never")
 
@@ -152,3 +153,15 @@ class Terminal:
 def make_console(*, width: int | None = None, color: str = "auto", file: IO[str] | None = None) -> Console:
     """Shorthand: ``Terminal.from_options(color, width, stream=file).console(file)``."""
     return Terminal.from_options(color, width, stream=file).console(file)
+
+
+def paragraph(con: Console, text: Text | str, indent: int = 2, hang: int = 0) -> None:
+    """Print ``text`` wrapped to the console: every line indented by ``indent``, continuation lines ``hang``
+    more (a list item's text lines up under its first word); no trailing blanks; a word longer than a line
+    is folded, never cut."""
+    from rich.text import Text
+
+    t = text if isinstance(text, Text) else Text(text)
+    for k, line in enumerate(t.wrap(con, max(20, con.width - indent - hang), overflow="fold")):
+        line.rstrip()
+        con.print(Text(" " * (indent + (hang if k else 0))) + line, soft_wrap=True)

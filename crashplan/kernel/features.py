@@ -15,6 +15,8 @@ and the code that differs (kernel/__init__.py for the parser, crashplan/simulate
 
 from __future__ import annotations
 
+import bisect
+import functools
 from enum import Enum
 
 from crashplan.records import NamedTuple
@@ -182,25 +184,19 @@ def first_release(arch: str, feature: str) -> str | None:
     return None
 
 
-_BREAKPOINTS: list[tuple[int, int]] = []
-
-
-def _breakpoints() -> list[tuple[int, int]]:
+@functools.cache
+def _breakpoints() -> tuple[tuple[int, int], ...]:
     """The oldest modelled series and, for each switch, the first series it is on in: the only places a
     condition on switches can change.  Between two of them every feature holds or fails throughout, so
     the first release of a feature is one of these (tests compare with a walk over every series).  The
     diagnosis texts ask for a dozen first releases on every start."""
-    if not _BREAKPOINTS:
-        from bisect import bisect_left
-
-        series = list(SUPPORTED_SERIES)
-        firsts = {series[0]}
-        for sw in SWITCHES.values():
-            i = bisect_left(series, sw.since)
-            if i < len(series):
-                firsts.add(series[i])
-        _BREAKPOINTS.extend(sorted(firsts))
-    return _BREAKPOINTS
+    series = list(SUPPORTED_SERIES)
+    firsts = {series[0]}
+    for sw in SWITCHES.values():
+        i = bisect.bisect_left(series, sw.since)
+        if i < len(series):
+            firsts.add(series[i])
+    return tuple(sorted(firsts))
 
 
 def switch_release(name: str) -> str:

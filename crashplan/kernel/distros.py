@@ -23,7 +23,7 @@ from crashplan.records import NamedTuple
 
 from .distro_id import DistroMark, identify
 
-__all__ = ["AUTO_MESSAGE", "PROFILES", "Fact", "Profile", "from_os_release", "get", "match", "unknown_note"]
+__all__ = ["AUTO_MESSAGE", "PROFILES", "Fact", "Profile", "for_mark", "from_os_release", "get", "match", "unknown_note"]
 
 AUTO_MESSAGE = "Using crashkernel=auto, the size chosen is a best effort estimation."
 
@@ -250,7 +250,13 @@ def _fedora(series: tuple[int, int], fc: str) -> Profile:
 def match(rest: str, series: tuple[int, int]) -> Profile | None:
     """The profile for the text after ``MAJOR.MINOR[.PATCH]`` of a ``uname -r``; None when it names none."""
     mark = identify(rest)
-    p = _build(mark, series) if mark is not None else None
+    return for_mark(mark, series) if mark is not None else None
+
+
+def for_mark(mark: DistroMark, series: tuple[int, int]) -> Profile | None:
+    """The profile of a suffix :func:`crashplan.kernel.distro_id.identify` has read, on ``series``; None when
+    the distribution has no profile for it."""
+    p = _build(mark, series)
     return remember(p) if p is not None else None
 
 

@@ -129,10 +129,11 @@ def parse_release(text: str) -> KernelRelease:
     if rest:
         from .distro_id import identify  # a plain "6.12" loads neither
 
-        if identify(rest) is not None:
+        mark = identify(rest)
+        if mark is not None:
             from . import distros  # only for a suffix that names a distribution
 
-            p = distros.match(rest, (major, minor))
+            p = distros.for_mark(mark, (major, minor))
             profile = p.key if p is not None else None
     return KernelRelease(major, minor, patch, t, _distro_of(rest), profile)
 

@@ -69,11 +69,11 @@ _U64_MAX = (1 << 64) - 1
 _BAD_CHAR = r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]"
 # the same controls, newlines allowed: a text that is ASCII and holds none of them has no bad character
 _CONTROLS = tuple(map(chr, (*range(0x09), *range(0x0B, 0x20), 0x7F)))
+_EXAMPLE = "'00100000-bfffffff : System RAM'"
 
 
 def _may_hold_bad_char(text: str) -> bool:
     return not text.isascii() or any(c in text for c in _CONTROLS)
-_EXAMPLE = "'00100000-bfffffff : System RAM'"
 
 
 class IomemEntry(NamedTuple):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v2.0 or later (see COPYING or https://www.gnu.org/licenses/gpl-2.0.txt)
-"""The option every crashplan.kdump module shares: where the crashplan CLI is."""
+"""What the modules that run the crashplan CLI share (snapshot, check, plan): where the CLI is, its
+requirement, and their full check-mode support."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -19,4 +20,7 @@ options:
     type: str
 requirements:
   - crashplan installed on the managed host (the same version as this collection)
+attributes:
+  check_mode:
+    support: full
 """

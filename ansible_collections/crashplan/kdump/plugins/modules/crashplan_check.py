@@ -39,9 +39,6 @@ options:
       C(crashplan fleet check --strict) does.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
 author:
   - crashplan contributors
 """

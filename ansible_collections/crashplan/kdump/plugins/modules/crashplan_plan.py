@@ -61,9 +61,6 @@ options:
       (C(crashplan fleet plan --strict)).
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
 author:
   - crashplan contributors
 """

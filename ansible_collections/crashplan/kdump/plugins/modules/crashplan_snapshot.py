@@ -41,9 +41,6 @@ options:
   name:
     description: The machine's name in the file; crashplan's default is the host name.
     type: str
-attributes:
-  check_mode:
-    support: full
 author:
   - crashplan contributors
 """

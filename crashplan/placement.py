@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from crashplan.memmap.model import Span
 from crashplan.records import NamedTuple
+from crashplan.simulate.model import SZ_1M, SZ_2M, SZ_4G, SZ_16M
 
 if TYPE_CHECKING:
     from crashplan.kernel import Outcome
@@ -65,10 +66,6 @@ __all__ = [
     "unknowns",
 ]
 
-SZ_1M = 1 << 20
-SZ_2M = 2 << 20
-SZ_16M = 16 << 20
-SZ_4G = 1 << 32
 
 # The initrd's size when the source does not give it: Debian/Ubuntu/Fedora initrds of generic kernels
 # are tens of MiB, those with GPU firmware or unstripped modules over 100 MiB (inferred, not measured
